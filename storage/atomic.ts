@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto'
+import { promises as fsp } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
+
+const IS_WINDOWS = process.platform === 'win32'
+const WINDOWS_BUSY = new Set(['EPERM', 'EACCES', 'EBUSY'])
+
+export interface AtomicWriteOptions {
+  /** File mode for a new file (POSIX). An existing file keeps its mode. */
+  mode?: number
+  /** Runs after the temporary file is synced and before the rename; throw to abort (the temp file is removed). */
+  beforeRename?: () => Promise<void> | void
+  /** fsync the folder after the rename (best effort). */
+  syncDir?: boolean
+}
+
+export function tempPathFor(file: string): string {
+  return join(dirname(file), `${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+}
+
+/** Write `data` to `file` so that readers see the old or the new content, never a mixture. */
+export async function writeFileAtomic(file: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  const temp = tempPathFor(file)
+  const mode = await existingMode(file) ?? options.mode ?? 0o600
+  const handle = await fsp.open(temp, 'wx', mode)
+  try {
+    try {
+      await handle.writeFile(data)
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    if (!IS_WINDOWS) await fsp.chmod(temp, mode)
+    await options.beforeRename?.()
+    await renameWithRetry(temp, file)
+  } catch (error) {
+    await fsp.rm(temp, { force: true })
+    throw error
+  }
+  if (options.syncDir) await syncDirectory(dirname(file))
+}
+
+async function existingMode(file: string): Promise<number | undefined> {
+  try {
+    return (await fsp.stat(file)).mode & 0o7777
+  } catch {
+    return undefined
+  }
+}
+
+/** On Windows a rename over a file another process has open fails for a moment; retry for up to 1 s. */
+export async function renameWithRetry(from: string, to: string): Promise<void> {
+  const deadline = Date.now() + 1000
+  for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+    try {
+      return await fsp.rename(from, to)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? ''
+      if (!IS_WINDOWS || !WINDOWS_BUSY.has(code) || Date.now() > deadline) throw error
+      await new Promise((resolve) => setTimeout(resolve, delay))
+    }
+  }
+}
+
+export async function syncDirectory(dir: string): Promise<void> {
+  if (IS_WINDOWS) return
+  try {
+    const handle = await fsp.open(dir, 'r')
+    try {
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+  } catch {
+    // best effort: some filesystems refuse fsync on a directory
+  }
+}
+
+/** Read a whole file, retrying transient Windows sharing errors for up to 1 s. Missing → null. */
+export async function readTextOrNull(file: string): Promise<string | null> {
+  const deadline = Date.now() + 1000
+  for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+    try {
+      return await fsp.readFile(file, 'utf8')
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? ''
+      if (code === 'ENOENT') return null
+      if (!IS_WINDOWS || !WINDOWS_BUSY.has(code) || Date.now() > deadline) throw error
+      await new Promise((resolve) => setTimeout(resolve, delay))
+    }
+  }
+}
+
+/** Remove `*.tmp` files older than an hour left by crashed writers. */
+export async function removeOldTempFiles(dir: string, maxAgeMs = 3_600_000): Promise<void> {
+  let names: string[]
+  try {
+    names = await fsp.readdir(dir)
+  } catch {
+    return
+  }
+  const cutoff = Date.now() - maxAgeMs
+  await Promise.all(
+    names
+      .filter((name) => name.endsWith('.tmp'))
+      .map(async (name) => {
+        const path = join(dir, name)
+        try {
+          if ((await fsp.stat(path)).mtimeMs < cutoff) await fsp.rm(path, { force: true })
+        } catch {
+          // another writer removed it first
+        }
+      }),
+  )
+}

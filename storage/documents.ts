@@ -1,0 +1,145 @@
+import { createHash } from 'node:crypto'
+import { promises as fsp } from 'node:fs'
+import { join } from 'node:path'
+import * as v from 'valibot'
+import type { Adapter } from 'lowdb'
+import { LockstepError } from '../lib/errors.js'
+import { readTextOrNull, writeFileAtomic } from './atomic.js'
+import { backupCorrupt } from './backups.js'
+
+/** Where a project's documents live. */
+export interface ProjectRef {
+  id: string
+  root: string
+  name: string
+  dir: string
+}
+
+export type Migration = (doc: Record<string, unknown>) => Record<string, unknown>
+
+/** One JSON document per collection: its file, body schema, empty body and migrations (`from N` → N+1). */
+export interface DocumentDef<B extends object = object> {
+  file: string
+  kind: string
+  version: number
+  schema: v.GenericSchema<unknown, unknown>
+  empty(project: ProjectRef): B
+  migrations?: Record<number, Migration>
+}
+
+export interface LoadedDocument<B extends object = object> {
+  body: B
+  rev: number
+  exists: boolean
+  migratedFrom?: number
+}
+
+const ENVELOPE_KEYS = new Set(['schemaVersion', 'kind', 'projectId', 'rev', 'updatedAt'])
+
+export function serializeDocument(project: ProjectRef, def: DocumentDef, body: object, rev: number, updatedAt: string): string {
+  const envelope = { schemaVersion: def.version, kind: def.kind, projectId: project.id, rev, updatedAt, ...body }
+  return `${JSON.stringify(envelope, null, 2)}\n`
+}
+
+/** Parse and check a document's text. Throws CORRUPT_STATE (after keeping a backup) or CONFLICT (newer schema). */
+export async function parseDocument<B extends object>(
+  project: ProjectRef,
+  def: DocumentDef<B>,
+  text: string,
+  options: { backup: boolean; validated?: Map<string, string> },
+): Promise<LoadedDocument<B>> {
+  const path = join(project.dir, def.file)
+  const fail = async (problem: string, step?: string): Promise<never> => {
+    const backup = options.backup ? await backupCorrupt(project.dir, def.file, text) : null
+    throw corruptError(project, def, problem, backup, step)
+  }
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch (error) {
+    return fail(`it does not parse as JSON (${(error as Error).message})`)
+  }
+  if (!isPlainObject(raw)) return fail('it is not a JSON object')
+  const version = raw.schemaVersion
+  if (!Number.isInteger(version) || (version as number) < 1) return fail('schemaVersion is missing or not a positive integer')
+  if (raw.kind !== def.kind) return fail(`kind is ${JSON.stringify(raw.kind)}, expected "${def.kind}"`)
+  if (raw.projectId !== project.id) return fail(`projectId is ${JSON.stringify(raw.projectId)}, expected "${project.id}"`)
+  if ((version as number) > def.version) {
+    throw new LockstepError(
+      'CONFLICT',
+      `${path} was written by a newer lockstep-mcp (schema ${version}, while this build reads up to ${def.version}); upgrade lockstep-mcp.`,
+      { file: path, schemaVersion: version, supported: def.version },
+    )
+  }
+  let doc: Record<string, unknown> = raw
+  for (let from = version as number; from < def.version; from++) {
+    const migrate = def.migrations?.[from]
+    if (!migrate) return fail(`no migration from schema ${from}`, `migration ${from}→${from + 1}`)
+    try {
+      doc = migrate(doc)
+    } catch (error) {
+      return fail((error as Error).message, `migration ${from}→${from + 1}`)
+    }
+  }
+  const body: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(doc)) if (!ENVELOPE_KEYS.has(key)) body[key] = value
+  // identical bytes validate identically, so a document re-read unchanged inside a transaction skips the schema pass
+  if (options.validated?.get(path) !== text || doc !== raw) {
+    const result = v.safeParse(def.schema, body)
+    if (!result.success) {
+      const issue = result.issues[0]
+      const where = issue.path?.map((item) => String(item.key)).join('.') || '(body)'
+      return fail(`${where}: ${issue.message}`)
+    }
+    if (doc === raw) options.validated?.set(path, text)
+  }
+  const rev = Number.isInteger(raw.rev) ? (raw.rev as number) : 0
+  return { body: body as B, rev, exists: true, ...(doc !== raw ? { migratedFrom: version as number } : {}) }
+}
+
+function corruptError(project: ProjectRef, def: DocumentDef, problem: string, backup: string | null, step?: string): LockstepError {
+  const path = join(project.dir, def.file)
+  const kept = backup ? ` A copy is kept at ${backup}.` : ''
+  return new LockstepError(
+    'CORRUPT_STATE',
+    `${path} is corrupt${step ? ` at ${step}` : ''}: ${problem}.${kept} Restore a restore point from ${join(project.dir, 'backups')}, repair the file by hand, or delete it to start the ${def.kind} collection empty.`,
+    { file: path, problem, backup, ...(step ? { step } : {}) },
+  )
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** lowdb adapter over one envelope document: missing file → null; writes are atomic and fenced by `beforeRename`. */
+export class EnvelopeFile<B extends object> implements Adapter<LoadedDocument<B>> {
+  constructor(
+    private readonly project: ProjectRef,
+    private readonly def: DocumentDef<B>,
+    private readonly options: { validated?: Map<string, string>; beforeRename?: () => Promise<void>; now: () => Date },
+  ) {}
+
+  get path(): string {
+    return join(this.project.dir, this.def.file)
+  }
+
+  async read(): Promise<LoadedDocument<B> | null> {
+    const text = await readTextOrNull(this.path)
+    if (text === null) return null
+    return parseDocument(this.project, this.def, text, { backup: true, validated: this.options.validated })
+  }
+
+  async write(doc: LoadedDocument<B>): Promise<void> {
+    const text = serializeDocument(this.project, this.def, doc.body, doc.rev, this.options.now().toISOString())
+    await writeFileAtomic(this.path, text, { mode: 0o600, beforeRename: this.options.beforeRename, syncDir: true })
+    this.options.validated?.set(this.path, text)
+  }
+}
+
+export function sha256(text: string | Uint8Array): string {
+  return createHash('sha256').update(text).digest('hex')
+}
+
+export async function ensureDir(dir: string): Promise<void> {
+  await fsp.mkdir(dir, { recursive: true, mode: 0o700 })
+}

@@ -1,0 +1,70 @@
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs'
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path'
+import { LockstepError } from '../lib/errors.js'
+import type { ProjectRef } from './documents.js'
+
+const FOLDS_CASE = process.platform === 'win32' || process.platform === 'darwin'
+
+/**
+ * The identity of the project that contains `dir`: the real path of the main working tree of its git
+ * repository (a linked worktree maps to its main tree), or the folder itself outside git.
+ */
+export function projectIdentity(dir: string): string {
+  let real: string
+  try {
+    real = realpathSync.native(resolve(dir))
+  } catch {
+    throw new LockstepError('NOT_FOUND', `Project folder ${dir} does not exist; pass an existing folder as projectRoot.`, { path: dir })
+  }
+  if (!statSync(real).isDirectory()) {
+    throw new LockstepError('NOT_FOUND', `Project folder ${real} is not a folder; pass a folder as projectRoot.`, { path: real })
+  }
+  return findMainWorkingTree(real) ?? real
+}
+
+/** The main working tree of the repository containing `dir`, or null outside git. */
+export function findMainWorkingTree(dir: string): string | null {
+  for (let current = dir; ; current = dirname(current)) {
+    const dotGit = join(current, '.git')
+    if (existsSync(dotGit)) {
+      if (statSync(dotGit).isDirectory()) return current
+      const common = linkedCommonDir(dotGit)
+      return common ? realpathOrSelf(dirname(common)) : current
+    }
+    if (dirname(current) === current) return null
+  }
+}
+
+/** For a `.git` file of a linked worktree, the common git folder; null when it is not one. */
+function linkedCommonDir(dotGitFile: string): string | null {
+  const match = /^gitdir:\s*(.+?)\s*$/m.exec(readFileSync(dotGitFile, 'utf8'))
+  if (!match) return null
+  const gitDir = resolve(dirname(dotGitFile), match[1])
+  const commonFile = join(gitDir, 'commondir')
+  if (!existsSync(commonFile)) return null
+  const common = readFileSync(commonFile, 'utf8').trim()
+  return isAbsolute(common) ? common : resolve(gitDir, common)
+}
+
+function realpathOrSelf(path: string): string {
+  try {
+    return realpathSync.native(path)
+  } catch {
+    return path
+  }
+}
+
+/** `<basename>-<hash8>`: basename lower-cased and made safe, hash of the identity (lower-cased where paths fold case). */
+export function projectFolderName(identity: string): string {
+  const hashed = FOLDS_CASE ? identity.toLowerCase() : identity
+  const hash8 = createHash('sha256').update(hashed).digest('hex').slice(0, 8)
+  const base = (basename(identity) || 'root').toLowerCase().replace(/[^a-z0-9._-]/g, '-').slice(0, 40)
+  return `${base}-${hash8}`
+}
+
+export function projectRef(dataDir: string, dir: string): ProjectRef {
+  const root = projectIdentity(dir)
+  const id = projectFolderName(root)
+  return { id, root, name: basename(root) || root, dir: join(dataDir, 'projects', id) }
+}

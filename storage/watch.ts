@@ -1,0 +1,62 @@
+import { watch, type FSWatcher } from 'node:fs'
+
+const POLL_FALLBACK_MS = 500
+
+/** Wakes waiters on a change in a folder (fs.watch), with a 500 ms poll as the fallback where watching fails. */
+export class ChangeWatcher {
+  private readonly watchers = new Map<string, { watcher: FSWatcher | null; waiters: Set<() => void> }>()
+
+  wait(dir: string, maxWaitMs: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const entry = this.entry(dir)
+      const done = () => {
+        clearTimeout(timer)
+        entry.waiters.delete(done)
+        signal?.removeEventListener('abort', done)
+        resolve()
+      }
+      // the poll also covers filesystems where fs.watch misses changes made by other processes
+      const timer = setTimeout(done, Math.max(0, Math.min(maxWaitMs, POLL_FALLBACK_MS)))
+      entry.waiters.add(done)
+      signal?.addEventListener('abort', done, { once: true })
+      if (signal?.aborted) done()
+    })
+  }
+
+  /** Wake every waiter on `dir` now (a commit in this process). */
+  notify(dir: string): void {
+    for (const waiter of [...(this.watchers.get(dir)?.waiters ?? [])]) waiter()
+  }
+
+  close(): void {
+    for (const entry of this.watchers.values()) entry.watcher?.close()
+    this.watchers.clear()
+  }
+
+  private entry(dir: string) {
+    let entry = this.watchers.get(dir)
+    if (entry?.watcher === null) {
+      this.watchers.delete(dir)
+      entry = undefined
+    }
+    if (!entry) {
+      const waiters = new Set<() => void>()
+      let watcher: FSWatcher | null = null
+      try {
+        watcher = watch(dir, { persistent: false }, () => {
+          for (const waiter of [...waiters]) waiter()
+        })
+        watcher.on('error', () => {
+          watcher?.close()
+          const current = this.watchers.get(dir)
+          if (current) current.watcher = null
+        })
+      } catch {
+        watcher = null
+      }
+      entry = { watcher, waiters }
+      this.watchers.set(dir, entry)
+    }
+    return entry
+  }
+}
