@@ -36,6 +36,8 @@ export interface Tx<K> {
   emit(event: EventInput): void
   /** Abort and run again with these documents declared too (locks are never taken out of order). */
   require(...names: string[]): void
+  /** Append text to a file of the project folder before the documents are written (an archive, say). */
+  appendFile(name: string, text: string): void
 }
 
 export interface Commit {
@@ -194,12 +196,14 @@ export class Store<R extends Registry> {
       const loaded = await Promise.all(names.map((name, index) => this.load(project, name, held[index], now)))
       const created = loaded.some((entry) => entry.name === 'project' && !entry.db.data!.exists)
       const events: EventInput[] = []
+      const appends: [string, string][] = []
       const tx: Tx<K> = {
         project,
         now,
         created,
         declared: names,
         emit: (event) => events.push(event),
+        appendFile: (name, text) => void appends.push([name, text]),
         require: (...more) => {
           const missing = more.filter((name) => !names.includes(name as K))
           if (missing.length) throw new NeedDocuments(missing)
@@ -208,6 +212,7 @@ export class Store<R extends Registry> {
       const docs = Object.fromEntries(loaded.map((entry) => [entry.name, entry.db.data!.body])) as Pick<Bodies<R>, K>
       const result = mutate(docs, tx)
       if (result instanceof Promise) throw new Error('transaction callbacks must be synchronous')
+      for (const [name, text] of appends) await fsp.appendFile(join(project.dir, name), text, { mode: 0o600 })
       const changed: string[] = []
       for (const entry of loaded) {
         const doc = entry.db.data!

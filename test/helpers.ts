@@ -41,3 +41,37 @@ export function runNode(args: string[], options: { env?: NodeJS.ProcessEnv; time
     child.stdin.end(options.input ?? '')
   })
 }
+
+import { Store } from '../storage/store.js'
+import { DOCUMENTS } from '../lib/schema.js'
+import { defaultIsAlive, newCaller, type Ctx, type Binding } from '../lib/context.js'
+import { defaultSettings, type Settings } from '../lib/settings.js'
+import { mkdirSync } from 'node:fs'
+
+/** A domain context on a real temp store: one caller in `cwd` (a fresh project folder unless given). */
+export function testCtx(
+  t: { after: (fn: () => void) => void },
+  options: { dataDir?: string; cwd?: string; binding?: Binding; now?: () => Date; settings?: Partial<Settings>; sessionId?: string } = {},
+): Ctx {
+  const base = options.dataDir ? null : tempDir(t)
+  const dataDir = options.dataDir ?? join(base!, 'data')
+  let cwd = options.cwd
+  if (!cwd) {
+    cwd = join(base ?? tempDir(t), 'repo')
+    mkdirSync(cwd, { recursive: true })
+  }
+  const store = new Store({ dataDir, documents: DOCUMENTS, now: options.now })
+  t.after(() => store.close())
+  return {
+    store,
+    settings: defaultSettings({ home: dataDir, dataDir, ...options.settings }),
+    caller: newCaller({ sessionId: options.sessionId ?? `sess-${Math.random().toString(36).slice(2, 10)}`, cwd, binding: options.binding, pid: process.pid }),
+    now: options.now ?? (() => new Date()),
+    isAlive: defaultIsAlive,
+  }
+}
+
+/** Another caller on the same store and project as `ctx`. */
+export function peerCtx(ctx: Ctx, fields: { binding?: Binding; sessionId?: string } = {}): Ctx {
+  return { ...ctx, caller: newCaller({ sessionId: fields.sessionId ?? `sess-${Math.random().toString(36).slice(2, 10)}`, cwd: ctx.caller.cwd, binding: fields.binding, pid: process.pid }) }
+}

@@ -1,0 +1,207 @@
+import { randomBytes } from 'node:crypto'
+import { constants, promises as fsp, type Stats } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
+import { LockstepError } from './errors.js'
+
+export type FileEncoding = 'utf8' | 'utf16le' | 'latin1' | 'ascii' | 'base64' | 'hex'
+export type WriteMode = 'overwrite' | 'append'
+
+export interface ReadFileRequest {
+  absPath: string
+  encoding: FileEncoding
+  maxBytes: number
+  binary: boolean
+}
+
+export interface FileContent {
+  /** The file's size, which may exceed the bytes returned. */
+  bytes: number
+  truncated: boolean
+  encoding: FileEncoding
+  content: string
+}
+
+export interface WriteFileRequest {
+  absPath: string
+  content: string
+  encoding: FileEncoding
+  mode: WriteMode
+  createDirs: boolean
+}
+
+export interface WriteResult {
+  /** Bytes written. */
+  bytes: number
+  created: boolean
+}
+
+const IS_WINDOWS = process.platform === 'win32'
+const WINDOWS_BUSY = new Set(['EPERM', 'EACCES', 'EBUSY'])
+
+/** Read at most maxBytes of a regular file; binary returns base64. Throws NOT_FOUND, INVALID_INPUT. */
+export async function readFileSafe(request: ReadFileRequest): Promise<FileContent> {
+  const { absPath, maxBytes, binary } = request
+  const encoding: FileEncoding = binary ? 'base64' : request.encoding
+  // stat first: opening a FIFO for reading would block until a writer appears
+  assertRegularFile(absPath, await statOrThrow(absPath))
+  const handle = await fsp.open(absPath, 'r').catch((error: unknown) => {
+    throw mapFsError(error, absPath)
+  })
+  try {
+    const { size } = await handle.stat()
+    const buffer = Buffer.alloc(Math.min(size, maxBytes))
+    let filled = 0
+    while (filled < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled)
+      if (bytesRead === 0) break
+      filled += bytesRead
+    }
+    return { bytes: size, truncated: size > maxBytes, encoding, content: buffer.subarray(0, filled).toString(encoding) }
+  } finally {
+    await handle.close()
+  }
+}
+
+/**
+ * Write a file: overwrite atomically (temp file, fsync, rename, keeping the file's mode) or append in one write.
+ * Throws NOT_FOUND (parent folder missing without createDirs), INVALID_INPUT (a directory).
+ */
+export async function writeFileAtomic(request: WriteFileRequest): Promise<WriteResult> {
+  const { absPath, content, encoding, mode, createDirs } = request
+  const data = Buffer.from(content, encoding)
+  const existing = await statOrUndefined(absPath)
+  if (existing?.isDirectory()) {
+    throw new LockstepError('INVALID_INPUT', `${absPath} is a directory; give the path of a file inside it.`, { path: absPath })
+  }
+  if (!existing) await ensureParent(absPath, createDirs)
+  if (mode === 'append') {
+    await appendOnce(absPath, data)
+    return { bytes: data.length, created: !existing }
+  }
+  // rename replaces a symlink itself, so write to the file it points at
+  const target = existing ? await fsp.realpath(absPath) : absPath
+  await replaceFile(target, data, existing ? existing.mode & 0o7777 : undefined)
+  return { bytes: data.length, created: !existing }
+}
+
+async function replaceFile(target: string, data: Buffer, fileMode: number | undefined): Promise<void> {
+  const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+  const handle = await fsp.open(temp, 'wx', fileMode ?? 0o666).catch((error: unknown) => {
+    throw mapFsError(error, target)
+  })
+  try {
+    try {
+      await handle.writeFile(data)
+      // open() applies the umask; the existing file's mode must survive exactly
+      if (fileMode !== undefined && !IS_WINDOWS) await handle.chmod(fileMode)
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    await renameWithRetry(temp, target)
+  } catch (error) {
+    await fsp.rm(temp, { force: true })
+    throw mapFsError(error, target)
+  }
+}
+
+async function appendOnce(absPath: string, data: Buffer): Promise<void> {
+  const handle = await fsp.open(absPath, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o666).catch(
+    (error: unknown) => {
+      throw mapFsError(error, absPath)
+    },
+  )
+  try {
+    let written = 0
+    // one write(2) for regular files; the loop only covers a short write
+    do {
+      const { bytesWritten } = await handle.write(data, written, data.length - written)
+      written += bytesWritten
+    } while (written < data.length)
+  } finally {
+    await handle.close()
+  }
+}
+
+async function ensureParent(absPath: string, createDirs: boolean): Promise<void> {
+  const parent = dirname(absPath)
+  const stat = await statOrUndefined(parent)
+  if (stat?.isDirectory()) return
+  if (stat) {
+    throw new LockstepError('INVALID_INPUT', `${parent} is a file, not a folder; choose another path for ${absPath}.`, {
+      path: absPath,
+    })
+  }
+  if (!createDirs) {
+    throw new LockstepError(
+      'NOT_FOUND',
+      `The folder ${parent} does not exist; pass createDirs: true to create it, or check the path.`,
+      { path: absPath, parent },
+    )
+  }
+  await fsp.mkdir(parent, { recursive: true }).catch((error: unknown) => {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code !== 'ENOTDIR' && code !== 'EEXIST') throw mapFsError(error, parent)
+    throw new LockstepError('INVALID_INPUT', `A part of ${parent} is a file, not a folder; choose another path.`, {
+      path: absPath,
+    })
+  })
+}
+
+/** On Windows a rename over a file another process has open fails for a moment; retry for up to 1 s. */
+async function renameWithRetry(from: string, to: string): Promise<void> {
+  const deadline = Date.now() + 1000
+  for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+    try {
+      return await fsp.rename(from, to)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? ''
+      if (!IS_WINDOWS || !WINDOWS_BUSY.has(code) || Date.now() > deadline) throw error
+      await new Promise((resolve) => setTimeout(resolve, delay))
+    }
+  }
+}
+
+function assertRegularFile(absPath: string, stat: Stats): void {
+  if (stat.isDirectory()) {
+    throw new LockstepError('INVALID_INPUT', `${absPath} is a directory; give the path of a file inside it.`, { path: absPath })
+  }
+  if (!stat.isFile()) {
+    throw new LockstepError('INVALID_INPUT', `${absPath} is not a regular file (a device, socket or pipe).`, { path: absPath })
+  }
+}
+
+async function statOrThrow(absPath: string): Promise<Stats> {
+  return fsp.stat(absPath).catch((error: unknown) => {
+    throw mapFsError(error, absPath)
+  })
+}
+
+async function statOrUndefined(absPath: string): Promise<Stats | undefined> {
+  try {
+    return await fsp.stat(absPath)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined
+    throw mapFsError(error, absPath)
+  }
+}
+
+/** Turn the expected fs errors into LockstepErrors; anything else is a bug and passes through unchanged. */
+function mapFsError(error: unknown, path: string): unknown {
+  if (error instanceof LockstepError) return error
+  switch ((error as NodeJS.ErrnoException | undefined)?.code) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return new LockstepError('NOT_FOUND', `${path} does not exist; check the path (relative paths start at the work root).`, {
+        path,
+      })
+    case 'EISDIR':
+      return new LockstepError('INVALID_INPUT', `${path} is a directory; give the path of a file inside it.`, { path })
+    case 'EACCES':
+    case 'EPERM':
+      return new LockstepError('FORBIDDEN', `${path}: permission denied by the file system.`, { path })
+    default:
+      return error
+  }
+}

@@ -1,0 +1,138 @@
+import type { DomainTx, Docs } from './project-tx.js'
+import type { Agent, DocName, Lock, Session, Task } from './schema.js'
+
+type Reason = 'expired' | 'holder_gone'
+const LEASE_DOCS: DocName[] = ['agents', 'tasks', 'locks', 'notes']
+
+export function ttlMs(tx: DomainTx<DocName>): number {
+  return tx.ctx.settings.leaseTtlSec * 1000
+}
+
+export function hasLease(task: Task): boolean {
+  return Boolean(task.owner) && (task.status === 'in_progress' || task.status === 'blocked')
+}
+
+/** A lock is exempt from expiry while its task waits in review. */
+function lockExpires(lock: Lock, tasks: Task[] | undefined): boolean {
+  if (!lock.taskId || !tasks) return true
+  return tasks.find((task) => task.id === lock.taskId)?.status !== 'review'
+}
+
+export function isSessionGone(tx: DomainTx<DocName>, session: Session): boolean {
+  if (session.endedAt || session.goneAt) return true
+  if (session.transport !== 'stdio' || session.pid === undefined) return false
+  return !tx.ctx.isAlive(session.pid, session.host)
+}
+
+/**
+ * Apply due expiries to the loaded documents (STORAGE §5 step 4): expired leases, and the claims of agents whose
+ * session has been gone longer than the grace period. Asks for the lease documents when something is due.
+ */
+export function applyExpiries(docs: Partial<Docs>, tx: DomainTx<DocName>): void {
+  const now = tx.now.getTime()
+  const dueTasks = (docs.tasks?.tasks ?? []).filter((task) => hasLease(task) && task.leaseExpiresAt && Date.parse(task.leaseExpiresAt) <= now)
+  const dueLocks = (docs.locks?.locks ?? []).filter(
+    (lock) => lock.status === 'active' && Date.parse(lock.expiresAt) <= now && lockExpires(lock, docs.tasks?.tasks),
+  )
+  const goneAgents = docs.agents ? agentsPastGrace(docs as Docs, tx) : []
+  if (!dueTasks.length && !dueLocks.length && !goneAgents.length) return
+  tx.require(...LEASE_DOCS)
+  const full = docs as Docs
+  for (const task of dueTasks) revokeTask(full, tx, task, 'expired')
+  for (const lock of dueLocks) if (lock.status === 'active') revokeLock(full, tx, lock, 'expired')
+  for (const agent of goneAgents) {
+    for (const task of full.tasks.tasks.filter((item) => item.owner === agent.name && hasLease(item))) revokeTask(full, tx, task, 'holder_gone')
+    for (const lock of full.locks.locks.filter((item) => item.owner === agent.name && item.status === 'active' && lockExpires(item, full.tasks.tasks))) {
+      revokeLock(full, tx, lock, 'holder_gone')
+    }
+    Object.assign(agent, { status: 'stopped', stoppedReason: 'holder_gone', updatedAt: tx.now.toISOString() })
+    tx.emit({ type: 'agent.stopped', actor: 'system', ids: { agent: agent.name }, for: [agent.name], data: { reason: 'holder_gone' } })
+  }
+}
+
+/** Mark sessions whose process is gone, and return the active agents gone for longer than the grace period. */
+function agentsPastGrace(docs: Docs, tx: DomainTx<DocName>): Agent[] {
+  const now = tx.now.getTime()
+  const graceMs = tx.ctx.settings.graceSec * 1000
+  const out: Agent[] = []
+  for (const agent of docs.agents.agents) {
+    if (agent.status !== 'active' || !agent.sessionId) continue
+    const session = docs.agents.sessions.find((item) => item.id === agent.sessionId)
+    if (!session) continue
+    if (!session.goneAt && isSessionGone(tx, session)) session.goneAt = tx.now.toISOString()
+    if (session.goneAt && Date.parse(session.goneAt) + graceMs <= now) out.push(agent)
+  }
+  return out
+}
+
+/** Take a lease away: the task returns to todo (a blocked one stays blocked), its task locks go, the holder is told. */
+export function revokeTask(docs: Docs, tx: DomainTx<DocName>, task: Task, reason: Reason | 'reset'): void {
+  const owner = task.owner!
+  const wasBlocked = task.status === 'blocked'
+  clearOwnership(task, wasBlocked ? 'blocked' : 'todo', tx)
+  const released = releaseTaskLocks(docs, task.id, reason === 'reset' ? 'reset' : reason, 'system', tx)
+  const why = reason === 'expired' ? 'its lease expired' : reason === 'holder_gone' ? `${owner} is gone` : 'of a reset'
+  tx.note(`[SYSTEM] Task "${task.title}" (${task.id}) was taken from ${owner} because ${why}; it is ${task.status} again${released ? ` and ${released} lock(s) were released` : ''}.`)
+  tx.emit({ type: 'task.revoked', actor: 'system', ids: { taskId: task.id }, for: [owner], data: { reason } })
+  tx.notify(owner, {
+    kind: 'task_revoked',
+    id: task.id,
+    title: task.title,
+    reason,
+    by: 'system',
+    message: `Task ${task.id} "${task.title}" is no longer yours because ${why}. Claim it again with task_claim if you still work on it.`,
+  })
+}
+
+export function revokeLock(docs: Docs, tx: DomainTx<DocName>, lock: Lock, reason: Reason): void {
+  const holder = lock.owner
+  resolveLock(lock, reason, 'system', tx.now)
+  tx.note(`[SYSTEM] Lock on ${lock.path}${holder ? ` held by ${holder}` : ''} was released because ${reason === 'expired' ? 'it expired' : 'its holder is gone'}.`)
+  tx.emit({ type: 'lock.revoked', actor: 'system', ids: { lockId: lock.id, path: lock.path }, for: holder ? [holder] : [], data: { owner: holder, reason } })
+  if (holder) {
+    tx.notify(holder, {
+      kind: 'lock_revoked',
+      id: lock.id,
+      path: lock.path,
+      reason,
+      by: 'system',
+      message: `Your lock on ${lock.path} was released (${reason}); acquire it again with lock_acquire before editing.`,
+    })
+  }
+}
+
+export function resolveLock(lock: Lock, reason: NonNullable<Lock['releaseReason']>, by: string, now: Date): void {
+  const at = now.toISOString()
+  Object.assign(lock, { status: 'resolved', releasedAt: at, releasedBy: by, releaseReason: reason, updatedAt: at })
+}
+
+/** Release the active locks bound to a task; returns how many. */
+export function releaseTaskLocks(docs: Docs, taskId: string, reason: NonNullable<Lock['releaseReason']>, by: string, tx: DomainTx<DocName>): number {
+  let count = 0
+  for (const lock of docs.locks.locks) {
+    if (lock.taskId !== taskId || lock.status !== 'active') continue
+    resolveLock(lock, reason, by, tx.now)
+    tx.emit({ type: 'lock.released', actor: tx.actor, ids: { lockId: lock.id, path: lock.path }, data: { owner: lock.owner, reason } })
+    count++
+  }
+  return count
+}
+
+export function clearOwnership(task: Task, status: Task['status'], tx: DomainTx<DocName>): void {
+  task.status = status
+  delete task.owner
+  delete task.leaseExpiresAt
+  delete task.leaseSessionId
+  delete task.claimedAt
+  task.version++
+  task.updatedAt = tx.now.toISOString()
+}
+
+/** Renew every lease an agent holds (TOOLS §1.5): its claims and its active locks. */
+export function renewLeases(docs: Pick<Docs, 'tasks' | 'locks'>, name: string, now: Date, ttl: number): void {
+  const until = new Date(now.getTime() + ttl).toISOString()
+  for (const task of docs.tasks.tasks) if (task.owner === name && hasLease(task)) task.leaseExpiresAt = until
+  for (const lock of docs.locks.locks) {
+    if (lock.owner === name && lock.status === 'active') Object.assign(lock, { expiresAt: until })
+  }
+}
