@@ -35,21 +35,23 @@ function parseConfig(text: string | null, file: string): { doc: Table; servers: 
     try {
       doc = JSON.parse(body)
     } catch (error) {
-      throw new LockstepError(
-        'CONFLICT',
-        `${file} is not valid JSON (${(error as Error).message}); fix it by hand and run the command again. The file was not changed.`,
-        { file },
-      )
+      throw refuse(file, `is not valid JSON (${(error as Error).message})`)
     }
   }
   if (!isTable(doc)) {
-    throw new LockstepError('CONFLICT', `${file} does not hold a JSON object; fix it by hand and run the command again. The file was not changed.`, { file })
+    throw refuse(file, 'does not hold a JSON object')
   }
   const servers = doc['mcpServers'] ?? {}
   if (!isTable(servers)) {
-    throw new LockstepError('CONFLICT', `${file}: mcpServers is not an object; fix it by hand and run the command again. The file was not changed.`, { file })
+    throw refuse(file, 'has an mcpServers value that is not an object')
   }
   return { doc, servers }
+}
+
+function refuse(file: string, problem: string): LockstepError {
+  return new LockstepError('CONFLICT', `${file} ${problem}; fix it by hand and run the command again. The file was not changed.`, {
+    file,
+  })
 }
 
 /** 2-space indent; a BOM and the presence of a final newline are kept, a new file ends with one. */

@@ -1,6 +1,8 @@
 import { parse, stringify, TomlError } from 'smol-toml'
 import { LockstepError } from './errors.js'
-import { detectEol, isTable, namesToRemove, sameMeaning, splitBom, withBlankLine, type ConfigEdit } from './_config-shared.js'
+import {
+  detectEol, isTable, namesToRemove, sameMeaning, splitBom, withBlankLine, type ConfigEdit,
+} from './_config-shared.js'
 import { scanToml, startsWithPath, type TomlLine } from './_toml-scan.js'
 
 type Table = Record<string, unknown>
@@ -23,7 +25,7 @@ export function planCodexInstall(text: string | null, file: string, name: string
   const warnings: string[] = []
   if (touched.some((n) => definedOutsideHeaders(lines, n))) {
     next = withBlankLine(fallback(doc, servers, touched, eol), eol) + block
-    warnings.push(`${file}: the existing entry was not a plain [mcp_servers.${name}] table, so the file was re-serialised and its comments were not kept`)
+    warnings.push(`${file}: the old entry was an inline table or dotted keys, so the whole file was rewritten without its comments`)
   } else {
     const spans = touched.flatMap((n) => tableSpans(lines, n))
     const own = tableSpans(lines, name)[0]
@@ -49,7 +51,7 @@ export function planCodexUninstall(text: string | null, file: string, name: stri
   let next: string
   if (touched.some((n) => definedOutsideHeaders(lines, n))) {
     next = fallback(doc, servers, touched, detectEol(body))
-    warnings.push(`${file}: the entry was not a plain table, so the file was re-serialised and its comments were not kept`)
+    warnings.push(`${file}: the entry was an inline table or dotted keys, so the whole file was rewritten without its comments`)
   } else {
     next = rebuild(body, lines, touched.flatMap((n) => tableSpans(lines, n)))
   }
@@ -79,7 +81,8 @@ function parseToml(body: string, file: string): Table {
     const reason = error.message.split('\n')[0]
     throw new LockstepError(
       'CONFLICT',
-      `${file}:${error.line}:${error.column} is not valid TOML (${reason}); fix it by hand and run the command again. The file was not changed.`,
+      `${file}:${error.line}:${error.column} is not valid TOML (${reason}); fix it by hand and run the command again. ` +
+        'The file was not changed.',
       { file, line: error.line, column: error.column },
     )
   }
@@ -88,7 +91,8 @@ function parseToml(body: string, file: string): Table {
 function serverTable(doc: Table, file: string): Table {
   const servers = doc['mcp_servers'] ?? {}
   if (!isTable(servers)) {
-    throw new LockstepError('CONFLICT', `${file}: mcp_servers is not a table; fix it by hand and run the command again. The file was not changed.`, { file })
+    const message = `${file}: mcp_servers is not a table; fix it by hand and run the command again. The file was not changed.`
+    throw new LockstepError('CONFLICT', message, { file })
   }
   return servers
 }
@@ -124,8 +128,9 @@ function tableSpans(lines: TomlLine[], name: string): Span[] {
 }
 
 /**
- * Cut the spans out, each with the blank lines after it (or, at the end of the file, before it), so no double
- * blank line is left. When `insertAt` is given, `block` takes the place of the span starting there.
+ * Cut the spans out. The blank lines after a span go too when a blank line (or the file start) precedes it, and
+ * the ones before it when it ends the file, so no double blank line is left and nothing gets glued together.
+ * When `insertAt` is given, `block` takes the place of the span starting there.
  */
 function rebuild(body: string, lines: TomlLine[], spans: Span[], insertAt = -1, block = ''): string {
   const drop = new Array<boolean>(lines.length).fill(false)
@@ -134,8 +139,10 @@ function rebuild(body: string, lines: TomlLine[], spans: Span[], insertAt = -1, 
     for (let k = first; k <= last; k++) drop[k] = true
     if (first === insertAt) continue
     let after = last + 1
-    while (isBlank(after)) drop[after++] = true
-    if (after >= lines.length) for (let k = first - 1; isBlank(k); k--) drop[k] = true
+    while (isBlank(after)) after++
+    const toEnd = after >= lines.length
+    if (toEnd || first === 0 || isBlank(first - 1)) for (let k = last + 1; k < after; k++) drop[k] = true
+    if (toEnd) for (let k = first - 1; isBlank(k); k--) drop[k] = true
   }
   let out = ''
   lines.forEach((line, index) => {

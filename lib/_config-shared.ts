@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs'
 import { dirname } from 'node:path'
-import { readTextOrNull, writeFileAtomic } from '../storage/atomic.js'
+import { writeFileAtomic } from '../storage/atomic.js'
 
 const BOM = '\uFEFF'
 
@@ -57,10 +57,6 @@ function canonical(value: unknown): string {
 
 export function isTable(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date)
-}
-
-export async function readText(file: string): Promise<string | null> {
-  return readTextOrNull(file)
 }
 
 /**

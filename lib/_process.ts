@@ -81,7 +81,7 @@ export function spawnAndCollect(argv: string[], launch: WindowsLaunch, options: 
       timers.push(setTimeout(finish, KILL_GRACE_MS + 2 * LINGER_MS))
     }
 
-    child.once('error', (error: NodeJS.ErrnoException) => {
+    child.on('error', (error: NodeJS.ErrnoException) => {
       if (child.pid !== undefined || settled) return
       settle()
       reject(spawnError(error, argv[0] ?? ''))

@@ -31,7 +31,8 @@ export function resolveWindowsProgram(
 ): string | undefined {
   const extensions = options.pathext.split(';').filter(Boolean).map((ext) => ext.toLowerCase())
   const hasKnownExt = extensions.includes(win32.extname(program).toLowerCase())
-  const names = hasKnownExt ? [program, ...extensions.map((ext) => program + ext)] : extensions.map((ext) => program + ext)
+  const withExt = extensions.map((ext) => program + ext)
+  const names = hasKnownExt ? [program, ...withExt] : withExt
   const hasDir = /[\\/]/.test(program) || win32.isAbsolute(program)
   const dirs = hasDir ? [options.cwd] : options.path.split(';').filter(Boolean).map(unquote)
   for (const dir of dirs) {

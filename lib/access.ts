@@ -15,7 +15,7 @@ export interface AccessRequest {
 export interface ResolvedPath {
   /** The path resolved against the work root, symlinks untouched. */
   absPath: string
-  /** The real path: symlinks followed; for a missing target, the real path of its nearest existing parent joined with the rest. */
+  /** Symlinks followed; for a missing target, the real path of its nearest existing parent joined with the rest. */
   realPath: string
   /** Relative to the work root with `/` separators, when the target lies inside it. */
   relativePath?: string
@@ -33,7 +33,8 @@ const MAX_LINK_HOPS = 40
 export async function resolveAccessPath(request: AccessRequest): Promise<ResolvedPath> {
   const { path, workRoot, mode, roots, forWrite } = request
   if (path.includes('\0')) {
-    throw new LockstepError('FORBIDDEN', `The path ${JSON.stringify(path)} contains a NUL byte; pass a plain file path.`, { path })
+    const shown = JSON.stringify(path)
+    throw new LockstepError('FORBIDDEN', `The path ${shown} contains a NUL byte; pass a plain file path.`, { path })
   }
   // `~` is deliberately not expanded: agents give project paths, and `~x` is a valid file name
   const absPath = resolve(workRoot, path)
@@ -50,7 +51,7 @@ export async function resolveAccessPath(request: AccessRequest): Promise<Resolve
   return result
 }
 
-/** `child` relative to `parent` with `/` separators, or undefined when it lies outside. Case-insensitive on win32/darwin. */
+/** `child` relative to `parent` with `/` separators, or undefined outside it. Case-insensitive on win32 and darwin. */
 export function relativeInside(child: string, parent: string): string | undefined {
   const parentParts = stripTrailingSep(parent).split(sep)
   const childParts = stripTrailingSep(child).split(sep)
@@ -67,16 +68,17 @@ async function assertInsideRoots(realPath: string, roots: readonly string[]): Pr
   const listed = roots.length > 0 ? roots.join(', ') : '(none configured)'
   throw new LockstepError(
     'FORBIDDEN',
-    `${realPath} is outside the allowed roots ${listed}; strict mode only allows paths whose real location is inside --roots.`,
+    `${realPath} is outside the allowed roots ${listed}; strict mode only allows paths whose real location is ` +
+      'inside --roots. Use a path inside one of them.',
     { path: realPath, roots: [...roots] },
   )
 }
 
-async function assertWritable(absPath: string, realPath: string, workRoot: string, realWorkRoot: string): Promise<void> {
+async function assertWritable(absPath: string, realPath: string, workRoot: string, realWorkRoot: string) {
   if (hasGitSegment(absPath) || hasGitSegment(realPath)) {
     throw new LockstepError(
       'FORBIDDEN',
-      `Writing ${realPath} is refused: paths inside .git are never written through file_write; use git commands instead.`,
+      `Writing ${realPath} is refused: paths inside .git are never written through file_write; use git instead.`,
       { path: realPath },
     )
   }

@@ -67,9 +67,7 @@ const IS_WINDOWS = process.platform === 'win32'
 export function parseCommand(command: string, commandMode: CommandMode = 'open'): string[] {
   const text = command.trim()
   const anywhere = findShellMetacharacter(text)
-  if (commandMode === 'allowlist' && anywhere !== undefined) {
-    throw forbiddenMetacharacter(anywhere)
-  }
+  if (commandMode === 'allowlist' && anywhere !== undefined) throw forbiddenMetacharacter(anywhere)
   const { argv, unquotedMetacharacter } = splitCommand(text)
   if (unquotedMetacharacter !== undefined) {
     const shown = JSON.stringify(unquotedMetacharacter)
@@ -97,10 +95,8 @@ export function checkCommandPolicy(policy: CommandPolicy): void {
     })
   }
   if (commandMode !== 'allowlist') return
-  const metacharacter = raw === undefined ? undefined : findShellMetacharacter(raw)
-  if (metacharacter !== undefined) {
-    throw forbiddenMetacharacter(metacharacter)
-  }
+  const metacharacter = raw === undefined ? undefined : findShellMetacharacter(raw.trim())
+  if (metacharacter !== undefined) throw forbiddenMetacharacter(metacharacter)
   const program = programName(argv[0] ?? '')
   const allowed = allow.map(programName)
   if (!allowed.includes(program)) {
@@ -161,7 +157,7 @@ async function assertDirectory(cwd: string): Promise<void> {
     throw new LockstepError('NOT_FOUND', `The working folder ${cwd} does not exist; pass an existing cwd.`, { cwd })
   }
   if (!stat.isDirectory()) {
-    throw new LockstepError('INVALID_INPUT', `The working folder ${cwd} is not a folder; pass a folder as cwd.`, { cwd })
+    throw new LockstepError('INVALID_INPUT', `The working folder ${cwd} is a file; pass a folder as cwd.`, { cwd })
   }
 }
 
@@ -176,7 +172,9 @@ function mergeEnv(base: NodeJS.ProcessEnv, extra: Record<string, string>): Recor
   for (const [key, value] of Object.entries(extra)) {
     // Windows names ignore case: drop `Path` before setting `PATH`
     if (IS_WINDOWS) {
-      for (const existing of Object.keys(merged)) if (existing.toUpperCase() === key.toUpperCase()) delete merged[existing]
+      for (const existing of Object.keys(merged)) {
+        if (existing.toUpperCase() === key.toUpperCase()) delete merged[existing]
+      }
     }
     merged[key] = value
   }

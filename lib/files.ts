@@ -70,9 +70,7 @@ export async function writeFileAtomic(request: WriteFileRequest): Promise<WriteR
   const { absPath, content, encoding, mode, createDirs } = request
   const data = Buffer.from(content, encoding)
   const existing = await statOrUndefined(absPath)
-  if (existing?.isDirectory()) {
-    throw new LockstepError('INVALID_INPUT', `${absPath} is a directory; give the path of a file inside it.`, { path: absPath })
-  }
+  if (existing?.isDirectory()) throw directoryError(absPath)
   if (!existing) await ensureParent(absPath, createDirs)
   if (mode === 'append') {
     await appendOnce(absPath, data)
@@ -163,11 +161,11 @@ async function renameWithRetry(from: string, to: string): Promise<void> {
 }
 
 function assertRegularFile(absPath: string, stat: Stats): void {
-  if (stat.isDirectory()) {
-    throw new LockstepError('INVALID_INPUT', `${absPath} is a directory; give the path of a file inside it.`, { path: absPath })
-  }
+  if (stat.isDirectory()) throw directoryError(absPath)
   if (!stat.isFile()) {
-    throw new LockstepError('INVALID_INPUT', `${absPath} is not a regular file (a device, socket or pipe).`, { path: absPath })
+    throw new LockstepError('INVALID_INPUT', `${absPath} is not a regular file but a device, socket or pipe.`, {
+      path: absPath,
+    })
   }
 }
 
@@ -193,15 +191,21 @@ function mapFsError(error: unknown, path: string): unknown {
   switch ((error as NodeJS.ErrnoException | undefined)?.code) {
     case 'ENOENT':
     case 'ENOTDIR':
-      return new LockstepError('NOT_FOUND', `${path} does not exist; check the path (relative paths start at the work root).`, {
-        path,
-      })
+      return new LockstepError(
+        'NOT_FOUND',
+        `${path} does not exist; check the path (relative paths start at the work root).`,
+        { path },
+      )
     case 'EISDIR':
-      return new LockstepError('INVALID_INPUT', `${path} is a directory; give the path of a file inside it.`, { path })
+      return directoryError(path)
     case 'EACCES':
     case 'EPERM':
       return new LockstepError('FORBIDDEN', `${path}: permission denied by the file system.`, { path })
     default:
       return error
   }
+}
+
+function directoryError(path: string): LockstepError {
+  return new LockstepError('INVALID_INPUT', `${path} is a directory; give the path of a file inside it.`, { path })
 }

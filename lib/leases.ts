@@ -107,7 +107,7 @@ export function resolveLock(lock: Lock, reason: NonNullable<Lock['releaseReason'
 }
 
 /** Release the active locks bound to a task; returns how many. */
-export function releaseTaskLocks(docs: Docs, taskId: string, reason: NonNullable<Lock['releaseReason']>, by: string, tx: DomainTx<DocName>): number {
+export function releaseTaskLocks(docs: Pick<Docs, 'locks'>, taskId: string, reason: NonNullable<Lock['releaseReason']>, by: string, tx: DomainTx<DocName>): number {
   let count = 0
   for (const lock of docs.locks.locks) {
     if (lock.taskId !== taskId || lock.status !== 'active') continue

@@ -22,18 +22,55 @@ export interface DomainTx<K extends DocName> extends Tx<K> {
 }
 
 /** Run a mutation with due expiries applied first (TOOLS §1.5); a LockstepError thrown inside writes nothing. */
-export function mutate<K extends DocName, T>(
+export async function mutate<K extends DocName, T>(
   ctx: Ctx,
   project: ProjectRef,
   names: K[],
   fn: (docs: Pick<Docs, K>, tx: DomainTx<K>) => T,
   options: { actor?: string } = {},
 ): Promise<T> {
-  return ctx.store.transact(project, names, (docs, base) => {
+  return (await mutateCommit(ctx, project, names, fn, options)).result
+}
+
+/** As mutate, also returning the committed events (with their seq). */
+export function mutateCommit<K extends DocName, T>(
+  ctx: Ctx,
+  project: ProjectRef,
+  names: K[],
+  fn: (docs: Pick<Docs, K>, tx: DomainTx<K>) => T,
+  options: { actor?: string } = {},
+) {
+  return ctx.store.transactCommit(project, names, (docs, base) => {
     const tx = domainTx(ctx, base, docs as Partial<Docs>, options.actor ?? actorOf(ctx))
     applyExpiries(docs as Partial<Docs>, tx as DomainTx<DocName>)
-    return fn(docs, tx)
+    const result = fn(docs, tx)
+    pruneHistory(docs as Partial<Docs>, base.now)
+    return result
   })
+}
+
+const WEEK_MS = 7 * 24 * 3600 * 1000
+const RESOLVED_LOCKS_KEPT = 500
+
+/** Keep resolved locks of the last 7 days (at most 500) and sessions that ended within 7 days (STORAGE §4). */
+function pruneHistory(docs: Partial<Docs>, now: Date): void {
+  const cutoff = now.getTime() - WEEK_MS
+  if (docs.locks) {
+    const resolved = docs.locks.locks.filter((lock) => lock.status === 'resolved')
+    const recent = resolved.filter((lock) => Date.parse(lock.releasedAt ?? lock.updatedAt) >= cutoff)
+    if (recent.length !== resolved.length || recent.length > RESOLVED_LOCKS_KEPT) {
+      const keep = new Set(recent.sort((a, b) => (b.releasedAt ?? '').localeCompare(a.releasedAt ?? '')).slice(0, RESOLVED_LOCKS_KEPT))
+      docs.locks.locks = docs.locks.locks.filter((lock) => lock.status === 'active' || keep.has(lock))
+    }
+  }
+  if (docs.agents) {
+    const bound = new Set(docs.agents.agents.map((agent) => agent.sessionId))
+    const stale = (session: Docs['agents']['sessions'][number]) => {
+      const ended = session.endedAt ?? session.goneAt
+      return ended !== undefined && Date.parse(ended) < cutoff && !bound.has(session.id)
+    }
+    if (docs.agents.sessions.some(stale)) docs.agents.sessions = docs.agents.sessions.filter((session) => !stale(session))
+  }
 }
 
 export function actorOf(ctx: Ctx, given?: string): string {

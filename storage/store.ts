@@ -38,6 +38,8 @@ export interface Tx<K> {
   require(...names: string[]): void
   /** Append text to a file of the project folder before the documents are written (an archive, say). */
   appendFile(name: string, text: string): void
+  /** Run I/O after the mutation and before the documents are written, with the locks held (a backup, say). */
+  beforeWrite(action: (projectDir: string) => Promise<void>): void
 }
 
 export interface Commit {
@@ -107,6 +109,15 @@ export class Store<R extends Registry> {
     names: K[],
     mutate: (docs: Pick<Bodies<R>, K>, tx: Tx<K>) => T,
   ): Promise<T> {
+    return (await this.transactCommit(project, names, mutate)).result
+  }
+
+  /** As transact, also returning what was committed: the documents written and the events with their seq. */
+  async transactCommit<K extends keyof R & string, T>(
+    project: ProjectRef,
+    names: K[],
+    mutate: (docs: Pick<Bodies<R>, K>, tx: Tx<K>) => T,
+  ): Promise<{ result: T; commit: Commit }> {
     if (this.options.readOnly) throw new Error('read-only store')
     await this.checkRoot(project)
     let declared = this.sorted(names)
@@ -124,7 +135,7 @@ export class Store<R extends Registry> {
       this.watcher.notify(project.dir)
       for (const listener of this.listeners) safely(() => listener(commit))
     }
-    return result
+    return { result, commit }
   }
 
   eventReader(project: ProjectRef): EventReader {
@@ -196,14 +207,15 @@ export class Store<R extends Registry> {
       const loaded = await Promise.all(names.map((name, index) => this.load(project, name, held[index], now)))
       const created = loaded.some((entry) => entry.name === 'project' && !entry.db.data!.exists)
       const events: EventInput[] = []
-      const appends: [string, string][] = []
+      const actions: ((projectDir: string) => Promise<void>)[] = []
       const tx: Tx<K> = {
         project,
         now,
         created,
         declared: names,
         emit: (event) => events.push(event),
-        appendFile: (name, text) => void appends.push([name, text]),
+        appendFile: (name, text) => void actions.push((dir) => fsp.appendFile(join(dir, name), text, { mode: 0o600 })),
+        beforeWrite: (action) => void actions.push(action),
         require: (...more) => {
           const missing = more.filter((name) => !names.includes(name as K))
           if (missing.length) throw new NeedDocuments(missing)
@@ -212,7 +224,7 @@ export class Store<R extends Registry> {
       const docs = Object.fromEntries(loaded.map((entry) => [entry.name, entry.db.data!.body])) as Pick<Bodies<R>, K>
       const result = mutate(docs, tx)
       if (result instanceof Promise) throw new Error('transaction callbacks must be synchronous')
-      for (const [name, text] of appends) await fsp.appendFile(join(project.dir, name), text, { mode: 0o600 })
+      for (const action of actions) await action(project.dir)
       const changed: string[] = []
       for (const entry of loaded) {
         const doc = entry.db.data!

@@ -1,0 +1,38 @@
+import { Command, Option, type BaseContext } from 'clipanion'
+import { isLockstepError } from '../../lib/errors.js'
+
+export type CliContext = BaseContext & { cwd: string }
+
+/** Exit codes of CLI §1: 2 for usage and INVALID_INPUT, 1 for any other error. */
+export function exitCodeFor(error: unknown): number {
+  return isLockstepError(error) && error.code === 'INVALID_INPUT' ? 2 : 1
+}
+
+/** Every command: `--json` output and the one error mapping (stderr `error [CODE]: message`). */
+export abstract class BaseCommand extends Command<CliContext> {
+  json = Option.Boolean('--json', false, { description: 'Print one JSON document on stdout' })
+
+  abstract run(): Promise<number | void>
+
+  async execute(): Promise<number> {
+    try {
+      return (await this.run()) ?? 0
+    } catch (error) {
+      this.fail(error)
+      return exitCodeFor(error)
+    }
+  }
+
+  protected out(text: string): void {
+    this.context.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
+  }
+
+  protected outJson(value: unknown): void {
+    this.context.stdout.write(`${JSON.stringify(value, null, 2)}\n`)
+  }
+
+  protected fail(error: unknown): void {
+    if (isLockstepError(error)) this.context.stderr.write(`error [${error.code}]: ${error.message}\n`)
+    else this.context.stderr.write(`error [INTERNAL]: ${(error as Error)?.stack ?? String(error)}\n`)
+  }
+}

@@ -1,0 +1,22 @@
+import { Command } from 'clipanion'
+import type { CliContext } from './_base.js'
+
+export class HelpCommand extends Command<CliContext> {
+  static override paths = [['help'], ['-h'], ['--help']]
+  static override usage = Command.Usage({ description: 'Print usage.' })
+
+  async execute(): Promise<number> {
+    this.context.stdout.write(this.cli.usage(null, { detailed: false }))
+    return 0
+  }
+}
+
+export class VersionCommand extends Command<CliContext> {
+  static override paths = [['version'], ['-v'], ['--version']]
+  static override usage = Command.Usage({ description: 'Print the version.' })
+
+  async execute(): Promise<number> {
+    this.context.stdout.write(`lockstep-mcp v${this.cli.binaryVersion}\n`)
+    return 0
+  }
+}

@@ -1,0 +1,105 @@
+import { Option } from 'clipanion'
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
+import { Store } from '../../storage/store.js'
+import { defaultIsAlive, newCaller, type Ctx } from '../../lib/context.js'
+import { newId } from '../../lib/ids.js'
+import { createMcpServer } from '../../lib/mcp/server.js'
+import { DOCUMENTS } from '../../lib/schema.js'
+import { endSession, sweepProject } from '../../lib/sessions.js'
+import { resolveSettings } from '../../lib/settings.js'
+import { SnapshotWriter } from '../../lib/snapshot.js'
+import { packageVersion } from '../../lib/version.js'
+import { createLogger } from '../_log.js'
+import { BaseCommand } from './_base.js'
+import { flagsOf, settingsOptions } from './_settings.js'
+
+const SWEEP_MS = 15_000
+
+export class ServerCommand extends BaseCommand {
+  static override paths = [['server']]
+  static override usage = BaseCommand.Usage({
+    description: 'Run the MCP server over stdio (what Claude Code and Codex start).',
+    details: 'stdout carries JSON-RPC only; logs go to stderr and <logs>/server.log. Exits within 1 s of SIGINT, SIGTERM or the end of stdin.',
+  })
+
+  settings = settingsOptions()
+  dataDir = this.settings.dataDir
+  logDir = this.settings.logDir
+  mode = this.settings.mode
+  roots = this.settings.roots
+  commandMode = this.settings.commandMode
+  commandAllow = this.settings.commandAllow
+  tools = this.settings.tools
+  leaseTtl = this.settings.leaseTtl
+  grace = this.settings.grace
+  claudeCmd = this.settings.claudeCmd
+  codexCmd = this.settings.codexCmd
+  logLevel = this.settings.logLevel
+  serverName = this.settings.serverName
+  serverVersion = this.settings.serverVersion
+  storage = this.settings.storage
+  dbPath = this.settings.dbPath
+  http = Option.Boolean('--http', false, { hidden: true })
+
+  async run(): Promise<number> {
+    const { settings, warnings } = resolveSettings(flagsOf(this), this.context.env, this.context.cwd, packageVersion())
+    const logger = createLogger(settings.logDir, 'server', settings.logLevel, this.context.stderr)
+    redirectConsole((line) => logger.log('info', line))
+    for (const warning of warnings) logger.log('warn', warning)
+    if (this.http) {
+      this.context.stderr.write('error [UNAVAILABLE]: server --http is not available in this version; run one stdio server per agent.\n')
+      return 1
+    }
+    const store = new Store({ dataDir: settings.dataDir, documents: DOCUMENTS })
+    const ctx: Ctx = {
+      store,
+      settings,
+      caller: newCaller({ sessionId: newId('sess'), transport: 'stdio', pid: process.pid, cwd: this.context.cwd }),
+      now: () => new Date(),
+      isAlive: defaultIsAlive,
+    }
+    const snapshots = new SnapshotWriter({ store, warn: (message) => logger.log('warn', message) })
+    snapshots.attach(store)
+    const server = createMcpServer(ctx, (error) => logger.log('error', `internal error: ${(error as Error)?.stack ?? String(error)}`))
+    const transport = new StdioServerTransport()
+    let closing = false
+    const shutdown = (why: string) => {
+      if (closing) return
+      closing = true
+      logger.log('info', `shutting down (${why})`)
+      setTimeout(() => process.exit(0), 900).unref()
+      void (async () => {
+        await endSession(ctx).catch((error) => logger.log('warn', `could not mark the session ended: ${String(error)}`))
+        await snapshots.flush()
+        store.close()
+        process.exit(0)
+      })()
+    }
+    process.on('SIGINT', () => shutdown('SIGINT'))
+    process.on('SIGTERM', () => shutdown('SIGTERM'))
+    process.stdin.on('end', () => shutdown('stdin closed'))
+    process.stdin.on('close', () => shutdown('stdin closed'))
+    transport.onclose = () => shutdown('transport closed')
+    await server.connect(transport)
+    logger.log('info', `lockstep-mcp ${settings.serverVersion} serving over stdio (data ${settings.dataDir})`)
+    const sweep = () => {
+      const root = ctx.caller.binding?.projectRoot ?? settings.roots[0] ?? ctx.caller.cwd
+      sweepProject(ctx, root).catch((error) => logger.log('debug', `sweep: ${String(error)}`))
+      setTimeout(sweep, SWEEP_MS * (0.8 + Math.random() * 0.4)).unref()
+    }
+    setTimeout(sweep, SWEEP_MS * Math.random()).unref()
+    await new Promise(() => undefined)
+    return 0
+  }
+}
+
+/** Dependencies that print must not corrupt the JSON-RPC stream on stdout. */
+function redirectConsole(write: (line: string) => void): void {
+  const forward = (...args: unknown[]) => write(args.map((arg) => (typeof arg === 'string' ? arg : JSON.stringify(arg))).join(' '))
+  console.log = forward
+  console.info = forward
+  console.debug = forward
+  console.warn = forward
+  console.error = forward
+  console.trace = forward
+}

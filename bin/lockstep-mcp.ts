@@ -1,0 +1,36 @@
+import { Cli, Command, type CommandClass } from 'clipanion'
+import { packageVersion } from '../lib/version.js'
+import { HelpCommand, VersionCommand } from './commands/help.js'
+import { ServerCommand } from './commands/server.js'
+import type { CliContext } from './commands/_base.js'
+
+const COMMANDS = [HelpCommand, VersionCommand, ServerCommand]
+
+/** Parse, run and map the exit code; clipanion's own error printing (to stdout) is bypassed. */
+export async function main(argv: string[], context: CliContext): Promise<number> {
+  const cli = new Cli<CliContext>({ binaryLabel: 'lockstep-mcp', binaryName: 'lockstep-mcp', binaryVersion: packageVersion(), enableColors: false })
+  for (const command of COMMANDS) cli.register(command)
+  const args = argv.length ? argv : [(context.stdin as NodeJS.ReadStream).isTTY ? 'help' : 'server']
+  let command: Command<CliContext>
+  try {
+    command = cli.process(args, context) as Command<CliContext>
+  } catch (error) {
+    context.stderr.write(`${cli.error(error, { colored: false })}`)
+    return 2
+  }
+  if ((command as { help?: boolean }).help) {
+    context.stdout.write(cli.usage(command.constructor as CommandClass<CliContext>, { detailed: true }))
+    return 0
+  }
+  command.context = context
+  command.cli = cli as never
+  try {
+    return (await command.validateAndExecute()) ?? 0
+  } catch (error) {
+    context.stderr.write(`${cli.error(error, { colored: false })}`)
+    return 2
+  }
+}
+
+const code = await main(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), colorDepth: 1 })
+process.exitCode = code

@@ -1,0 +1,74 @@
+import type { Ctx } from './context.js'
+import { renewLeases } from './leases.js'
+import { mutate } from './project-tx.js'
+import { projectFor } from './projects.js'
+import type { Notice } from './schema.js'
+import { sameName } from './_claims.js'
+
+const RENEW_EVERY_MS = 60_000
+
+/**
+ * Before a registered session's call: renew its leases at most once a minute (STORAGE §5), as an ordinary
+ * transaction over agents, tasks and locks.
+ */
+export async function renewIfDue(ctx: Ctx): Promise<void> {
+  const binding = ctx.caller.binding
+  if (!binding) return
+  const last = ctx.caller.renewedAt.get(binding.projectId) ?? 0
+  if (Date.now() - last < RENEW_EVERY_MS) return
+  ctx.caller.renewedAt.set(binding.projectId, Date.now())
+  const project = projectFor(ctx, binding.projectRoot)
+  await mutate(ctx, project, ['agents', 'tasks', 'locks', 'notes'], (docs, tx) => {
+    const now = tx.now.toISOString()
+    const session = docs.agents.sessions.find((item) => item.id === ctx.caller.sessionId)
+    if (session) Object.assign(session, { lastSeenAt: now, leasesRenewedAt: now })
+    renewLeases(docs, binding.name, tx.now, ctx.settings.leaseTtlSec * 1000)
+  })
+}
+
+/** After a registered session's call: take the notices queued for it, if any (a lock-free look first). */
+export async function collectNotices(ctx: Ctx): Promise<Notice[]> {
+  const binding = ctx.caller.binding
+  if (!binding) return []
+  const project = projectFor(ctx, binding.projectRoot)
+  const agents = await ctx.store.read(project, 'agents')
+  if (!agents.agents.some((agent) => sameName(agent.name, binding.name) && agent.pendingNotices.length)) return []
+  return mutate(ctx, project, ['agents'], (docs) => docs.agents.agents.find((agent) => sameName(agent.name, binding.name))?.pendingNotices.splice(0) ?? [])
+}
+
+/** Mark the session as ended on a clean exit; its claims stay and liveness handles them. */
+export async function endSession(ctx: Ctx): Promise<void> {
+  const binding = ctx.caller.binding
+  if (!binding) return
+  const project = projectFor(ctx, binding.projectRoot)
+  await ctx.store.transact(project, ['agents'], (docs, tx) => {
+    const session = docs.agents.sessions.find((item) => item.id === ctx.caller.sessionId)
+    if (session && !session.endedAt) session.endedAt = tx.now.toISOString()
+  })
+}
+
+/**
+ * A sweep (every 15 s with jitter in every server): a lock-free look for expired leases and gone sessions, and a
+ * transaction only when something is due. The transaction's expiry step does the work.
+ */
+export async function sweepProject(ctx: Ctx, projectRoot: string): Promise<boolean> {
+  const project = ctx.store.project(projectRoot)
+  const [agents, tasks, locks] = await Promise.all([ctx.store.read(project, 'agents'), ctx.store.read(project, 'tasks'), ctx.store.read(project, 'locks')])
+  const now = ctx.now().getTime()
+  const graceMs = ctx.settings.graceSec * 1000
+  const due =
+    tasks.tasks.some((task) => task.owner && task.leaseExpiresAt && Date.parse(task.leaseExpiresAt) <= now && task.status !== 'review' && task.status !== 'done' && task.status !== 'todo') ||
+    locks.locks.some(
+      (lock) => lock.status === 'active' && Date.parse(lock.expiresAt) <= now && tasks.tasks.find((task) => task.id === lock.taskId)?.status !== 'review',
+    ) ||
+    agents.agents.some((agent) => {
+      if (agent.status !== 'active' || !agent.sessionId) return false
+      const session = agents.sessions.find((item) => item.id === agent.sessionId)
+      if (!session) return false
+      if (session.goneAt) return Date.parse(session.goneAt) + graceMs <= now
+      return Boolean(session.endedAt) || (session.transport === 'stdio' && session.pid !== undefined && !ctx.isAlive(session.pid, session.host))
+    })
+  if (!due) return false
+  await mutate(ctx, project, ['agents', 'tasks', 'locks', 'notes'], () => undefined, { actor: 'system' })
+  return true
+}
