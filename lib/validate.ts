@@ -58,6 +58,7 @@ export const Tags = v.pipe(v.array(v.pipe(v.string(), v.minLength(1), v.maxLengt
 export const ContextList = v.pipe(v.array(v.pipe(v.string(), v.maxLength(2000))), v.maxLength(100))
 export const Limit = (fallback: number, max = 1000) => v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(max)), fallback)
 export const JsonObject = v.pipe(
+  v.custom<Record<string, unknown>>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), 'Invalid type: expected a JSON object'),
   v.record(v.string(), v.unknown()),
   v.check((value) => JSON.stringify(value).length <= 16 * 1024, 'at most 16 KiB when serialised'),
   v.check((value) => depthOf(value) <= 8, 'at most 8 levels deep'),
