@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto'
-import { promises as fsp } from 'node:fs'
+import fs, { promises as fsp } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 
 const IS_WINDOWS = process.platform === 'win32'
 const WINDOWS_BUSY = new Set(['EPERM', 'EACCES', 'EBUSY'])
+
+// The store's metadata I/O is a handful of tiny syscalls per transaction; done synchronously they cost
+// microseconds, where each round trip through the thread pool would cost tens.
 
 export interface AtomicWriteOptions {
   /** File mode for a new file (POSIX). An existing file keeps its mode. */
@@ -21,31 +24,27 @@ export function tempPathFor(file: string): string {
 /** Write `data` to `file` so that readers see the old or the new content, never a mixture. */
 export async function writeFileAtomic(file: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
   const temp = tempPathFor(file)
-  const mode = await existingMode(file) ?? options.mode ?? 0o600
-  const handle = await fsp.open(temp, 'wx', mode)
+  const mode = existingMode(file) ?? options.mode ?? 0o600
   try {
+    const fd = fs.openSync(temp, 'wx', mode)
     try {
-      await handle.writeFile(data)
-      await handle.sync()
+      fs.writeFileSync(fd, data)
+      fs.fsyncSync(fd)
+      if (!IS_WINDOWS) fs.fchmodSync(fd, mode)
     } finally {
-      await handle.close()
+      fs.closeSync(fd)
     }
-    if (!IS_WINDOWS) await fsp.chmod(temp, mode)
     await options.beforeRename?.()
     await renameWithRetry(temp, file)
   } catch (error) {
-    await fsp.rm(temp, { force: true })
+    fs.rmSync(temp, { force: true })
     throw error
   }
-  if (options.syncDir) await syncDirectory(dirname(file))
+  if (options.syncDir) syncDirectorySync(dirname(file))
 }
 
-async function existingMode(file: string): Promise<number | undefined> {
-  try {
-    return (await fsp.stat(file)).mode & 0o7777
-  } catch {
-    return undefined
-  }
+function existingMode(file: string): number | undefined {
+  return fs.statSync(file, { throwIfNoEntry: false }) ? fs.statSync(file).mode & 0o7777 : undefined
 }
 
 /** On Windows a rename over a file another process has open fails for a moment; retry for up to 1 s. */
@@ -53,7 +52,7 @@ export async function renameWithRetry(from: string, to: string): Promise<void> {
   const deadline = Date.now() + 1000
   for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
     try {
-      return await fsp.rename(from, to)
+      return fs.renameSync(from, to)
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? ''
       if (!IS_WINDOWS || !WINDOWS_BUSY.has(code) || Date.now() > deadline) throw error
@@ -63,13 +62,17 @@ export async function renameWithRetry(from: string, to: string): Promise<void> {
 }
 
 export async function syncDirectory(dir: string): Promise<void> {
+  syncDirectorySync(dir)
+}
+
+function syncDirectorySync(dir: string): void {
   if (IS_WINDOWS) return
   try {
-    const handle = await fsp.open(dir, 'r')
+    const fd = fs.openSync(dir, 'r')
     try {
-      await handle.sync()
+      fs.fsyncSync(fd)
     } finally {
-      await handle.close()
+      fs.closeSync(fd)
     }
   } catch {
     // best effort: some filesystems refuse fsync on a directory
@@ -81,7 +84,7 @@ export async function readTextOrNull(file: string): Promise<string | null> {
   const deadline = Date.now() + 1000
   for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
     try {
-      return await fsp.readFile(file, 'utf8')
+      return fs.readFileSync(file, 'utf8')
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? ''
       if (code === 'ENOENT') return null
@@ -100,16 +103,12 @@ export async function removeOldTempFiles(dir: string, maxAgeMs = 3_600_000): Pro
     return
   }
   const cutoff = Date.now() - maxAgeMs
-  await Promise.all(
-    names
-      .filter((name) => name.endsWith('.tmp'))
-      .map(async (name) => {
-        const path = join(dir, name)
-        try {
-          if ((await fsp.stat(path)).mtimeMs < cutoff) await fsp.rm(path, { force: true })
-        } catch {
-          // another writer removed it first
-        }
-      }),
-  )
+  for (const name of names.filter((item) => item.endsWith('.tmp'))) {
+    const path = join(dir, name)
+    try {
+      if ((await fsp.stat(path)).mtimeMs < cutoff) await fsp.rm(path, { force: true })
+    } catch {
+      // another writer removed it first
+    }
+  }
 }

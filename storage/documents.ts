@@ -32,13 +32,21 @@ export interface LoadedDocument<B extends object = object> {
   rev: number
   exists: boolean
   migratedFrom?: number
+  /** The bytes read, to tell an unchanged document without serialising it twice. */
+  text?: string
+  updatedAt?: string
 }
 
 const ENVELOPE_KEYS = new Set(['schemaVersion', 'kind', 'projectId', 'rev', 'updatedAt'])
 
 export function serializeDocument(project: ProjectRef, def: DocumentDef, body: object, rev: number, updatedAt: string): string {
-  const envelope = { schemaVersion: def.version, kind: def.kind, projectId: project.id, rev, updatedAt, ...body }
-  return `${JSON.stringify(envelope, null, 2)}\n`
+  return envelopeText(project, def, JSON.stringify(body, null, 2), rev, updatedAt)
+}
+
+/** The document's text from its body's JSON: the same bytes as stringifying the envelope and body together. */
+export function envelopeText(project: ProjectRef, def: DocumentDef, bodyJson: string, rev: number, updatedAt: string): string {
+  const head = JSON.stringify({ schemaVersion: def.version, kind: def.kind, projectId: project.id, rev, updatedAt }, null, 2)
+  return bodyJson === '{}' ? `${head}\n` : `${head.slice(0, -2)},\n${bodyJson.slice(2)}\n`
 }
 
 /** Parse and check a document's text. Throws CORRUPT_STATE (after keeping a backup) or CONFLICT (newer schema). */
@@ -94,7 +102,8 @@ export async function parseDocument<B extends object>(
     if (doc === raw) options.validated?.set(path, text)
   }
   const rev = Number.isInteger(raw.rev) ? (raw.rev as number) : 0
-  return { body: body as B, rev, exists: true, ...(doc !== raw ? { migratedFrom: version as number } : {}) }
+  const updatedAt = typeof raw.updatedAt === 'string' ? raw.updatedAt : ''
+  return { body: body as B, rev, exists: true, text, updatedAt, ...(doc !== raw ? { migratedFrom: version as number } : {}) }
 }
 
 function corruptError(project: ProjectRef, def: DocumentDef, problem: string, backup: string | null, step?: string): LockstepError {
@@ -129,8 +138,13 @@ export class EnvelopeFile<B extends object> implements Adapter<LoadedDocument<B>
     return parseDocument(this.project, this.def, text, { backup: true, validated: this.options.validated })
   }
 
-  async write(doc: LoadedDocument<B>): Promise<void> {
-    const text = serializeDocument(this.project, this.def, doc.body, doc.rev, this.options.now().toISOString())
+  /** The text `doc` would have with its current rev and timestamp: equal to the bytes read when nothing changed. */
+  unchangedText(doc: LoadedDocument<B>, bodyJson: string): string {
+    return envelopeText(this.project, this.def, bodyJson, doc.rev, doc.updatedAt ?? '')
+  }
+
+  async write(doc: LoadedDocument<B>, bodyJson = JSON.stringify(doc.body, null, 2)): Promise<void> {
+    const text = envelopeText(this.project, this.def, bodyJson, doc.rev, this.options.now().toISOString())
     await writeFileAtomic(this.path, text, { mode: 0o600, beforeRename: this.options.beforeRename, syncDir: true })
     this.options.validated?.set(this.path, text)
   }

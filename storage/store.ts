@@ -63,7 +63,8 @@ export class Store<R extends Registry> {
   private readonly rootsChecked = new Set<string>()
   private readonly listeners = new Set<(commit: Commit) => void>()
   private readonly watcher = new ChangeWatcher()
-  private readonly cleaned = new Set<string>()
+  private readonly prepared = new Set<string>()
+  private readonly rooted = new Set<string>()
 
   constructor(private readonly options: StoreOptions<R>) {
     this.dataDir = options.dataDir
@@ -190,14 +191,15 @@ export class Store<R extends Registry> {
     names: K[],
     mutate: (docs: Pick<Bodies<R>, K>, tx: Tx<K>) => T,
   ): Promise<{ result: T; commit: Commit }> {
-    await ensureDir(project.dir)
-    if (!this.cleaned.has(project.dir)) {
-      this.cleaned.add(project.dir)
+    if (!this.prepared.has(project.dir)) {
+      await ensureDir(project.dir)
       await removeOldTempFiles(project.dir)
+      this.prepared.add(project.dir)
     }
     const rootDoc = this.options.documents.project
-    if (rootDoc && !names.includes('project' as K) && !existsSync(join(project.dir, rootDoc.file))) {
-      names = this.sorted(['project' as K, ...names])
+    if (rootDoc && !names.includes('project' as K) && !this.rooted.has(project.dir)) {
+      if (existsSync(join(project.dir, rootDoc.file))) this.rooted.add(project.dir)
+      else names = this.sorted(['project' as K, ...names])
     }
     const deadline = Date.now() + (this.options.lockTimeoutMs ?? 10_000)
     const held: HeldLock[] = []
@@ -229,11 +231,12 @@ export class Store<R extends Registry> {
       for (const entry of loaded) {
         const doc = entry.db.data!
         const isNewRoot = entry.name === 'project' && !doc.exists
-        if (!isNewRoot && !doc.migratedFrom && JSON.stringify(doc.body) === entry.before) continue
+        const bodyJson = JSON.stringify(doc.body, null, 2)
+        const unchanged = doc.exists ? entry.file.unchangedText(doc, bodyJson) === doc.text : bodyJson === entry.emptyJson
+        if (!isNewRoot && !doc.migratedFrom && unchanged) continue
         if (doc.migratedFrom) await this.keepPreMigrationCopy(project, entry.name, doc.migratedFrom)
         else if (doc.exists) await takeRestorePoint(project.dir, this.options.documents[entry.name].file, now)
-        entry.db.data = { ...doc, rev: doc.rev + 1 }
-        await entry.db.write()
+        await entry.file.write({ ...doc, rev: doc.rev + 1 }, bodyJson)
         changed.push(entry.name)
       }
       let logged: LogEvent[] = []
@@ -258,13 +261,12 @@ export class Store<R extends Registry> {
         throw new LockstepError('BUSY', `Lost the lock on ${def.file} before writing it; nothing was written. Retry the call.`, { file: def.file })
       }
     }
-    const db = new Low<LoadedDocument<Bodies<R>[K]>>(
-      new EnvelopeFile<Bodies<R>[K]>(project, def, { validated: this.validated, beforeRename: fence, now: () => now }),
-      null as never,
-    )
+    const file = new EnvelopeFile<Bodies<R>[K]>(project, def, { validated: this.validated, beforeRename: fence, now: () => now })
+    const db = new Low<LoadedDocument<Bodies<R>[K]>>(file, null as never)
     await db.read()
+    const emptyJson = db.data === null ? JSON.stringify(def.empty(project), null, 2) : ''
     if (db.data === null) db.data = { body: def.empty(project), rev: 0, exists: false }
-    return { name, db, before: JSON.stringify(db.data.body) }
+    return { name, db, file, emptyJson }
   }
 
   private async keepPreMigrationCopy(project: ProjectRef, name: string, version: number): Promise<void> {

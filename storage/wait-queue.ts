@@ -1,0 +1,66 @@
+import fs from 'node:fs'
+import { join } from 'node:path'
+
+const REFRESH_MS = 500
+const ABANDONED_MS = 2_000
+
+/**
+ * A FIFO of the processes waiting for one lock, as empty files in `<lock>.queue/` named by arrival. Only the
+ * oldest live waiter tries the lock, so a waiter is never starved by luckier pollers. A waiter that stops
+ * refreshing its entry (it crashed) is skipped after 2 s.
+ */
+export class WaitQueue {
+  private readonly entry: string
+  private refreshedAt = 0
+
+  constructor(
+    private readonly dir: string,
+    token: string,
+  ) {
+    this.entry = `${String(Date.now()).padStart(15, '0')}-${process.pid}-${token}`
+  }
+
+  join(): void {
+    fs.mkdirSync(this.dir, { recursive: true })
+    fs.writeFileSync(join(this.dir, this.entry), '')
+    this.refreshedAt = Date.now()
+  }
+
+  isEmpty(): boolean {
+    try {
+      return fs.readdirSync(this.dir).length === 0
+    } catch {
+      return true
+    }
+  }
+
+  /** True when no live waiter arrived before this one. */
+  isHead(): boolean {
+    const now = Date.now()
+    if (now - this.refreshedAt > REFRESH_MS) {
+      try {
+        fs.utimesSync(join(this.dir, this.entry), new Date(now), new Date(now))
+      } catch {
+        fs.writeFileSync(join(this.dir, this.entry), '')
+      }
+      this.refreshedAt = now
+    }
+    let names: string[]
+    try {
+      names = fs.readdirSync(this.dir).sort()
+    } catch {
+      return true
+    }
+    for (const name of names) {
+      if (name >= this.entry) return true
+      const stat = fs.statSync(join(this.dir, name), { throwIfNoEntry: false })
+      if (stat && now - stat.mtimeMs < ABANDONED_MS) return false
+      fs.rmSync(join(this.dir, name), { force: true })
+    }
+    return true
+  }
+
+  leave(): void {
+    fs.rmSync(join(this.dir, this.entry), { force: true })
+  }
+}
