@@ -1,0 +1,113 @@
+import { basename } from 'node:path'
+import * as v from 'valibot'
+import type { ProjectRef } from '../storage/documents.js'
+import { resolveAccessPath } from './access.js'
+import { checkCommandPolicy, parseCommand, runCommand, runToolInstall, TOOL_MANAGERS, type CommandResult } from './commands.js'
+import type { Ctx } from './context.js'
+import { LockstepError } from './errors.js'
+import { actorOf } from './project-tx.js'
+import { projectFor, strictRoots, workRootFor } from './projects.js'
+import { ProjectRoot, parseInput } from './validate.js'
+import { emitEvent, recordRefusals } from './_tool-events.js'
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+// in allowlist mode these would choose which program runs, or inject code into an allowed one
+const ALLOWLIST_PINNED_ENV = /^(PATH|PATHEXT|LD_\w*|DYLD_\w*)$/i
+
+const Env = v.pipe(
+  v.record(v.pipe(v.string(), v.regex(ENV_NAME, 'an environment name matches [A-Za-z_][A-Za-z0-9_]*')), v.pipe(v.string(), v.maxLength(32_768))),
+  v.check((env) => Object.keys(env).length <= 100, 'at most 100 entries'),
+)
+const Cwd = v.pipe(v.string(), v.minLength(1), v.maxLength(4096))
+const Timeout = (fallback: number) => v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(600_000)), fallback)
+
+export const CommandRunInput = v.strictObject({
+  command: v.pipe(v.string(), v.minLength(1), v.maxLength(10_000)),
+  cwd: v.optional(Cwd),
+  timeoutMs: Timeout(120_000),
+  maxOutputBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024), v.maxValue(10 * 1024 * 1024)), 1024 * 1024),
+  env: v.optional(Env),
+  shell: v.optional(v.boolean(), false),
+  projectRoot: ProjectRoot,
+})
+
+/**
+ * Run a command without a shell (or through one, in open mode only), under the command mode. A non-zero exit is a
+ * result. Throws FORBIDDEN (allowlist, metacharacters, shell, cwd outside strict roots), NOT_FOUND, INVALID_INPUT.
+ */
+export async function runCommandTool(ctx: Ctx, raw: unknown): Promise<CommandResult> {
+  const input = parseInput(CommandRunInput, raw)
+  const project = projectFor(ctx, input.projectRoot)
+  return recordRefusals(ctx, project, 'command.refused', { tool: 'command_run', command: input.command }, async () => {
+    const { commandMode, commandAllow, mode } = ctx.settings
+    const argv = input.shell ? [] : parseCommand(input.command, commandMode)
+    checkCommandPolicy({ argv, raw: input.command, shell: input.shell, commandMode, allow: commandAllow, accessMode: mode })
+    if (commandMode === 'allowlist') assertPinned(argv[0] ?? '', input.env)
+    const cwd = await commandCwd(ctx, project, input.cwd)
+    const target = input.shell ? { shellCommand: input.command } : { argv }
+    const result = await runCommand({ ...target, cwd, timeoutMs: input.timeoutMs, maxOutputBytes: input.maxOutputBytes, ...options(ctx, input.env) })
+    await recordRan(ctx, project, result)
+    return result
+  })
+}
+
+export const ToolInstallInput = v.strictObject({
+  manager: v.picklist(TOOL_MANAGERS),
+  args: v.optional(v.pipe(v.array(v.pipe(v.string(), v.maxLength(1000))), v.maxLength(50)), []),
+  cwd: v.optional(Cwd),
+  timeoutMs: Timeout(300_000),
+  env: v.optional(Env),
+  projectRoot: ProjectRoot,
+})
+
+/** Run a known package manager with `args` as argv, never joined, no shell. Throws FORBIDDEN, NOT_FOUND, INVALID_INPUT. */
+export async function installToolTool(ctx: Ctx, raw: unknown): Promise<CommandResult> {
+  const input = parseInput(ToolInstallInput, raw)
+  const project = projectFor(ctx, input.projectRoot)
+  return recordRefusals(ctx, project, 'command.refused', { tool: 'tool_install', program: input.manager }, async () => {
+    const { commandMode, commandAllow, mode } = ctx.settings
+    // no raw text: the arguments are argv entries that no shell ever sees, so metacharacters in them are inert
+    checkCommandPolicy({ argv: [input.manager, ...input.args], shell: false, commandMode, allow: commandAllow, accessMode: mode })
+    if (commandMode === 'allowlist') assertPinned(input.manager, input.env)
+    const cwd = await commandCwd(ctx, project, input.cwd)
+    const result = await runToolInstall({ manager: input.manager, args: input.args, cwd, timeoutMs: input.timeoutMs, ...options(ctx, input.env) })
+    await recordRan(ctx, project, result)
+    return result
+  })
+}
+
+/** The working folder: the work root by default, resolved like a file path and checked under strict mode. */
+async function commandCwd(ctx: Ctx, project: ProjectRef, cwd: string | undefined): Promise<string> {
+  const mode = ctx.settings.mode
+  const roots = mode === 'strict' ? strictRoots(ctx) : []
+  const resolved = await resolveAccessPath({ path: cwd ?? '.', workRoot: workRootFor(ctx, project), mode, roots, forWrite: false })
+  return resolved.realPath
+}
+
+/**
+ * The allowlist names programs by basename, so the program must come from the server's PATH: a path such as
+ * `./echo` could be a planted file, and an `env` that sets PATH or a preloaded library would swap what runs.
+ */
+function assertPinned(program: string, env: Record<string, string> | undefined): void {
+  if (/[\\/]/.test(program)) {
+    throw new LockstepError('FORBIDDEN', `${program} is a path; in allowlist mode give the bare program name (${basename(program)}) so that it is found on the server's PATH.`, {
+      program,
+    })
+  }
+  const pinned = Object.keys(env ?? {}).filter((name) => ALLOWLIST_PINNED_ENV.test(name))
+  if (pinned.length) {
+    throw new LockstepError('FORBIDDEN', `env may not set ${pinned.join(', ')} in allowlist mode: they change which program runs or what it loads. Leave them out.`, {
+      env: pinned,
+    })
+  }
+}
+
+function options(ctx: Ctx, env: Record<string, string> | undefined) {
+  return { ...(env ? { env } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}) }
+}
+
+async function recordRan(ctx: Ctx, project: ProjectRef, result: CommandResult): Promise<void> {
+  const program = basename((result.argv[0] ?? '').replace(/\\/g, '/'))
+  const data = { program, exitCode: result.exitCode, ...(result.timedOut ? { timedOut: true } : {}) }
+  await emitEvent(ctx, project, { type: 'command.ran', actor: actorOf(ctx), ids: {}, data })
+}
