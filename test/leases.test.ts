@@ -37,7 +37,7 @@ test('an expired lease returns the task to todo, frees its locks, posts a note a
   const notes = await listNotes(planner, { author: 'system' })
   assert.ok(notes.some((note) => note.text.includes(task.id)))
   const again = await coordinationInit(impl, { role: 'implementer', name: 'impl-1' })
-  assert.deepEqual(again._notices.map((notice: { kind: string; reason: string }) => [notice.kind, notice.reason]).sort(), [
+  assert.deepEqual((again._notices ?? []).map((notice: { kind: string; reason: string }) => [notice.kind, notice.reason]).sort(), [
     ['lock_revoked', 'expired'],
     ['task_revoked', 'expired'],
   ])
