@@ -1,10 +1,21 @@
 import { Cli, Command, type CommandClass } from 'clipanion'
 import { packageVersion } from '../lib/version.js'
 import { HelpCommand, VersionCommand } from './commands/help.js'
+import { DashboardCommand } from './commands/dashboard.js'
 import { ServerCommand } from './commands/server.js'
+import { InstallCommand } from './commands/install.js'
+import { UninstallCommand } from './commands/uninstall.js'
+import { InitCommand } from './commands/init.js'
+import { EnableCommand } from './commands/enable.js'
+import { DisableCommand } from './commands/disable.js'
+import { StatusCommand } from './commands/status.js'
+import { CheckCommand } from './commands/check.js'
+import { PromptsCommand } from './commands/prompts.js'
+import { TmuxCommand } from './commands/tmux.js'
+import { MacosCommand } from './commands/macos.js'
 import type { CliContext } from './commands/_base.js'
 
-const COMMANDS = [HelpCommand, VersionCommand, ServerCommand]
+const COMMANDS = [HelpCommand, VersionCommand, ServerCommand, DashboardCommand, InstallCommand, UninstallCommand, InitCommand, EnableCommand, DisableCommand, StatusCommand, CheckCommand, PromptsCommand, TmuxCommand, MacosCommand]
 
 /** Parse, run and map the exit code; clipanion's own error printing (to stdout) is bypassed. */
 export async function main(argv: string[], context: CliContext): Promise<number> {

@@ -13,6 +13,8 @@ export function livenessOf(ctx: Pick<Ctx, 'isAlive' | 'settings'>, agent: Agent,
     return Date.parse(session.lastSeenAt) + ctx.settings.leaseTtlSec * 1000 > now.getTime() ? 'alive' : 'gone'
   }
   if (agent.status === 'active' && agent.launcher) {
+    // goneSince: the sweep saw its tmux pane dead
+    if (agent.goneSince) return 'gone'
     if (agent.pid !== undefined && agent.host) return ctx.isAlive(agent.pid, agent.host) ? 'starting' : 'gone'
     return 'starting'
   }
@@ -21,9 +23,10 @@ export function livenessOf(ctx: Pick<Ctx, 'isAlive' | 'settings'>, agent: Agent,
 
 export function agentView(ctx: Pick<Ctx, 'isAlive' | 'settings'>, agent: Agent, docs: Pick<Docs, 'agents'>, now: Date) {
   const session = agent.sessionId ? docs.agents.sessions.find((item) => item.id === agent.sessionId) : undefined
-  const { pendingNotices: _notices, sessionId: _session, goneSince: _gone, launchedBy: _by, host: _host, ...rest } = agent
+  const { pendingNotices: _notices, sessionId: _session, goneSince: _gone, launchedBy: _by, host: _host, tmux, ...rest } = agent
   return {
     ...rest,
+    ...(tmux ? { tmux: { session: tmux.session, windowId: tmux.windowId, paneId: tmux.paneId } } : {}),
     liveness: livenessOf(ctx, agent, docs.agents.sessions, now),
     ...(session
       ? {

@@ -102,6 +102,7 @@ function bindAgent(ctx: Ctx, docs: Pick<Docs, 'agents' | 'notes'>, tx: DomainTx<
   const session = upsertSession(ctx, docs, tx, agent.id)
   Object.assign(agent, { status: 'active', sessionId: session.id, updatedAt: now, ...(type !== 'other' || !agent.type ? { type } : {}) })
   delete agent.stoppedReason
+  delete agent.goneSince
   tx.emit({ type: 'agent.registered', actor: agent.name, ids: { agent: agent.name }, data: { role, type: agent.type, launcher: agent.launcher ?? 'manual' } })
   if (firstJoin) tx.note(`[SYSTEM] ${agent.name} joined as ${role}.`)
   return agent

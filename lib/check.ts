@@ -1,6 +1,9 @@
 import * as v from 'valibot'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { projectIdentity } from '../storage/projects.js'
 import { DISCUSSION_PRIORITIES, DISCUSSION_STATUSES, PROJECT_STATUSES, TASK_STATUSES } from './schema.js'
-import { SNAPSHOT_VERSION } from './snapshot.js'
+import { SNAPSHOT_VERSION, snapshotPath } from './snapshot.js'
 
 export const CHECK_IDS = ['project_complete', 'tasks_in_review', 'tasks_not_done', 'blocking_discussions'] as const
 export type CheckId = (typeof CHECK_IDS)[number]
@@ -96,6 +99,27 @@ export function checkSnapshot(text: string | null): CheckResult {
   }
   const ok = failures.length === 0
   return { ok, exitCode: ok ? 0 : 1, project: { name: state.project.name, status: state.project.status }, summary, failures }
+}
+
+/**
+ * Run the checks on the snapshot of the project in `dir`: `<dir>/.lockstep/state.json` when that exists, else the
+ * one of the main working tree that contains `dir` (so a linked worktree checks its project). Never throws.
+ */
+export function checkProjectDir(dir: string): CheckResult {
+  let file = join(dir, '.lockstep', 'state.json')
+  if (!existsSync(file)) {
+    try {
+      file = snapshotPath(projectIdentity(dir))
+    } catch {
+      return refused(`${dir} does not exist; pass the project folder with --dir.`)
+    }
+  }
+  try {
+    return checkSnapshot(readFileSync(file, 'utf8'))
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return checkSnapshot(null)
+    return refused(`${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}); check its permissions.`)
+  }
 }
 
 /** The text report of `lockstep-mcp check` (CLI §7), ending with a newline. Item lists stop after 10 entries. */

@@ -1,8 +1,8 @@
 import * as v from 'valibot'
-import { spawnSync } from 'node:child_process'
 import type { Ctx } from './context.js'
 import { HOST } from './context.js'
 import { requirePlanner } from './identity.js'
+import { closeTmuxPane } from './launchers.js'
 import { hasLease, releaseTaskLocks, clearOwnership, resolveLock } from './leases.js'
 import { mutate } from './project-tx.js'
 import { projectFor } from './projects.js'
@@ -57,9 +57,10 @@ export async function resetImplementers(ctx: Ctx, raw: unknown) {
     const names = stopped.map((agent) => agent.name)
     tx.note(`[SYSTEM] Reset ${names.length} implementer(s): ${names.join(', ') || 'none'}; ${tasksReturned} task(s) returned, ${locksReleased} lock(s) released.`)
     const killable = stopped.filter((agent) => agent.launchedBy === ctx.caller.sessionId && agent.host === HOST)
-    return { resetCount: names.length, tasksReturned, locksReleased, killable: killable.map((agent) => ({ name: agent.name, pid: agent.pid, paneId: agent.tmux?.paneId })) }
+    return { resetCount: names.length, tasksReturned, locksReleased, killable: killable.map((agent) => ({ name: agent.name, pid: agent.pid, tmux: agent.tmux })) }
   })
-  const killed = input.kill ? outcome.killable.filter(killLaunched).map((agent) => agent.name) : []
+  const killed: string[] = []
+  if (input.kill) for (const agent of outcome.killable) if (await killLaunched(agent)) killed.push(agent.name)
   return {
     success: true as const,
     resetCount: outcome.resetCount,
@@ -70,19 +71,9 @@ export async function resetImplementers(ctx: Ctx, raw: unknown) {
   }
 }
 
-/** Close a tmux pane or signal a pid that this server launched; never any other process. */
-function killLaunched(agent: { pid?: number; paneId?: string }): boolean {
-  let done = false
-  if (agent.paneId) done = spawnSync('tmux', ['kill-pane', '-t', agent.paneId], { stdio: 'ignore' }).status === 0
-  if (agent.pid !== undefined) {
-    try {
-      process.kill(agent.pid, 'SIGTERM')
-      done = true
-    } catch {
-      // already gone
-    }
-  }
-  return done
+/** Close a tmux pane this server launched, after checking that it still runs the recorded pid; never any other process. */
+async function killLaunched(agent: { pid?: number; tmux?: { paneId: string; socket?: string } }): Promise<boolean> {
+  return agent.tmux ? closeTmuxPane(agent.tmux, agent.pid) : false
 }
 
 export { livenessOf }

@@ -18,12 +18,6 @@ function lockExpires(lock: Lock, tasks: Task[] | undefined): boolean {
   return tasks.find((task) => task.id === lock.taskId)?.status !== 'review'
 }
 
-export function isSessionGone(tx: DomainTx<DocName>, session: Session): boolean {
-  if (session.endedAt || session.goneAt) return true
-  if (session.transport !== 'stdio' || session.pid === undefined) return false
-  return !tx.ctx.isAlive(session.pid, session.host)
-}
-
 /**
  * Apply due expiries to the loaded documents (STORAGE §5 step 4): expired leases, and the claims of agents whose
  * session has been gone longer than the grace period. Asks for the lease documents when something is due.
@@ -50,19 +44,38 @@ export function applyExpiries(docs: Partial<Docs>, tx: DomainTx<DocName>): void 
   }
 }
 
-/** Mark sessions whose process is gone, and return the active agents gone for longer than the grace period. */
+/** Record new evidence of gone agents, and return the active agents gone for longer than the grace period. */
 function agentsPastGrace(docs: Docs, tx: DomainTx<DocName>): Agent[] {
   const now = tx.now.getTime()
   const graceMs = tx.ctx.settings.graceSec * 1000
   const out: Agent[] = []
   for (const agent of docs.agents.agents) {
-    if (agent.status !== 'active' || !agent.sessionId) continue
-    const session = docs.agents.sessions.find((item) => item.id === agent.sessionId)
-    if (!session) continue
-    if (!session.goneAt && isSessionGone(tx, session)) session.goneAt = tx.now.toISOString()
-    if (session.goneAt && Date.parse(session.goneAt) + graceMs <= now) out.push(agent)
+    const since = goneEvidence(tx.ctx.isAlive, agent, docs.agents.sessions, tx.now.toISOString(), true)
+    if (since && Date.parse(since) + graceMs <= now) out.push(agent)
   }
   return out
+}
+
+/**
+ * When an active agent was first seen gone (TOOLS §1.5), or null while it may be alive. Evidence is its bound session
+ * ending or its process dying; before it ever connected, its launched process dying, or the dead tmux pane that the
+ * sweep records as `goneSince`. With `record`, new evidence is written to the records; without, it is only reported.
+ */
+export function goneEvidence(isAlive: (pid: number, host: string) => boolean, agent: Agent, sessions: Session[], now: string, record: boolean): string | null {
+  if (agent.status !== 'active') return null
+  const session = agent.sessionId ? sessions.find((item) => item.id === agent.sessionId) : undefined
+  let sessionGoneAt = session?.goneAt
+  if (session && !sessionGoneAt) {
+    const gone = Boolean(session.endedAt) || (session.transport === 'stdio' && session.pid !== undefined && !isAlive(session.pid, session.host))
+    if (!gone) return null
+    sessionGoneAt = now
+    if (record) session.goneAt = now
+  }
+  if (!session && agent.launcher && !agent.goneSince && agent.pid !== undefined && agent.host && !isAlive(agent.pid, agent.host)) {
+    if (!record) return now
+    agent.goneSince = now
+  }
+  return (session ? sessionGoneAt : agent.goneSince) ?? null
 }
 
 /** Take a lease away: the task returns to todo (a blocked one stays blocked), its task locks go, the holder is told. */

@@ -94,7 +94,7 @@ export const AgentRecord = v.object({
   branchName: opt(str),
   baseBranch: opt(str),
   launcher: opt(v.picklist(LAUNCHERS)),
-  tmux: opt(v.object({ session: str, windowId: str, paneId: str })),
+  tmux: opt(v.object({ session: str, windowId: str, paneId: str, socket: opt(str) })),
   pid: opt(v.number()),
   host: opt(str),
   launchedBy: opt(str),

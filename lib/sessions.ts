@@ -1,5 +1,8 @@
+import type { ProjectRef } from '../storage/documents.js'
 import type { Ctx } from './context.js'
-import { renewLeases } from './leases.js'
+import { HOST } from './context.js'
+import { goneEvidence, renewLeases } from './leases.js'
+import { listTmuxPanes } from './launchers.js'
 import { mutate } from './project-tx.js'
 import { projectFor } from './projects.js'
 import type { Notice } from './schema.js'
@@ -48,13 +51,16 @@ export async function endSession(ctx: Ctx): Promise<void> {
 }
 
 /**
- * A sweep (every 15 s with jitter in every server): a lock-free look for expired leases and gone sessions, and a
- * transaction only when something is due. The transaction's expiry step does the work.
+ * A sweep (every 15 s with jitter in every server): tmux panes of launched agents are probed first (a child process,
+ * so never inside a transaction) and a dead one is recorded as evidence; then a lock-free look for expired leases and
+ * gone agents, and a transaction only when something is due. The transaction's expiry step does the work.
  */
 export async function sweepProject(ctx: Ctx, projectRoot: string): Promise<boolean> {
   const project = ctx.store.project(projectRoot)
+  await recordDeadPanes(ctx, project)
   const [agents, tasks, locks] = await Promise.all([ctx.store.read(project, 'agents'), ctx.store.read(project, 'tasks'), ctx.store.read(project, 'locks')])
   const now = ctx.now().getTime()
+  const nowIso = ctx.now().toISOString()
   const graceMs = ctx.settings.graceSec * 1000
   const due =
     tasks.tasks.some((task) => task.owner && task.leaseExpiresAt && Date.parse(task.leaseExpiresAt) <= now && task.status !== 'review' && task.status !== 'done' && task.status !== 'todo') ||
@@ -62,13 +68,33 @@ export async function sweepProject(ctx: Ctx, projectRoot: string): Promise<boole
       (lock) => lock.status === 'active' && Date.parse(lock.expiresAt) <= now && tasks.tasks.find((task) => task.id === lock.taskId)?.status !== 'review',
     ) ||
     agents.agents.some((agent) => {
-      if (agent.status !== 'active' || !agent.sessionId) return false
-      const session = agents.sessions.find((item) => item.id === agent.sessionId)
-      if (!session) return false
-      if (session.goneAt) return Date.parse(session.goneAt) + graceMs <= now
-      return Boolean(session.endedAt) || (session.transport === 'stdio' && session.pid !== undefined && !ctx.isAlive(session.pid, session.host))
+      const since = goneEvidence(ctx.isAlive, agent, agents.sessions, nowIso, false)
+      return since !== null && (since === nowIso || Date.parse(since) + graceMs <= now)
     })
   if (!due) return false
   await mutate(ctx, project, ['agents', 'tasks', 'locks', 'notes'], () => undefined, { actor: 'system' })
   return true
+}
+
+/** Launched agents of this host that never connected and whose tmux pane is dead or gone get `goneSince`. */
+async function recordDeadPanes(ctx: Ctx, project: ProjectRef): Promise<void> {
+  const { agents } = await ctx.store.read(project, 'agents')
+  const watched = agents.filter((agent) => agent.status === 'active' && agent.tmux && agent.host === HOST && !agent.sessionId && !agent.goneSince)
+  if (!watched.length) return
+  const dead = new Set<string>()
+  for (const socket of new Set(watched.map((agent) => agent.tmux!.socket))) {
+    const panes = await listTmuxPanes(socket)
+    if (!panes) continue
+    for (const agent of watched.filter((item) => item.tmux!.socket === socket)) {
+      const pane = panes.get(agent.tmux!.paneId)
+      if (!pane || pane.dead) dead.add(agent.id)
+    }
+  }
+  if (!dead.size) return
+  await mutate(ctx, project, ['agents'], (docs, tx) => {
+    for (const agent of docs.agents.agents) {
+      // re-checked under the lock: the agent may have connected since the probe
+      if (dead.has(agent.id) && agent.status === 'active' && !agent.sessionId && !agent.goneSince) agent.goneSince = tx.now.toISOString()
+    }
+  }, { actor: 'system' })
 }

@@ -24,6 +24,8 @@ export interface Settings {
   transport: 'stdio' | 'http'
   /** LOCKSTEP_AGENT_NAME: the name a launched agent registers under by default. */
   agentName?: string
+  /** LOCKSTEP_TMUX_SESSION: the tmux session that launch_implementer opens windows in (default `lockstep`). */
+  tmuxSession?: string
 }
 
 export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
@@ -127,6 +129,7 @@ export function resolveSettings(
     serverName: pick(flags.serverName, 'COORD_SERVER_NAME') ?? 'lockstep-mcp',
     serverVersion: pick(flags.serverVersion, 'COORD_SERVER_VERSION') ?? version,
     ...(env.LOCKSTEP_AGENT_NAME ? { agentName: env.LOCKSTEP_AGENT_NAME } : {}),
+    ...(env.LOCKSTEP_TMUX_SESSION ? { tmuxSession: env.LOCKSTEP_TMUX_SESSION } : {}),
   }, env)
   return { settings, warnings }
 }

@@ -1,4 +1,4 @@
-import { Command, Option, type BaseContext } from 'clipanion'
+import { Command, Option, type BaseContext, type CommandClass } from 'clipanion'
 import { isLockstepError } from '../../lib/errors.js'
 
 export type CliContext = BaseContext & { cwd: string }
@@ -19,7 +19,10 @@ export abstract class BaseCommand extends Command<CliContext> {
       return (await this.run()) ?? 0
     } catch (error) {
       this.fail(error)
-      return exitCodeFor(error)
+      const code = exitCodeFor(error)
+      // a bad value is a usage error (CLI §1): the command's usage follows the message
+      if (code === 2) this.context.stderr.write(this.cli.usage(this.constructor as CommandClass<CliContext>, { detailed: false }))
+      return code
     }
   }
 

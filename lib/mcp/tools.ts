@@ -1,9 +1,14 @@
 import type * as v from 'valibot'
 import type { Ctx } from '../context.js'
 import * as agents from '../agents.js'
+import * as artifacts from '../artifacts.js'
 import * as claimNext from '../claim-next.js'
+import * as commandTools from '../command-tools.js'
+import * as dashboard from '../dashboard/open.js'
 import * as discussions from '../discussions.js'
+import * as fileTools from '../file-tools.js'
 import * as implementers from '../implementers.js'
+import * as launch from '../launch.js'
 import * as locks from '../locks.js'
 import * as notes from '../notes.js'
 import * as context from '../project-context.js'
@@ -13,6 +18,7 @@ import * as status from '../status.js'
 import * as queries from '../task-queries.js'
 import * as updates from '../task-updates.js'
 import * as tasks from '../tasks.js'
+import * as worktrees from '../worktrees.js'
 import type { ToolProfile } from '../settings.js'
 
 export interface ToolDef {
@@ -42,7 +48,12 @@ export const TOOLS: ToolDef[] = [
   tool('status_get', 'Show the server settings, the project, this session and counts of tasks, locks, notes, discussions and implementers.', status.StatusInput, status.getStatus, read),
   tool('session_reset', "Clear this project's tasks, locks and notes, stop implementers and archive open discussions, after a backup. Planner only; needs confirm: true.", reset.SessionResetInput, reset.resetSession, { destructive: true }),
   tool('implementer_list', "List the project's implementers with their liveness (alive, starting, gone) and worktrees.", implementers.ListImplementersInput, implementers.listImplementers, read),
+  tool('launch_implementer', 'Start a claude or codex implementer in tmux, Terminal.app or by hand, optionally in its own git worktree and branch. Planner only.', launch.LaunchImplementerInput, launch.launchImplementer),
   tool('implementer_reset', 'Stop every active implementer: their tasks return to todo and their locks are released. Planner only.', implementers.ResetImplementersInput, implementers.resetImplementers, { destructive: true }),
+  tool('worktree_status', "Show an implementer's worktree against its base branch: commits ahead and behind, uncommitted files and the diff.", worktrees.WorktreeStatusInput, worktrees.getWorktreeStatus, read),
+  tool('worktree_merge', "Merge an implementer's branch into its base branch (fast-forward or merge commit) without switching the main checkout. Planner only.", worktrees.MergeWorktreeInput, worktrees.mergeWorktree),
+  tool('worktree_list', "List the project's lockstep worktrees with their branches and implementers.", worktrees.ListWorktreesInput, worktrees.listWorktrees, read),
+  tool('worktree_cleanup', 'Remove the worktrees of stopped or gone implementers, skipping uncommitted or unmerged work unless forced (planner only).', worktrees.CleanupWorktreesInput, worktrees.cleanupWorktrees, { destructive: true }),
   tool('task_create', 'Create a task with a complexity, optional files to lock, dependencies, priority and assignee.', tasks.CreateTaskInput, tasks.createTask),
   tool('task_claim', 'Claim a todo task by id; its files are locked in the same step, all or nothing.', tasks.ClaimTaskInput, tasks.claimTask),
   tool('task_claim_next', 'Atomically claim the best ready task you can start now, or learn why there is none.', claimNext.ClaimNextTaskInput, claimNext.claimNextTask),
@@ -68,6 +79,13 @@ export const TOOLS: ToolDef[] = [
   tool('discussion_inbox', 'List the discussions waiting on you.', discussions.DiscussionInboxInput, discussions.discussionInbox, read),
   tool('discussion_archive', 'Archive a discussion.', discussions.ArchiveDiscussionInput, discussions.archiveDiscussion),
   tool('discussion_cleanup', 'Archive old resolved discussions and delete long-archived ones.', discussions.CleanupDiscussionsInput, discussions.cleanupDiscussions, { destructive: true }),
+  tool('file_read', 'Read a file (relative to the work root, or absolute) under the access policy, up to maxBytes; binary content comes back as base64.', fileTools.FileReadInput, fileTools.readFileTool, read),
+  tool('file_write', "Write a file atomically, or append to it; refused when another agent's lock covers the path.", fileTools.FileWriteInput, fileTools.writeFileTool),
+  tool('artifact_read', 'Read a named artifact shared through the project store, with its version and author.', artifacts.ArtifactReadInput, artifacts.readArtifact, read),
+  tool('artifact_write', 'Write or append to a named artifact that every agent of the project can read; each write adds 1 to its version.', artifacts.ArtifactWriteInput, artifacts.writeArtifact),
+  tool('command_run', 'Run a command without a shell, with a timeout and capped output; a non-zero exit is a result, not an error.', commandTools.CommandRunInput, commandTools.runCommandTool),
+  tool('tool_install', 'Run a package manager (npm, pip, cargo, …) with an argv array and no shell.', commandTools.ToolInstallInput, commandTools.installToolTool),
+  tool('dashboard_open', 'Start or reuse the live dashboard of this store and return its URL (with the action token); open: false only returns the URL.', dashboard.OpenDashboardInput, dashboard.openDashboard),
 ]
 
 const CORE = [

@@ -1,0 +1,19 @@
+import { Option } from 'clipanion'
+import { disableProject, formatSetup } from '../../lib/project-setup.js'
+import { BaseCommand } from './_base.js'
+
+export class DisableCommand extends BaseCommand {
+  static override paths = [['disable']]
+  static override usage = BaseCommand.Usage({
+    description: 'Remove the instruction blocks from CLAUDE.md and AGENTS.md.',
+    details: 'Files are never deleted; .lockstep/ and the store stay, so check keeps working.',
+  })
+
+  dir = Option.String('--dir', { description: 'Project folder (default: the current folder)' })
+
+  async run(): Promise<void> {
+    const result = await disableProject({ dir: this.dir }, this.context)
+    if (this.json) this.outJson(result)
+    else this.out(formatSetup(result))
+  }
+}

@@ -1,0 +1,17 @@
+import { Option } from 'clipanion'
+import { enableProject, formatSetup } from '../../lib/project-setup.js'
+import { BaseCommand } from './_base.js'
+
+export class EnableCommand extends BaseCommand {
+  static override paths = [['enable']]
+  static override usage = BaseCommand.Usage({ description: "Put the instruction blocks back after 'disable' (init without --force)." })
+
+  dir = Option.String('--dir', { description: 'Project folder (default: the current folder)' })
+  dataDir = Option.String('--data-dir', { description: 'Data folder (default: the home folder)' })
+
+  async run(): Promise<void> {
+    const result = await enableProject({ dir: this.dir, flags: { dataDir: this.dataDir } }, this.context)
+    if (this.json) this.outJson(result)
+    else this.out(formatSetup(result))
+  }
+}

@@ -1,0 +1,22 @@
+import { Option } from 'clipanion'
+import { formatStatus } from '../../lib/status-format.js'
+import { buildStatusReport } from '../../lib/status-report.js'
+import { BaseCommand } from './_base.js'
+
+export class StatusCommand extends BaseCommand {
+  static override paths = [['status']]
+  static override usage = BaseCommand.Usage({
+    description: 'Show the client entries, the project, the dashboard and any problems, with what to do next.',
+    details: 'A read-only report; always exit 0 (usage errors aside).',
+  })
+
+  dir = Option.String('--dir', { description: 'Project folder (default: the current folder)' })
+  dataDir = Option.String('--data-dir', { description: 'Data folder (default: the home folder)' })
+
+  async run(): Promise<void> {
+    const report = await buildStatusReport({ dir: this.dir, flags: { dataDir: this.dataDir } }, this.context)
+    if (this.json) return this.outJson(report)
+    const color = Boolean((this.context.stdout as NodeJS.WriteStream).isTTY) && !this.context.env.NO_COLOR
+    this.out(formatStatus(report, { color, cwd: this.context.cwd }))
+  }
+}

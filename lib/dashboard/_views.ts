@@ -1,0 +1,102 @@
+import { existsSync, promises as fsp } from 'node:fs'
+import { basename, join } from 'node:path'
+import type { ProjectRef } from '../../storage/documents.js'
+import { agentView } from '../agent-views.js'
+import type { Ctx } from '../context.js'
+import { LockstepError } from '../errors.js'
+import { contextView } from '../project-context.js'
+import { DOCUMENTS, TASK_STATUSES } from '../schema.js'
+import { readLeasedState } from '../task-queries.js'
+import { listedTask, publicLock } from '../task-views.js'
+import { byPriorityThenNewest, messagesOf, publicMessage } from '../_discussion-views.js'
+
+const NOTES_SHOWN = 200
+export const DOC_FILES = Object.values(DOCUMENTS).map((def) => def.file)
+
+/** The project folders of the store, read from each folder's project.json (no identity lookup: roots may be gone). */
+export async function storedProjects(dataDir: string): Promise<ProjectRef[]> {
+  const base = join(dataDir, 'projects')
+  const ids = await fsp.readdir(base).catch(() => [] as string[])
+  const refs = await Promise.all(
+    ids.map(async (id) => {
+      try {
+        const root = (JSON.parse(await fsp.readFile(join(base, id, 'project.json'), 'utf8')) as { root?: unknown }).root
+        return typeof root === 'string' ? { id, root, name: basename(root) || root, dir: join(base, id) } : null
+      } catch {
+        return null
+      }
+    }),
+  )
+  return refs.filter((ref): ref is ProjectRef => ref !== null)
+}
+
+/** One project of the store by folder id. Throws NOT_FOUND. */
+export async function storedProject(dataDir: string, id: string): Promise<ProjectRef> {
+  const ref = (await storedProjects(dataDir)).find((item) => item.id === id)
+  if (!ref) throw new LockstepError('NOT_FOUND', `No project ${id} in ${dataDir}; pick one from /api/projects.`, { projectId: id })
+  return ref
+}
+
+/** The latest modification of any of the project's documents (ms). */
+export async function lastUpdated(ref: ProjectRef): Promise<number> {
+  const stats = await Promise.all(DOC_FILES.map((file) => fsp.stat(join(ref.dir, file)).catch(() => null)))
+  return Math.max(0, ...stats.map((stat) => stat?.mtimeMs ?? 0))
+}
+
+/** The project picker: every project, most recently updated first, with task counts. */
+export async function projectSummaries(ctx: Ctx, refs: ProjectRef[]) {
+  const rows = await Promise.all(
+    refs.map(async (ref) => {
+      const [doc, { tasks }, updated] = await Promise.all([ctx.store.read(ref, 'project'), readLeasedState(ctx, ref), lastUpdated(ref)])
+      const counts = Object.fromEntries(TASK_STATUSES.map((status) => [status, tasks.filter((task) => task.status === status).length]))
+      return {
+        id: ref.id,
+        name: doc.context?.name ?? ref.name,
+        root: ref.root,
+        rootMissing: !existsSync(ref.root),
+        status: doc.status,
+        hasContext: doc.context !== null,
+        updatedAt: new Date(updated).toISOString(),
+        counts,
+      }
+    }),
+  )
+  return rows.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt) || a.id.localeCompare(b.id))
+}
+
+/** Everything the page shows for one project, read lock-free from the cached documents. */
+export async function projectView(ctx: Ctx, ref: ProjectRef) {
+  const [doc, agentsDoc, notesDoc, discussionsDoc, artifactsDoc, leased] = await Promise.all([
+    ctx.store.read(ref, 'project'),
+    ctx.store.read(ref, 'agents'),
+    ctx.store.read(ref, 'notes'),
+    ctx.store.read(ref, 'discussions'),
+    ctx.store.read(ref, 'artifacts'),
+    readLeasedState(ctx, ref),
+  ])
+  const now = ctx.now()
+  const tasks = [...leased.tasks].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id))
+  const current = (name: string) =>
+    tasks.filter((task) => task.owner?.toLowerCase() === name.toLowerCase() && task.status !== 'done' && task.status !== 'todo').map((task) => ({ id: task.id, title: task.title, status: task.status }))
+  return {
+    project: {
+      id: ref.id,
+      name: doc.context?.name ?? ref.name,
+      root: ref.root,
+      rootMissing: !existsSync(ref.root),
+      status: doc.status,
+      createdAt: doc.createdAt,
+      context: contextView(ref, doc),
+    },
+    tasks: tasks.map((task) => listedTask(task, leased.tasks)),
+    locks: leased.locks.filter((lock) => lock.status === 'active').sort((a, b) => a.createdAt.localeCompare(b.createdAt)).map(publicLock),
+    agents: agentsDoc.agents.map((agent) => ({ ...agentView(ctx, agent, { agents: agentsDoc }, now), currentTasks: current(agent.name) })),
+    notes: notesDoc.notes.slice(-NOTES_SHOWN).reverse(),
+    discussions: [...discussionsDoc.discussions].sort(byPriorityThenNewest).map((discussion) => ({
+      ...discussion,
+      messages: messagesOf(discussionsDoc.messages, discussion.id).map(publicMessage),
+    })),
+    artifacts: [...artifactsDoc.artifacts].sort((a, b) => a.name.localeCompare(b.name)),
+    generatedAt: now.toISOString(),
+  }
+}

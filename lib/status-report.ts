@@ -1,0 +1,102 @@
+import * as v from 'valibot'
+import { homedir } from 'node:os'
+import { resolve } from 'node:path'
+import type { ProjectRef } from '../storage/documents.js'
+import { Store } from '../storage/store.js'
+import { defaultIsAlive, HOST, newCaller, type Ctx } from './context.js'
+import { isLockstepError } from './errors.js'
+import { cliScriptPath } from './install.js'
+import { displayPath } from './projects.js'
+import { DOCUMENTS } from './schema.js'
+import { resolveSettings, type SettingsFlags } from './settings.js'
+import { parseInput } from './validate.js'
+import { packageVersion } from './version.js'
+import { clientStatuses, type ClientStatus } from './_status-clients.js'
+import { networkHomeProblems, readDashboard, storesWithMissingRoot, type DashboardStatus } from './_status-host.js'
+import { projectStatus, type Problem, type ProjectStatus } from './_status-project.js'
+
+export type { ClientStatus, DashboardStatus, Problem, ProjectStatus }
+
+export interface StatusReport {
+  version: string
+  home: string
+  dataDir: string
+  clients: ClientStatus[]
+  project: ProjectStatus | null
+  dashboard: DashboardStatus | null
+  problems: Problem[]
+  /** What to do next, in order; empty when everything is set up. */
+  next: string[]
+}
+
+const StatusInput = v.object({
+  dir: v.optional(v.string()),
+  flags: v.optional(v.record(v.string(), v.optional(v.string())), {}),
+})
+
+/**
+ * The read-only report of `lockstep-mcp status` (CLI §6): client entries, the project of `dir`, the dashboard and
+ * problems. Reading a corrupt document only keeps its backup; nothing else is written. Throws INVALID_INPUT.
+ */
+export async function buildStatusReport(raw: unknown, host: { env: NodeJS.ProcessEnv; cwd: string; home?: string }): Promise<StatusReport> {
+  const input = parseInput(StatusInput, raw)
+  const { settings } = resolveSettings(input.flags as SettingsFlags, host.env, host.cwd, packageVersion())
+  const store = new Store({ dataDir: settings.dataDir, documents: DOCUMENTS })
+  const problems: Problem[] = []
+  try {
+    let ref: ProjectRef | null = null
+    try {
+      ref = store.project(resolve(host.cwd, input.dir ?? '.'))
+    } catch (error) {
+      if (!isLockstepError(error)) throw error
+      problems.push({ kind: error.code === 'NOT_FOUND' ? 'project_missing' : 'store_conflict', message: error.message })
+    }
+    const clients = clientStatuses({
+      home: host.home ?? homedir(),
+      env: host.env,
+      cliPath: cliScriptPath(),
+      ...(ref ? { projectRoot: ref.root } : {}),
+    })
+    let project: ProjectStatus | null = null
+    if (ref) {
+      const ctx: Ctx = {
+        store,
+        settings,
+        caller: newCaller({ sessionId: 'status', cwd: host.cwd }),
+        now: () => new Date(),
+        isAlive: defaultIsAlive,
+      }
+      const section = await projectStatus(ctx, ref)
+      project = section.project
+      problems.push(...section.problems)
+    }
+    problems.push(...storesWithMissingRoot(settings.dataDir))
+    problems.push(...networkHomeProblems(unique([{ label: 'home', path: settings.home }, { label: 'data', path: settings.dataDir }])))
+    const dashboard = readDashboard(settings.dataDir, (pid) => defaultIsAlive(pid, HOST))
+    const report = { version: packageVersion(), home: settings.home, dataDir: settings.dataDir, clients, project, dashboard, problems, next: [] }
+    return { ...report, next: nextSteps(report) }
+  } finally {
+    store.close()
+  }
+}
+
+function nextSteps(report: Omit<StatusReport, 'next'>): string[] {
+  const steps: string[] = []
+  const { clients, project } = report
+  if (clients.some((row) => row.state === 'unreadable')) steps.push('Fix the client configuration files that do not parse (see Clients).')
+  if (clients.some((row) => row.state === 'broken' || row.legacy)) steps.push("Run 'lockstep-mcp install' again to repair the broken or old entries.")
+  else if (!clients.some((row) => row.state === 'ok')) steps.push("Run 'lockstep-mcp install' to register the server with Claude Code and Codex.")
+  if (project) {
+    const where = displayPath(project.root)
+    if (!project.storeExists || !project.snapshot) steps.push(`Run 'lockstep-mcp init --dir ${where}' to set up this project.`)
+    else if (Object.values(project.instructions).some((present) => !present)) {
+      steps.push(`Run 'lockstep-mcp enable --dir ${where}' to put the coordination instructions back into CLAUDE.md and AGENTS.md.`)
+    }
+  }
+  if (report.problems.length) steps.push('Look at the problems listed below.')
+  return steps
+}
+
+function unique(folders: { label: string; path: string }[]): { label: string; path: string }[] {
+  return folders.filter((folder, index) => folders.findIndex((other) => other.path === folder.path) === index)
+}
