@@ -1,8 +1,9 @@
-// npm run bench [-- store|mcp|git]: whole-system figures, printed as tables.
+// npm run bench [-- store|mcp|dashboard|git]: whole-system figures, printed as tables.
 import { benchStore } from './store.js'
 
 const wanted = new Set(process.argv.slice(2))
 const all = wanted.size === 0
 if (all || wanted.has('store')) console.log(`${await benchStore()}\n`)
 if (all || wanted.has('mcp')) console.log(`${await (await import('./mcp.js')).benchMcp()}\n`)
+if (all || wanted.has('dashboard')) console.log(`${await (await import('./dashboard.js')).benchDashboard()}\n`)
 if (wanted.has('git')) await import('./git-worktrees.js')

@@ -3,9 +3,9 @@ import { installClients, installExitCode } from '../../lib/install.js'
 import { formatInstall } from '../../lib/install-format.js'
 import { BaseCommand } from './_base.js'
 import { targetOptions } from './_install-options.js'
-import { settingsOptions } from './_settings.js'
+import { ServerFlagsCommand } from './_settings.js'
 
-export class InstallCommand extends BaseCommand {
+export class InstallCommand extends ServerFlagsCommand {
   static override paths = [['install']]
   static override usage = BaseCommand.Usage({
     description: 'Register the MCP server with Claude Code and Codex.',
@@ -22,28 +22,13 @@ export class InstallCommand extends BaseCommand {
   dir = this.targets.dir
   config = this.targets.config
   dryRun = this.targets.dryRun
-  settings = settingsOptions()
-  dataDir = this.settings.dataDir
-  logDir = this.settings.logDir
-  mode = this.settings.mode
-  roots = this.settings.roots
-  commandMode = this.settings.commandMode
-  commandAllow = this.settings.commandAllow
-  tools = this.settings.tools
-  leaseTtl = this.settings.leaseTtl
-  grace = this.settings.grace
-  claudeCmd = this.settings.claudeCmd
-  codexCmd = this.settings.codexCmd
   npx = Option.Boolean('--npx', false, { description: 'Run the server through npx instead of this installation' })
   url = Option.String('--url', { description: 'Register a shared `server --http` at this URL instead' })
   token = Option.String('--token', { description: 'Bearer token for --url (user scope only)' })
 
   async run(): Promise<number> {
     const { all, claude, codex, scope, name, dir, config, dryRun, npx, url, token } = this
-    const flags = {
-      dataDir: this.dataDir, logDir: this.logDir, mode: this.mode, roots: this.roots, commandMode: this.commandMode, commandAllow: this.commandAllow,
-      tools: this.tools, leaseTtl: this.leaseTtl, grace: this.grace, claudeCmd: this.claudeCmd, codexCmd: this.codexCmd,
-    }
+    const flags = this.serverFlags()
     const result = await installClients({ all, claude, codex, scope, name, dir, config, dryRun, npx, url, token, flags }, { env: this.context.env, cwd: this.context.cwd })
     const { out, err } = formatInstall(result)
     if (this.json) this.outJson({ dryRun: result.dryRun, targets: result.targets })

@@ -11,38 +11,26 @@ import { SnapshotWriter } from '../../lib/snapshot.js'
 import { packageVersion } from '../../lib/version.js'
 import { createLogger } from '../_log.js'
 import { BaseCommand } from './_base.js'
-import { flagsOf, settingsOptions } from './_settings.js'
+import { ServerFlagsCommand } from './_settings.js'
 
 const SWEEP_MS = 15_000
 
-export class ServerCommand extends BaseCommand {
+export class ServerCommand extends ServerFlagsCommand {
   static override paths = [['server']]
   static override usage = BaseCommand.Usage({
     description: 'Run the MCP server over stdio (what Claude Code and Codex start).',
     details: 'stdout carries JSON-RPC only; logs go to stderr and <logs>/server.log. Exits within 1 s of SIGINT, SIGTERM or the end of stdin.',
   })
 
-  settings = settingsOptions()
-  dataDir = this.settings.dataDir
-  logDir = this.settings.logDir
-  mode = this.settings.mode
-  roots = this.settings.roots
-  commandMode = this.settings.commandMode
-  commandAllow = this.settings.commandAllow
-  tools = this.settings.tools
-  leaseTtl = this.settings.leaseTtl
-  grace = this.settings.grace
-  claudeCmd = this.settings.claudeCmd
-  codexCmd = this.settings.codexCmd
-  logLevel = this.settings.logLevel
-  serverName = this.settings.serverName
-  serverVersion = this.settings.serverVersion
-  storage = this.settings.storage
-  dbPath = this.settings.dbPath
+  logLevel = Option.String('--log-level', { description: 'error, warn, info or debug' })
+  serverName = Option.String('--server-name', { description: 'MCP server name' })
+  serverVersion = Option.String('--server-version', { description: 'MCP server version' })
+  storage = Option.String('--storage', { hidden: true })
+  dbPath = Option.String('--db-path', { hidden: true })
   http = Option.Boolean('--http', false, { hidden: true })
 
   async run(): Promise<number> {
-    const { settings, warnings } = resolveSettings(flagsOf(this), this.context.env, this.context.cwd, packageVersion())
+    const { settings, warnings } = resolveSettings({ ...this.serverFlags(), logLevel: this.logLevel, serverName: this.serverName, serverVersion: this.serverVersion, storage: this.storage, dbPath: this.dbPath }, this.context.env, this.context.cwd, packageVersion())
     const logger = createLogger(settings.logDir, 'server', settings.logLevel, this.context.stderr)
     redirectConsole((line) => logger.log('info', line))
     for (const warning of warnings) logger.log('warn', warning)

@@ -2,32 +2,22 @@ import { spawnSync } from 'node:child_process'
 import { Option } from 'clipanion'
 import { startTmuxSession } from '../../lib/tmux-session.js'
 import { BaseCommand } from './_base.js'
-import { agentWindowOptions, agentWindowValues } from './_agent-window-options.js'
+import { AgentWindowsCommand } from './_agent-window-options.js'
 
-export class TmuxCommand extends BaseCommand {
+export class TmuxCommand extends AgentWindowsCommand {
   static override paths = [['tmux']]
   static override usage = BaseCommand.Usage({
     description: 'Start a planner (Claude) and one implementer (Codex) in a tmux session, with the dashboard.',
     details: 'An existing session is attached as it is. With --no-attach, or when stdin is not a terminal, the attach command is printed instead.',
   })
 
-  options = agentWindowOptions()
-  repo = this.options.repo
-  claudeCmd = this.options.claudeCmd
-  codexCmd = this.options.codexCmd
-  prompts = this.options.prompts
-  dashboard = this.options.dashboard
-  dashboardHost = this.options.dashboardHost
-  dashboardPort = this.options.dashboardPort
-  dataDir = this.options.dataDir
-  logDir = this.options.logDir
   session = Option.String('--session', 'lockstep', { description: 'tmux session name (default: lockstep)' })
   layout = Option.String('--layout', 'windows', { description: 'windows or panes' })
   split = Option.String('--split', 'vertical', { description: 'With --layout panes: vertical (side by side) or horizontal (stacked)' })
   attach = Option.Boolean('--attach', true, { description: 'Attach when done; --no-attach prints the command instead' })
 
   async run(): Promise<number> {
-    const input = { ...agentWindowValues(this), session: this.session, layout: this.layout, split: this.split }
+    const input = { ...this.windowValues(), session: this.session, layout: this.layout, split: this.split }
     const result = await startTmuxSession(input, this.context)
     const inside = Boolean(this.context.env.TMUX)
     const attach = ['tmux', inside ? 'switch-client' : 'attach', '-t', result.session]
