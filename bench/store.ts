@@ -37,7 +37,7 @@ function floor(dir: string, bytes: string, rounds: number) {
 }
 
 async function runWorkers(dataDir: string, projectDir: string, processes: number, perProcess: number) {
-  const startAt = Date.now() + 1500
+  const startAt = Date.now() + 4000
   const results = await Promise.all(
     Array.from({ length: processes }, () =>
       new Promise<{ latencies: number[]; wallMs: number }>((resolve, reject) => {

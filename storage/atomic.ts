@@ -44,7 +44,8 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
 }
 
 function existingMode(file: string): number | undefined {
-  return fs.statSync(file, { throwIfNoEntry: false }) ? fs.statSync(file).mode & 0o7777 : undefined
+  const stat = fs.statSync(file, { throwIfNoEntry: false })
+  return stat ? stat.mode & 0o7777 : undefined
 }
 
 /** On Windows a rename over a file another process has open fails for a moment; retry for up to 1 s. */

@@ -1,16 +1,19 @@
 import fs from 'node:fs'
 import { hostname } from 'node:os'
-import { join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import lockfile from 'proper-lockfile'
 import { LockstepError } from '../lib/errors.js'
 import { WaitQueue } from './wait-queue.js'
+import { ChangeWatcher } from './watch.js'
 
 export const LOCK_STALE_MS = 10_000
 export const LOCK_UPDATE_MS = 2_000
 const BREAK_STALE_MS = 5_000
 const HOST = hostname()
 const OWNER_FILE = 'owner.json'
+// the head of a queue wakes as soon as the lock folder is removed, instead of sleeping out its backoff
+const releases = new ChangeWatcher()
 
 export interface LockOwner {
   pid: number
@@ -94,7 +97,8 @@ export async function acquireFileLock(file: string, deadlineMs: number): Promise
     let delay = 1
     let lastHolder: string | null = null
     for (;;) {
-      if (queue.isHead()) {
+      const isHead = queue.isHead()
+      if (isHead) {
         const held = await tryLock(file, lockDir, token)
         if (held) return held
         const holder = await breakIfAbandoned(lockDir)
@@ -102,11 +106,12 @@ export async function acquireFileLock(file: string, deadlineMs: number): Promise
         // back off exponentially only while the same holder keeps the lock
         delay = holder !== lastHolder ? 1 : Math.min(delay * 2, 50)
         lastHolder = holder
-      } else {
-        delay = 2
       }
       if (Date.now() >= deadlineMs) throw await busyError(file, lockDir)
-      await sleep(Math.min(delay, Math.max(0, deadlineMs - Date.now())) * (0.5 + Math.random()))
+      const wait = Math.min(delay, Math.max(0, deadlineMs - Date.now())) * (0.5 + Math.random())
+      // the head wakes when the lock folder goes; the others when someone ahead of them leaves the queue
+      if (isHead) await releases.wait(dirname(lockDir), wait, undefined, basename(lockDir))
+      else await releases.wait(queue.dir, 50)
     }
   } finally {
     queue.leave()
@@ -150,7 +155,11 @@ async function tryLock(file: string, lockDir: string, token: string): Promise<He
   }
   const owner: LockOwner = { pid: process.pid, host: HOST, token, acquiredAt: Date.now() }
   try {
+    // proper-lockfile remembers the folder's mtime and treats any other mtime as a takeover; adding the owner
+    // file changes it, so put it back
+    const { atime, mtime } = fs.statSync(lockDir)
     fs.writeFileSync(join(lockDir, OWNER_FILE), JSON.stringify(owner))
+    fs.utimesSync(lockDir, atime, mtime)
   } catch (error) {
     await held.release()
     throw error

@@ -14,7 +14,7 @@ export class WaitQueue {
   private refreshedAt = 0
 
   constructor(
-    private readonly dir: string,
+    readonly dir: string,
     token: string,
   ) {
     this.entry = `${String(Date.now()).padStart(15, '0')}-${process.pid}-${token}`

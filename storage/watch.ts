@@ -4,21 +4,24 @@ const POLL_FALLBACK_MS = 500
 
 /** Wakes waiters on a change in a folder (fs.watch), with a 500 ms poll as the fallback where watching fails. */
 export class ChangeWatcher {
-  private readonly watchers = new Map<string, { watcher: FSWatcher | null; waiters: Set<() => void> }>()
+  private readonly watchers = new Map<string, { watcher: FSWatcher | null; waiters: Set<(name?: string) => void> }>()
 
-  wait(dir: string, maxWaitMs: number, signal?: AbortSignal): Promise<void> {
+  /** Resolve on a change in `dir` (only to the entry named `only`, when given), after `maxWaitMs`, or on abort. */
+  wait(dir: string, maxWaitMs: number, signal?: AbortSignal, only?: string): Promise<void> {
     return new Promise((resolve) => {
       const entry = this.entry(dir)
-      const done = () => {
+      const done = (name?: string) => {
+        if (only !== undefined && name !== undefined && name !== only) return
         clearTimeout(timer)
         entry.waiters.delete(done)
-        signal?.removeEventListener('abort', done)
+        signal?.removeEventListener('abort', abort)
         resolve()
       }
       // the poll also covers filesystems where fs.watch misses changes made by other processes
       const timer = setTimeout(done, Math.max(0, Math.min(maxWaitMs, POLL_FALLBACK_MS)))
       entry.waiters.add(done)
-      signal?.addEventListener('abort', done, { once: true })
+      const abort = () => done()
+      signal?.addEventListener('abort', abort, { once: true })
       if (signal?.aborted) done()
     })
   }
@@ -40,11 +43,11 @@ export class ChangeWatcher {
       entry = undefined
     }
     if (!entry) {
-      const waiters = new Set<() => void>()
+      const waiters = new Set<(name?: string) => void>()
       let watcher: FSWatcher | null = null
       try {
-        watcher = watch(dir, { persistent: false }, () => {
-          for (const waiter of [...waiters]) waiter()
+        watcher = watch(dir, { persistent: false }, (_event, name) => {
+          for (const waiter of [...waiters]) waiter(name ?? undefined)
         })
         watcher.on('error', () => {
           watcher?.close()

@@ -245,3 +245,15 @@ test('a lock held from another host is waited for, then BUSY; once unrefreshed p
   await quick.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.pop())
   assert.equal((await store.read(project, 'tasks')).tasks.length, 0)
 })
+
+test('a lock held longer than its refresh interval stays ours and is never seen as taken over', { timeout: 30_000 }, async (t) => {
+  const { project } = setup(t)
+  mkdirSync(project.dir, { recursive: true })
+  const { acquireFileLock } = await import('../storage/lockfile.js')
+  const held = await acquireFileLock(join(project.dir, 'git'), Date.now() + 1000)
+  await new Promise((resolve) => setTimeout(resolve, 4500))
+  assert.equal(held.compromised, false)
+  assert.equal(await held.stillHeld(), true)
+  await held.release()
+  assert.equal(existsSync(join(project.dir, 'git.lock')), false)
+})
