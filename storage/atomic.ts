@@ -4,6 +4,14 @@ import { basename, dirname, join } from 'node:path'
 
 const IS_WINDOWS = process.platform === 'win32'
 const WINDOWS_BUSY = new Set(['EPERM', 'EACCES', 'EBUSY'])
+// read once: open() applies the umask, so a mode it cannot strip needs no chmod afterwards
+const UMASK = IS_WINDOWS ? 0 : readUmask()
+
+function readUmask(): number {
+  const mask = process.umask(0o022)
+  process.umask(mask)
+  return mask
+}
 
 // The store's metadata I/O is a handful of tiny syscalls per transaction; done synchronously they cost
 // microseconds, where each round trip through the thread pool would cost tens.
@@ -30,7 +38,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
     try {
       fs.writeFileSync(fd, data)
       fs.fsyncSync(fd)
-      if (!IS_WINDOWS) fs.fchmodSync(fd, mode)
+      if (!IS_WINDOWS && (mode & UMASK) !== 0) fs.fchmodSync(fd, mode)
     } finally {
       fs.closeSync(fd)
     }

@@ -69,7 +69,11 @@ const guardedFs = {
 }
 
 function removeLockDir(path: string): void {
-  fs.rmSync(join(path, OWNER_FILE), { force: true })
+  try {
+    fs.unlinkSync(join(path, OWNER_FILE))
+  } catch {
+    // never signed, or already removed
+  }
   try {
     fs.rmdirSync(path)
   } catch (error) {
@@ -124,7 +128,11 @@ async function tryLock(file: string, lockDir: string, token: string): Promise<He
     lockDir,
     token,
     compromised: false,
-    stillHeld: async () => (await readOwner(lockDir))?.token === token,
+    // the owner file this holder wrote, identified by inode and change time: a takeover removes it
+    stillHeld: async () => {
+      const stat = fs.statSync(join(lockDir, OWNER_FILE), { throwIfNoEntry: false, bigint: true })
+      return stat !== undefined && stat.ino === signature?.ino && stat.ctimeNs === signature.ctimeNs
+    },
     release: async () => {
       releasing.add(lockDir)
       try {
@@ -137,6 +145,7 @@ async function tryLock(file: string, lockDir: string, token: string): Promise<He
     },
   }
   let release: () => Promise<void>
+  let signature: fs.BigIntStats | undefined
   try {
     release = await lockfile.lock(file, {
       lockfilePath: lockDir,
@@ -158,7 +167,13 @@ async function tryLock(file: string, lockDir: string, token: string): Promise<He
     // proper-lockfile remembers the folder's mtime and treats any other mtime as a takeover; adding the owner
     // file changes it, so put it back
     const { atime, mtime } = fs.statSync(lockDir)
-    fs.writeFileSync(join(lockDir, OWNER_FILE), JSON.stringify(owner))
+    const fd = fs.openSync(join(lockDir, OWNER_FILE), 'wx', 0o600)
+    try {
+      fs.writeSync(fd, JSON.stringify(owner))
+      signature = fs.fstatSync(fd, { bigint: true })
+    } finally {
+      fs.closeSync(fd)
+    }
     fs.utimesSync(lockDir, atime, mtime)
   } catch (error) {
     await held.release()
