@@ -52,7 +52,7 @@ export function lockTaskFiles(docs: Pick<Docs, 'locks'>, tx: DomainTx<DocName>, 
   return task.files.map((path) => {
     const lock: Lock = { id: newId('lock'), path, owner, taskId: task.id, status: 'active', createdAt: now, updatedAt: now, expiresAt, ...(sessionId ? { sessionId } : {}) }
     docs.locks.locks.push(lock)
-    tx.emit({ type: 'lock.acquired', actor: owner, ids: { lockId: lock.id, path }, data: { owner, taskId: task.id } })
+    tx.emit({ type: 'lock.acquired', actor: tx.actor, ids: { lockId: lock.id, path }, data: { owner, taskId: task.id } })
     return lock
   })
 }
@@ -73,7 +73,7 @@ export function takeClaim(docs: ClaimDocs, tx: DomainTx<DocName>, task: Task, ow
   if (sessionId) task.leaseSessionId = sessionId
   else delete task.leaseSessionId
   if (docs.project.status === 'planning' || docs.project.status === 'ready') setProjectStatus(docs, tx, 'in_progress')
-  tx.emit({ type: 'task.claimed', actor: owner, ids: { taskId: task.id }, data: { owner } })
+  tx.emit({ type: 'task.claimed', actor: tx.actor, ids: { taskId: task.id }, data: { owner } })
   return locks
 }
 

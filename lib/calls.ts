@@ -8,7 +8,8 @@ export type CallOutcome = { ok: true; value: unknown; notices: Notice[] } | { ok
 
 /**
  * Run one tool call for a session: renew its leases when due, call the tool, then hand over the notices queued
- * for it. Errors are returned, not thrown, so each adapter maps them once.
+ * for it. Errors are returned, not thrown, so each adapter maps them once. An error result carries no notices, so
+ * they stay queued for the next result instead of being cleared unseen.
  */
 export async function callTool(ctx: Ctx, name: string, args: unknown): Promise<CallOutcome> {
   const tool = toolsFor(ctx.settings.tools).find((item) => item.name === name)
@@ -20,12 +21,11 @@ export async function callTool(ctx: Ctx, name: string, args: unknown): Promise<C
     return { ok: false, error, notices: [] }
   }
   await renewIfDue(ctx).catch(() => undefined)
-  let outcome: CallOutcome
+  let value: unknown
   try {
-    outcome = { ok: true, value: await tool.handler(ctx, args), notices: [] }
+    value = await tool.handler(ctx, args)
   } catch (error) {
-    outcome = { ok: false, error, notices: [] }
+    return { ok: false, error, notices: [] }
   }
-  outcome.notices = await collectNotices(ctx).catch(() => [])
-  return outcome
+  return { ok: true, value, notices: await collectNotices(ctx).catch(() => []) }
 }

@@ -59,7 +59,7 @@ export async function claimNextTask(ctx: Ctx, raw: unknown) {
     const reason = mine.length ? 'all_locked' : ready.length ? 'all_assigned' : 'all_blocked'
     const hint = reason === 'all_locked' ? `${HINTS.all_locked} Holders: ${[...holders].join(', ')}.` : HINTS[reason]
     return { claimed: false as const, task: null, reason, ...(blocked.length ? { blocked } : {}), _hint: hint }
-  })
+  }, { actor: owner })
 }
 
 function nothing(reason: 'project_stopped' | 'project_complete' | 'none_left') {

@@ -123,7 +123,8 @@ export function implementerGuidance(docs: Pick<Docs, 'project' | 'tasks'>, agent
   const ready = todo.filter((task) => blockersOf(tasks, task).length === 0 && (!task.owner || sameName(task.owner, agent.name)))
   const inProgress = tasks.filter((task) => task.status === 'in_progress' && sameName(task.owner, agent.name)).map((task) => ({ id: task.id, title: task.title }))
   if (inProgress.length || ready.length) {
-    return { ...base, status: 'ready', projectContext: contextView, availableTasks: ready.length, inProgressTasks: inProgress, instruction: IMPLEMENTER_LOOP }
+    // tasks may exist before the planner sets a context: leave the field out rather than send null
+    return { ...base, status: 'ready', ...(contextView ? { projectContext: contextView } : {}), availableTasks: ready.length, inProgressTasks: inProgress, instruction: IMPLEMENTER_LOOP }
   }
   const reason = !docs.project.context ? 'no_context' : !todo.length ? 'none_left' : todo.every((task) => blockersOf(tasks, task).length > 0) ? 'all_blocked' : 'all_assigned'
   return {

@@ -1,5 +1,5 @@
 import type { DomainTx, Docs } from './project-tx.js'
-import type { Agent, DocName, Lock, Session, Task } from './schema.js'
+import type { Agent, DocName, Lock, Note, Session, Task } from './schema.js'
 
 type Reason = 'expired' | 'holder_gone'
 const LEASE_DOCS: DocName[] = ['agents', 'tasks', 'locks', 'notes']
@@ -35,8 +35,8 @@ export function applyExpiries(docs: Partial<Docs>, tx: DomainTx<DocName>): void 
   for (const task of dueTasks) revokeTask(full, tx, task, 'expired')
   for (const lock of dueLocks) if (lock.status === 'active') revokeLock(full, tx, lock, 'expired')
   for (const agent of goneAgents) {
-    for (const task of full.tasks.tasks.filter((item) => item.owner === agent.name && hasLease(item))) revokeTask(full, tx, task, 'holder_gone')
-    for (const lock of full.locks.locks.filter((item) => item.owner === agent.name && item.status === 'active' && lockExpires(item, full.tasks.tasks))) {
+    for (const task of full.tasks.tasks.filter((item) => sameName(item.owner, agent.name) && hasLease(item))) revokeTask(full, tx, task, 'holder_gone')
+    for (const lock of full.locks.locks.filter((item) => sameName(item.owner, agent.name) && item.status === 'active' && lockExpires(item, full.tasks.tasks))) {
       revokeLock(full, tx, lock, 'holder_gone')
     }
     Object.assign(agent, { status: 'stopped', stoppedReason: 'holder_gone', updatedAt: tx.now.toISOString() })
@@ -85,7 +85,7 @@ export function revokeTask(docs: Docs, tx: DomainTx<DocName>, task: Task, reason
   clearOwnership(task, wasBlocked ? 'blocked' : 'todo', tx)
   const released = releaseTaskLocks(docs, task.id, reason === 'reset' ? 'reset' : reason, 'system', tx)
   const why = reason === 'expired' ? 'its lease expired' : reason === 'holder_gone' ? `${owner} is gone` : 'of a reset'
-  tx.note(`[SYSTEM] Task "${task.title}" (${task.id}) was taken from ${owner} because ${why}; it is ${task.status} again${released ? ` and ${released} lock(s) were released` : ''}.`)
+  tx.note(`[SYSTEM] Task "${task.title}" (${task.id}) ${takenFrom(owner)} because ${why}; it is ${task.status} again${released ? ` and ${released} lock(s) were released` : ''}.`)
   tx.emit({ type: 'task.revoked', actor: 'system', ids: { taskId: task.id }, for: [owner], data: { reason } })
   tx.notify(owner, {
     kind: 'task_revoked',
@@ -95,6 +95,14 @@ export function revokeTask(docs: Docs, tx: DomainTx<DocName>, task: Task, reason
     by: 'system',
     message: `Task ${task.id} "${task.title}" is no longer yours because ${why}. Claim it again with task_claim if you still work on it.`,
   })
+}
+
+const takenFrom = (owner: string) => `was taken from ${owner}`
+
+/** Whether the server's notes record that `owner` lost `taskId` to a revocation (the task may have no locks to show it). */
+export function wasRevokedFrom(notes: Note[], taskId: string, owner: string): boolean {
+  const text = `(${taskId}) ${takenFrom(owner).toLowerCase()} `
+  return notes.some((note) => note.author === 'system' && note.text.toLowerCase().includes(text))
 }
 
 export function revokeLock(docs: Docs, tx: DomainTx<DocName>, lock: Lock, reason: Reason): void {
@@ -125,7 +133,7 @@ export function releaseTaskLocks(docs: Pick<Docs, 'locks'>, taskId: string, reas
   for (const lock of docs.locks.locks) {
     if (lock.taskId !== taskId || lock.status !== 'active') continue
     resolveLock(lock, reason, by, tx.now)
-    tx.emit({ type: 'lock.released', actor: tx.actor, ids: { lockId: lock.id, path: lock.path }, data: { owner: lock.owner, reason } })
+    tx.emit({ type: 'lock.released', actor: by, ids: { lockId: lock.id, path: lock.path }, data: { owner: lock.owner, reason } })
     count++
   }
   return count
@@ -144,8 +152,13 @@ export function clearOwnership(task: Task, status: Task['status'], tx: DomainTx<
 /** Renew every lease an agent holds (TOOLS §1.5): its claims and its active locks. */
 export function renewLeases(docs: Pick<Docs, 'tasks' | 'locks'>, name: string, now: Date, ttl: number): void {
   const until = new Date(now.getTime() + ttl).toISOString()
-  for (const task of docs.tasks.tasks) if (task.owner === name && hasLease(task)) task.leaseExpiresAt = until
+  for (const task of docs.tasks.tasks) if (sameName(task.owner, name) && hasLease(task)) task.leaseExpiresAt = until
   for (const lock of docs.locks.locks) {
-    if (lock.owner === name && lock.status === 'active') Object.assign(lock, { expiresAt: until })
+    if (sameName(lock.owner, name) && lock.status === 'active') Object.assign(lock, { expiresAt: until })
   }
+}
+
+/** Names are unique ignoring case (TOOLS §1.3), so an owner may be stored in another spelling than the agent's. */
+function sameName(a: string | undefined, b: string): boolean {
+  return a !== undefined && a.toLowerCase() === b.toLowerCase()
 }

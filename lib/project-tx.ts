@@ -1,4 +1,5 @@
 import type { ProjectRef } from '../storage/documents.js'
+import type { EventInput } from '../storage/events.js'
 import type { Tx } from '../storage/store.js'
 import type { Ctx } from './context.js'
 import { newId } from './ids.js'
@@ -81,6 +82,11 @@ function domainTx<K extends DocName>(ctx: Ctx, base: Tx<K>, docs: Partial<Docs>,
   return Object.assign(Object.create(base) as Tx<K>, {
     actor,
     ctx,
+    emit(event: EventInput): void {
+      // `for` is optional (TOOLS §12): an event that concerns nobody in particular leaves it out
+      const { for: names, ...rest } = event
+      base.emit(names?.length ? event : rest)
+    },
     note(text: string, author = 'system'): Note {
       base.require('notes')
       const notes = docs.notes!

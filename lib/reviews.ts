@@ -43,7 +43,7 @@ export async function submitForReview(ctx: Ctx, raw: unknown) {
         'Submitted. Carry on with other work (task_claim_next); events_wait({types: ["task.approved", "task.changes_requested"], mine: true}) waits for the verdict.',
       ...(agent?.worktreePath ? { _hint: `The planner merges ${agent.branchName} from ${agent.worktreePath}: make sure your work is committed there.` } : {}),
     }
-  })
+  }, { actor: owner })
 }
 
 export const ApproveTaskInput = v.strictObject({ id: Id, feedback: v.optional(ReviewText), projectRoot: ProjectRoot })

@@ -61,10 +61,11 @@ export async function updateTask(ctx: Ctx, raw: unknown) {
     const notes: string[] = []
     if (input.dependsOn) setDependencies(docs.tasks.tasks, task, unique(input.dependsOn))
     for (const field of ['title', 'complexity', 'priority', 'tags', 'metadata', 'dependsOn'] as const) {
-      if (input[field] !== undefined && JSON.stringify(task[field]) !== JSON.stringify(input[field])) {
-        Object.assign(task, { [field]: field === 'tags' || field === 'dependsOn' ? unique(input[field] as string[]) : input[field] })
-        changes.push(field)
-      }
+      if (input[field] === undefined) continue
+      const value = field === 'tags' || field === 'dependsOn' ? unique(input[field] as string[]) : input[field]
+      if (JSON.stringify(task[field]) === JSON.stringify(value)) continue
+      Object.assign(task, { [field]: value })
+      changes.push(field)
     }
     if (input.description !== undefined && input.description !== (task.description ?? '')) {
       if (input.description === '') delete task.description
@@ -131,33 +132,41 @@ function changeFiles(docs: ClaimDocs, tx: DomainTx<DocName>, task: Task, files: 
   task.files = files
   if (task.status !== 'in_progress' || !task.owner) return []
   for (const lock of docs.locks.locks) {
-    if (lock.taskId === task.id && lock.status === 'active' && removed.includes(lock.path)) resolveLock(lock, 'released', tx.actor, tx.now)
+    if (lock.taskId !== task.id || lock.status !== 'active' || !removed.includes(lock.path)) continue
+    resolveLock(lock, 'released', tx.actor, tx.now)
+    tx.emit({ type: 'lock.released', actor: tx.actor, ids: { lockId: lock.id, path: lock.path }, data: { owner: lock.owner, reason: 'released' } })
   }
   const taken = lockTaskFiles(docs, tx, { ...task, files: added }, task.owner, task.leaseSessionId)
   return [taken.length ? `Locked ${taken.map((lock) => lock.path).join(', ')}.` : '', removed.length ? `Released ${removed.join(', ')}.` : ''].filter(Boolean)
 }
 
-/** Reassignment moves the lease and the task locks to the new owner; the previous owner is told. */
+/**
+ * Reassignment moves the claim: the task locks follow the new owner (also from review or blocked), a lease starts
+ * now, and the previous owner is told. A todo task's owner is only an assignment, and a task given back or finished
+ * in the same update keeps nothing to move.
+ */
 function changeOwner(docs: ClaimDocs, tx: DomainTx<DocName>, task: Task, owner: string, targetStatus: Task['status']): string[] {
   const previous = task.owner
   task.owner = owner
-  if (task.status !== 'in_progress' || targetStatus !== 'in_progress') return []
-  task.leaseExpiresAt = new Date(tx.now.getTime() + tx.ctx.settings.leaseTtlSec * 1000).toISOString()
+  if (!previous || task.status === 'todo' || task.status === 'done' || targetStatus === 'todo' || targetStatus === 'done') return []
+  const now = tx.now.toISOString()
+  // a task in review has no lease; changeStatus starts one if it leaves review
+  if (task.status !== 'review') task.leaseExpiresAt = new Date(tx.now.getTime() + tx.ctx.settings.leaseTtlSec * 1000).toISOString()
   delete task.leaseSessionId
   for (const lock of docs.locks.locks) {
-    if (lock.taskId === task.id && lock.status === 'active') Object.assign(lock, { owner, expiresAt: task.leaseExpiresAt, updatedAt: tx.now.toISOString() })
+    if (lock.taskId !== task.id || lock.status !== 'active') continue
+    Object.assign(lock, { owner, updatedAt: now, ...(task.status !== 'review' ? { expiresAt: task.leaseExpiresAt } : {}) })
+    delete lock.sessionId
   }
-  if (previous) {
-    tx.notify(previous, {
-      kind: 'task_revoked',
-      id: task.id,
-      title: task.title,
-      reason: 'reassigned',
-      by: tx.actor,
-      message: `Task ${task.id} "${task.title}" was reassigned to ${owner} by ${tx.actor}; stop working on it.`,
-    })
-  }
-  return [`Reassigned from ${previous ?? 'nobody'} to ${owner}; the lease and task locks moved with it.`]
+  tx.notify(previous, {
+    kind: 'task_revoked',
+    id: task.id,
+    title: task.title,
+    reason: 'reassigned',
+    by: tx.actor,
+    message: `Task ${task.id} "${task.title}" was reassigned to ${owner} by ${tx.actor}; stop working on it.`,
+  })
+  return [`Reassigned from ${previous} to ${owner}; the lease and task locks moved with it.`]
 }
 
 function changeStatus(docs: ClaimDocs, tx: DomainTx<DocName>, task: Task, to: Task['status'], newOwner?: string): string[] {
@@ -184,12 +193,12 @@ function changeStatus(docs: ClaimDocs, tx: DomainTx<DocName>, task: Task, to: Ta
     task.status = 'in_progress'
     return ['Back in progress.']
   }
-  const taken = lockTaskFiles(docs, tx, task, owner, task.leaseSessionId)
-  Object.assign(task, {
-    status: 'in_progress',
-    owner,
-    claimedAt: now,
-    leaseExpiresAt: new Date(tx.now.getTime() + tx.ctx.settings.leaseTtlSec * 1000).toISOString(),
-  })
+  // task locks still held (kept through review, or moved with the owner) stay; only the missing paths are locked
+  const held = docs.locks.locks.filter((lock) => lock.taskId === task.id && lock.status === 'active')
+  const missing = task.files.filter((path) => !held.some((lock) => lock.path === path))
+  const taken = lockTaskFiles(docs, tx, { ...task, files: missing }, owner, task.leaseSessionId)
+  const leaseExpiresAt = new Date(tx.now.getTime() + tx.ctx.settings.leaseTtlSec * 1000).toISOString()
+  for (const lock of held) Object.assign(lock, { owner, expiresAt: leaseExpiresAt, updatedAt: now })
+  Object.assign(task, { status: 'in_progress', owner, claimedAt: now, leaseExpiresAt })
   return [`In progress for ${owner}.${taken.length ? ` Locked ${taken.map((lock) => lock.path).join(', ')}.` : ''}`]
 }

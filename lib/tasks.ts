@@ -4,6 +4,7 @@ import { LockstepError } from './errors.js'
 import { newId } from './ids.js'
 import { identityFor } from './identity.js'
 import { normaliseLockPath } from './lock-paths.js'
+import { wasRevokedFrom } from './leases.js'
 import { mutate, actorOf, trimmed } from './project-tx.js'
 import { projectFor, workRootFor } from './projects.js'
 import { COMPLEXITIES, ISOLATIONS, PRIORITIES, type Task } from './schema.js'
@@ -95,22 +96,24 @@ export async function claimTask(ctx: Ctx, raw: unknown) {
     const task = getTask(docs.tasks.tasks, input.id)
     const agent = docs.agents.agents.find((item) => sameName(item.name, owner))
     if (task.status === 'in_progress' && sameName(task.owner, owner)) {
+      // a renewal, not a change: the task locks share the lease, and the version stays
       task.leaseExpiresAt = new Date(tx.now.getTime() + ctx.settings.leaseTtlSec * 1000).toISOString()
       const locks = docs.locks.locks.filter((lock) => lock.taskId === task.id && lock.status === 'active')
+      for (const lock of locks) lock.expiresAt = task.leaseExpiresAt
       return { ...publicTask(task), locks: locks.map(publicLock), alreadyClaimed: true, _instruction: claimInstruction(task, locks, agent) }
     }
     const refusal = claimRefusal(docs, task, owner)
     if (refusal) throw revokedHint(docs, task, owner, refusal)
     const locks = takeClaim(docs, tx, task, owner)
     return { ...publicTask(task), locks: locks.map(publicLock), _instruction: claimInstruction(task, locks, agent) }
-  })
+  }, { actor: owner })
 }
 
 /** When the task was yours until a revocation, say so: the agent otherwise cannot tell why its task moved on. */
 function revokedHint(docs: ClaimDocs, task: Task, owner: string, refusal: LockstepError): LockstepError {
-  const lost = docs.locks.locks.some(
-    (lock) => lock.taskId === task.id && sameName(lock.owner, owner) && (lock.releaseReason === 'expired' || lock.releaseReason === 'holder_gone'),
-  )
+  const lost =
+    wasRevokedFrom(docs.notes.notes, task.id, owner) ||
+    docs.locks.locks.some((lock) => lock.taskId === task.id && sameName(lock.owner, owner) && (lock.releaseReason === 'expired' || lock.releaseReason === 'holder_gone'))
   if (!lost || task.status === 'todo') return refusal
   return new LockstepError(refusal.code, `Your lease on ${task.id} was revoked earlier, and the task has moved on. ${refusal.message}`, { ...refusal.data, revoked: true })
 }

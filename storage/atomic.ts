@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import fs, { promises as fsp } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
+import { LockstepError } from '../lib/errors.js'
 
 const IS_WINDOWS = process.platform === 'win32'
 const WINDOWS_BUSY = new Set(['EPERM', 'EACCES', 'EBUSY'])
@@ -56,7 +57,7 @@ function existingMode(file: string): number | undefined {
   return stat ? stat.mode & 0o7777 : undefined
 }
 
-/** On Windows a rename over a file another process has open fails for a moment; retry for up to 1 s. */
+/** On Windows a rename over a file another process has open fails for a moment; retry for up to 1 s, then BUSY. */
 export async function renameWithRetry(from: string, to: string): Promise<void> {
   const deadline = Date.now() + 1000
   for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
@@ -64,7 +65,10 @@ export async function renameWithRetry(from: string, to: string): Promise<void> {
       return fs.renameSync(from, to)
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? ''
-      if (!IS_WINDOWS || !WINDOWS_BUSY.has(code) || Date.now() > deadline) throw error
+      if (!IS_WINDOWS || !WINDOWS_BUSY.has(code)) throw error
+      if (Date.now() > deadline) {
+        throw new LockstepError('BUSY', `${to} stayed open in another process for 1 s (${code}); nothing was written. Retry the call.`, { file: to, cause: code })
+      }
       await new Promise((resolve) => setTimeout(resolve, delay))
     }
   }

@@ -97,7 +97,7 @@ export async function parseDocument<B extends object>(
     if (!result.success) {
       const issue = result.issues[0]
       const where = issue.path?.map((item) => String(item.key)).join('.') || '(body)'
-      return fail(`${where}: ${issue.message}`)
+      return fail(`${where}: ${issue.message}`, doc !== raw ? 'validate' : undefined)
     }
     if (doc === raw) options.validated?.set(path, text)
   }

@@ -79,7 +79,8 @@ function scanTail(fd: number, size: number): { validEnd: number; lastSeq: number
     let end = buffer.lastIndexOf(NEWLINE)
     if (validEnd === null && (end >= 0 || start === 0)) validEnd = end >= 0 ? start + end + 1 : 0
     while (end >= 0) {
-      const from = buffer.lastIndexOf(NEWLINE, end - 1)
+      // a negative offset would count from the end of the buffer and scan the same lines forever
+      const from = end > 0 ? buffer.lastIndexOf(NEWLINE, end - 1) : -1
       if (from < 0 && start > 0) break
       const seq = seqOf(buffer.subarray(from + 1, end))
       if (seq !== null) return { validEnd: validEnd ?? 0, lastSeq: seq }

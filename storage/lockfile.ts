@@ -52,7 +52,7 @@ function sync<T>(fn: () => T, callback: Callback<T>): void {
 // Synchronous under proper-lockfile's callback interface: a lock costs a few syscalls of microseconds each.
 const guardedFs = {
   ...fs,
-  mkdir: (path: string, callback: Callback) => sync(() => void fs.mkdirSync(path), callback),
+  mkdir: (path: string, callback: Callback) => sync(() => void fs.mkdirSync(path, 0o700), callback),
   stat: (path: string, callback: Callback<fs.Stats>) => sync(() => fs.statSync(path), callback),
   utimes: (path: string, atime: Date, mtime: Date, callback: Callback) => sync(() => fs.utimesSync(path, atime, mtime), callback),
   rmdir(path: string, callback: Callback) {
@@ -98,7 +98,7 @@ export async function acquireFileLock(file: string, deadlineMs: number): Promise
   if (first) return first
   queue.join()
   try {
-    let delay = 1
+    let delay = 2
     let lastHolder: string | null = null
     for (;;) {
       const isHead = queue.isHead()
@@ -108,14 +108,15 @@ export async function acquireFileLock(file: string, deadlineMs: number): Promise
         const holder = await breakIfAbandoned(lockDir)
         if (holder === BROKEN) continue
         // back off exponentially only while the same holder keeps the lock
-        delay = holder !== lastHolder ? 1 : Math.min(delay * 2, 50)
+        delay = holder !== lastHolder ? 2 : Math.min(delay * 2, 50)
         lastHolder = holder
       }
       if (Date.now() >= deadlineMs) throw await busyError(file, lockDir)
-      const wait = Math.min(delay, Math.max(0, deadlineMs - Date.now())) * (0.5 + Math.random())
+      const wait = Math.min(Math.min(50, Math.max(2, delay * (0.5 + Math.random()))), Math.max(0, deadlineMs - Date.now()))
       // the head wakes when the lock folder goes; the others when someone ahead of them leaves the queue
-      if (isHead) await releases.wait(dirname(lockDir), wait, undefined, basename(lockDir))
-      else await releases.wait(queue.dir, 50)
+      const lockName = basename(lockDir)
+      if (isHead) await releases.wait(dirname(lockDir), wait, undefined, (name, event) => name === lockName && event === 'rename')
+      else await releases.wait(queue.dir, 50, undefined, (name) => name === queue.ahead)
     }
   } finally {
     queue.leave()
@@ -134,13 +135,16 @@ async function tryLock(file: string, lockDir: string, token: string): Promise<He
       return stat !== undefined && stat.ino === signature?.ino && stat.ctimeNs === signature.ctimeNs
     },
     release: async () => {
-      releasing.add(lockDir)
+      // a lock taken over as stale before the update timer noticed now belongs to its new holder: only stop
+      // refreshing it, never remove it (an unsigned lock is one this call just failed to sign)
+      const mine = signature === undefined || (await held.stillHeld())
+      if (mine) releasing.add(lockDir)
       try {
         await release()
       } catch {
-        // already gone: taken over as stale, nothing left to release
+        // already gone or taken over: nothing left to release
       } finally {
-        releasing.delete(lockDir)
+        if (mine) releasing.delete(lockDir)
       }
     },
   }
@@ -211,7 +215,7 @@ async function breakIfAbandoned(lockDir: string): Promise<typeof BROKEN | string
   if (!verdict.abandoned) return verdict.token
   const breakDir = `${lockDir}.break`
   try {
-    fs.mkdirSync(breakDir)
+    fs.mkdirSync(breakDir, 0o700)
   } catch {
     try {
       if (fs.statSync(breakDir).mtimeMs < Date.now() - BREAK_STALE_MS) fs.rmSync(breakDir, { recursive: true, force: true })
@@ -257,8 +261,4 @@ async function busyError(file: string, lockDir: string): Promise<LockstepError> 
     `${file} is locked by ${holder}${heldFor === undefined ? '' : ` for ${heldFor}s`}; the store is under heavy contention, retry in a moment.`,
     { file, holder: owner ? { pid: owner.pid, host: owner.host } : null, heldForSec: heldFor ?? null },
   )
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }

@@ -182,8 +182,9 @@ export class Store<R extends Registry> {
           { storeDir: project.dir, root, requested: project.root },
         )
       }
+      // only a recorded root is remembered: until then another process may still create the folder
+      this.rootsChecked.add(project.dir)
     }
-    this.rootsChecked.add(project.dir)
   }
 
   private async runOnce<K extends keyof R & string, T>(
@@ -206,7 +207,7 @@ export class Store<R extends Registry> {
     try {
       for (const name of names) held.push(await acquireFileLock(join(project.dir, this.options.documents[name].file), deadline))
       const now = this.now()
-      const loaded = await Promise.all(names.map((name, index) => this.load(project, name, held[index], now)))
+      const loaded = await Promise.all(names.map((name) => this.load(project, name, held, now)))
       const created = loaded.some((entry) => entry.name === 'project' && !entry.db.data!.exists)
       const events: EventInput[] = []
       const actions: ((projectDir: string) => Promise<void>)[] = []
@@ -241,7 +242,8 @@ export class Store<R extends Registry> {
       }
       let logged: LogEvent[] = []
       if (events.length) {
-        const eventsLock = await acquireFileLock(join(project.dir, EVENTS_FILE), deadline)
+        // the documents are committed: a deadline spent waiting for them must not turn this commit into BUSY
+        const eventsLock = await acquireFileLock(join(project.dir, EVENTS_FILE), Date.now() + (this.options.lockTimeoutMs ?? 10_000))
         try {
           logged = await appendEvents(project.dir, events, now, this.options.rotateBytes ?? 16 * 1024 * 1024)
         } finally {
@@ -254,11 +256,14 @@ export class Store<R extends Registry> {
     }
   }
 
-  private async load<K extends keyof R & string>(project: ProjectRef, name: K, lock: HeldLock, now: Date) {
+  private async load<K extends keyof R & string>(project: ProjectRef, name: K, held: HeldLock[], now: Date) {
     const def = this.options.documents[name]
+    // every lock of the transaction, not only this document's: a rename must never commit half a transaction
     const fence = async () => {
-      if (lock.compromised || !(await lock.stillHeld())) {
-        throw new LockstepError('BUSY', `Lost the lock on ${def.file} before writing it; nothing was written. Retry the call.`, { file: def.file })
+      for (const lock of held) {
+        if (lock.compromised || !(await lock.stillHeld())) {
+          throw new LockstepError('BUSY', `Lost the lock on ${lock.file} before writing ${def.file}; nothing was written. Retry the call.`, { file: def.file })
+        }
       }
     }
     const file = new EnvelopeFile<Bodies<R>[K]>(project, def, { validated: this.validated, beforeRename: fence, now: () => now })

@@ -12,6 +12,8 @@ const ABANDONED_MS = 2_000
 export class WaitQueue {
   private readonly entry: string
   private refreshedAt = 0
+  /** The live entry just ahead of this one, as of the last look: its departure is what makes this one the head. */
+  ahead: string | undefined
 
   constructor(
     readonly dir: string,
@@ -21,8 +23,8 @@ export class WaitQueue {
   }
 
   join(): void {
-    fs.mkdirSync(this.dir, { recursive: true })
-    fs.writeFileSync(join(this.dir, this.entry), '')
+    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 })
+    fs.writeFileSync(join(this.dir, this.entry), '', { mode: 0o600 })
     this.refreshedAt = Date.now()
   }
 
@@ -41,7 +43,7 @@ export class WaitQueue {
       try {
         fs.utimesSync(join(this.dir, this.entry), new Date(now), new Date(now))
       } catch {
-        fs.writeFileSync(join(this.dir, this.entry), '')
+        fs.writeFileSync(join(this.dir, this.entry), '', { mode: 0o600 })
       }
       this.refreshedAt = now
     }
@@ -51,13 +53,14 @@ export class WaitQueue {
     } catch {
       return true
     }
+    this.ahead = undefined
     for (const name of names) {
-      if (name >= this.entry) return true
+      if (name >= this.entry) return this.ahead === undefined
       const stat = fs.statSync(join(this.dir, name), { throwIfNoEntry: false })
-      if (stat && now - stat.mtimeMs < ABANDONED_MS) return false
-      fs.rmSync(join(this.dir, name), { force: true })
+      if (stat && now - stat.mtimeMs < ABANDONED_MS) this.ahead = name
+      else fs.rmSync(join(this.dir, name), { force: true })
     }
-    return true
+    return this.ahead === undefined
   }
 
   leave(): void {

@@ -4,14 +4,14 @@ const POLL_FALLBACK_MS = 500
 
 /** Wakes waiters on a change in a folder (fs.watch), with a 500 ms poll as the fallback where watching fails. */
 export class ChangeWatcher {
-  private readonly watchers = new Map<string, { watcher: FSWatcher | null; waiters: Set<(name?: string) => void> }>()
+  private readonly watchers = new Map<string, { watcher: FSWatcher | null; waiters: Set<(name?: string, event?: string) => void> }>()
 
-  /** Resolve on a change in `dir` (only to the entry named `only`, when given), after `maxWaitMs`, or on abort. */
-  wait(dir: string, maxWaitMs: number, signal?: AbortSignal, only?: string): Promise<void> {
+  /** Resolve on a change in `dir` (only one that `only` accepts, when given), after `maxWaitMs`, or on abort. */
+  wait(dir: string, maxWaitMs: number, signal?: AbortSignal, only?: (name: string, event: string) => boolean): Promise<void> {
     return new Promise((resolve) => {
       const entry = this.entry(dir)
-      const done = (name?: string) => {
-        if (only !== undefined && name !== undefined && name !== only) return
+      const done = (name?: string, event?: string) => {
+        if (only && name !== undefined && event !== undefined && !only(name, event)) return
         clearTimeout(timer)
         entry.waiters.delete(done)
         signal?.removeEventListener('abort', abort)
@@ -43,11 +43,11 @@ export class ChangeWatcher {
       entry = undefined
     }
     if (!entry) {
-      const waiters = new Set<(name?: string) => void>()
+      const waiters = new Set<(name?: string, event?: string) => void>()
       let watcher: FSWatcher | null = null
       try {
-        watcher = watch(dir, { persistent: false }, (_event, name) => {
-          for (const waiter of [...waiters]) waiter(name ?? undefined)
+        watcher = watch(dir, { persistent: false }, (event, name) => {
+          for (const waiter of [...waiters]) waiter(name ?? undefined, event)
         })
         watcher.on('error', () => {
           watcher?.close()

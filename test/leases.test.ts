@@ -82,3 +82,27 @@ test('a gone session loses its claims only after the grace period', async (t) =>
   const agents = await watcher.store.read(watcher.store.project(watcher.caller.cwd), 'agents')
   assert.equal(agents.agents.find((agent) => agent.name === 'impl-1')?.status, 'stopped')
 })
+
+test('names ignore case: a claim spelled IMPL-1 is renewed by impl-1 and revoked when impl-1 is gone', async (t) => {
+  const time = clock()
+  const planner = testCtx(t, { now: time.now, settings: { leaseTtlSec: 60, graceSec: 10 } })
+  let alive = true
+  const impl = { ...peerCtx(planner), isAlive: (pid: number, host: string) => (pid === 4343 ? alive : planner.isAlive(pid, host)) }
+  impl.caller.pid = 4343
+  const watcher = { ...planner, isAlive: impl.isAlive }
+  await coordinationInit(watcher, { role: 'planner' })
+  await coordinationInit(impl, { role: 'implementer', name: 'impl-1' })
+  const task = await createTask(watcher, { title: 'A', complexity: 'medium', owner: 'IMPL-1', status: 'in_progress', files: ['src/a.ts'] })
+  time.advance(50_000)
+  await coordinationInit(impl, { role: 'implementer', name: 'impl-1' })
+  time.advance(50_000)
+  assert.equal((await listTasks(watcher, {})).tasks[0].owner, 'IMPL-1', 'the renewal reached the claim')
+  assert.equal((await listLocks(watcher, {})).length, 1)
+  alive = false
+  await sweepProject(watcher, watcher.caller.cwd)
+  time.advance(11_000)
+  await sweepProject(watcher, watcher.caller.cwd)
+  const [revoked] = (await listTasks(watcher, {})).tasks
+  assert.deepEqual([revoked.id, revoked.status, revoked.owner], [task.id, 'todo', undefined])
+  assert.equal((await listLocks(watcher, {})).length, 0)
+})

@@ -3,6 +3,7 @@ import { writeSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Store } from '../storage/store.js'
 import { DOCUMENTS } from '../lib/schema.js'
+import { acquireFileLock } from '../storage/lockfile.js'
 
 const [command, dataDir, projectDir, ...rest] = process.argv.slice(2)
 const store = new Store({ dataDir, documents: DOCUMENTS, rotateBytes: Number(process.env.ROTATE_BYTES ?? 16 * 1024 * 1024) })
@@ -37,6 +38,24 @@ async function main(): Promise<void> {
         // stay inside the transaction, locks held, until killed
       }
     })
+  } else if (command === 'fields') {
+    // each process owns one metadata field of the same task and sets it K times
+    const [field, times] = rest
+    for (let k = 1; k <= Number(times); k++) {
+      await store.transact(project, ['tasks'], (docs) => {
+        const task = docs.tasks.tasks.find((item) => item.id === 'task-shared')!
+        task.metadata[field] = k
+        task.version++
+      })
+    }
+  } else if (command === 'emit') {
+    const seq = await store.transactCommit(project, ['tasks'], (_docs, tx) => tx.emit({ type: 'custom.emit', actor: 'child' }))
+    process.stdout.write(JSON.stringify(seq.commit.events.map((event) => event.seq)))
+  } else if (command === 'hold-lock') {
+    await acquireFileLock(join(project.dir, rest[0]), Date.now() + 5000)
+    writeSync(1, 'holding\n')
+    setInterval(() => undefined, 1000)
+    await new Promise(() => undefined)
   } else if (command === 'read-loop') {
     const file = join(project.dir, 'tasks.json')
     const until = Date.now() + Number(rest[0])

@@ -2,14 +2,16 @@ import { Option } from 'clipanion'
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { Store } from '../../storage/store.js'
 import { defaultIsAlive, newCaller, type Ctx } from '../../lib/context.js'
+import { LockstepError } from '../../lib/errors.js'
 import { newId } from '../../lib/ids.js'
+import { resolveHttpOptions, startHttpServer } from '../../lib/mcp/http.js'
 import { createMcpServer } from '../../lib/mcp/server.js'
 import { DOCUMENTS } from '../../lib/schema.js'
 import { endSession, sweepProject } from '../../lib/sessions.js'
-import { resolveSettings } from '../../lib/settings.js'
+import { resolveSettings, type Settings } from '../../lib/settings.js'
 import { SnapshotWriter } from '../../lib/snapshot.js'
 import { packageVersion } from '../../lib/version.js'
-import { createLogger } from '../_log.js'
+import { createLogger, type Logger } from '../_log.js'
 import { BaseCommand } from './_base.js'
 import { ServerFlagsCommand } from './_settings.js'
 
@@ -18,8 +20,8 @@ const SWEEP_MS = 15_000
 export class ServerCommand extends ServerFlagsCommand {
   static override paths = [['server']]
   static override usage = BaseCommand.Usage({
-    description: 'Run the MCP server over stdio (what Claude Code and Codex start).',
-    details: 'stdout carries JSON-RPC only; logs go to stderr and <logs>/server.log. Exits within 1 s of SIGINT, SIGTERM or the end of stdin.',
+    description: 'Run the MCP server over stdio (what Claude Code and Codex start), or with --http for agents on other machines.',
+    details: 'stdout carries JSON-RPC only; logs go to stderr and <logs>/server.log. Exits within 1 s of SIGINT, SIGTERM or the end of stdin. With --http: Streamable HTTP at http://<host>:<port>/mcp, one lockstep session per MCP session, every request needing Authorization: Bearer <token> (--token, else LOCKSTEP_HTTP_TOKEN, else <data>/http-token); GET /healthz needs none.',
   })
 
   logLevel = Option.String('--log-level', { description: 'error, warn, info or debug' })
@@ -27,17 +29,22 @@ export class ServerCommand extends ServerFlagsCommand {
   serverVersion = Option.String('--server-version', { description: 'MCP server version' })
   storage = Option.String('--storage', { hidden: true })
   dbPath = Option.String('--db-path', { hidden: true })
-  http = Option.Boolean('--http', false, { hidden: true })
+  http = Option.Boolean('--http', false, { description: 'Serve Streamable HTTP instead of stdio' })
+  host = Option.String('--host', { description: 'With --http: address to bind (default 127.0.0.1)' })
+  port = Option.String('--port', { description: 'With --http: port (default 8788; 0 lets the system pick)' })
+  token = Option.String('--token', { description: 'With --http: bearer token (default LOCKSTEP_HTTP_TOKEN, else <data>/http-token)' })
+  allowedHosts = Option.String('--allowed-hosts', { description: 'With --http: comma-separated extra Host header values' })
+  allowedOrigins = Option.String('--allowed-origins', { description: 'With --http: comma-separated origins allowed to call (default none)' })
 
   async run(): Promise<number> {
     const { settings, warnings } = resolveSettings({ ...this.serverFlags(), logLevel: this.logLevel, serverName: this.serverName, serverVersion: this.serverVersion, storage: this.storage, dbPath: this.dbPath }, this.context.env, this.context.cwd, packageVersion())
     const logger = createLogger(settings.logDir, 'server', settings.logLevel, this.context.stderr)
     redirectConsole((line) => logger.log('info', line))
     for (const warning of warnings) logger.log('warn', warning)
-    if (this.http) {
-      this.context.stderr.write('error [UNAVAILABLE]: server --http is not available in this version; run one stdio server per agent.\n')
-      return 1
-    }
+    if (this.http) return this.runHttp({ ...settings, transport: 'http' }, logger)
+    const httpFlags = { '--host': this.host, '--port': this.port, '--token': this.token, '--allowed-hosts': this.allowedHosts, '--allowed-origins': this.allowedOrigins }
+    const stray = Object.entries(httpFlags).find(([, value]) => value !== undefined)?.[0]
+    if (stray) throw new LockstepError('INVALID_INPUT', `${stray} applies only to the HTTP server; add --http, or leave ${stray} out.`, { flag: stray })
     const store = new Store({ dataDir: settings.dataDir, documents: DOCUMENTS })
     const ctx: Ctx = {
       store,
@@ -73,6 +80,44 @@ export class ServerCommand extends ServerFlagsCommand {
     const sweep = () => {
       const root = ctx.caller.binding?.projectRoot ?? settings.roots[0] ?? ctx.caller.cwd
       sweepProject(ctx, root).catch((error) => logger.log('debug', `sweep: ${String(error)}`))
+      setTimeout(sweep, SWEEP_MS * (0.8 + Math.random() * 0.4)).unref()
+    }
+    setTimeout(sweep, SWEEP_MS * Math.random()).unref()
+    await new Promise(() => undefined)
+    return 0
+  }
+
+  private async runHttp(settings: Settings, logger: Logger): Promise<number> {
+    const options = resolveHttpOptions({ host: this.host, port: this.port, token: this.token, allowedHosts: this.allowedHosts, allowedOrigins: this.allowedOrigins }, this.context.env, settings.dataDir)
+    if (options.tokenFile) this.context.stderr.write(`lockstep-mcp bearer token in ${options.tokenFile}\n`)
+    if (options.exposed) logger.log('warn', `listening on ${options.host}, beyond loopback: anyone with the token can act as any agent, and the file, command and launch tools act on this machine.`)
+    const store = new Store({ dataDir: settings.dataDir, documents: DOCUMENTS })
+    const snapshots = new SnapshotWriter({ store, warn: (message) => logger.log('warn', message) })
+    snapshots.attach(store)
+    const running = await startHttpServer({ ...options, store, settings, cwd: this.context.cwd, log: (level, message) => logger.log(level, message) }).catch((error) => {
+      store.close()
+      throw error
+    })
+    this.context.stderr.write(`lockstep-mcp listening on ${running.url}\n`)
+    logger.log('info', `lockstep-mcp ${settings.serverVersion} serving over HTTP at ${running.url} (data ${settings.dataDir})`)
+    let closing = false
+    const shutdown = (why: string) => {
+      if (closing) return
+      closing = true
+      logger.log('info', `shutting down (${why})`)
+      setTimeout(() => process.exit(0), 900).unref()
+      void (async () => {
+        await running.close()
+        await snapshots.flush()
+        store.close()
+        process.exit(0)
+      })()
+    }
+    process.on('SIGINT', () => shutdown('SIGINT'))
+    process.on('SIGTERM', () => shutdown('SIGTERM'))
+    const sweepCtx: Ctx = { store, settings, caller: newCaller({ sessionId: newId('sess'), transport: 'http', cwd: this.context.cwd }), now: () => new Date(), isAlive: defaultIsAlive }
+    const sweep = () => {
+      for (const root of running.projectRoots()) sweepProject(sweepCtx, root).catch((error) => logger.log('debug', `sweep: ${String(error)}`))
       setTimeout(sweep, SWEEP_MS * (0.8 + Math.random() * 0.4)).unref()
     }
     setTimeout(sweep, SWEEP_MS * Math.random()).unref()

@@ -42,7 +42,8 @@ function toResult(value: unknown, notices: unknown[]): CallToolResult {
     if (notices.length) content.push({ type: 'text', text: JSON.stringify({ _notices: notices }) })
     return { content }
   }
-  const body = notices.length ? { ...(value as object), _notices: notices } : (value as Record<string, unknown>)
+  const own = (value as { _notices?: unknown[] })._notices ?? []
+  const body = notices.length ? { ...(value as object), _notices: [...own, ...notices] } : (value as Record<string, unknown>)
   return { content: [{ type: 'text', text: JSON.stringify(body) }], structuredContent: body as Record<string, unknown> }
 }
 
