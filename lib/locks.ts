@@ -13,7 +13,8 @@ import { conflictsFor, lockedError, sameName } from './_claims.js'
 import { readLeasedState } from './task-queries.js'
 import { publicLock } from './task-views.js'
 
-const LOCK_DOCS = ['agents', 'tasks', 'locks', 'notes'] as const
+// revocations and forced releases also need notes and agents: they ask for them (tx.require) when they happen
+const LOCK_DOCS = ['tasks', 'locks'] as const
 const LockPath = v.pipe(v.string(), v.minLength(1), v.maxLength(1024))
 
 export const AcquireLockInput = v.strictObject({
