@@ -145,7 +145,7 @@ export class EnvelopeFile<B extends object> implements Adapter<LoadedDocument<B>
 
   async write(doc: LoadedDocument<B>, bodyJson = JSON.stringify(doc.body, null, 2)): Promise<void> {
     const text = envelopeText(this.project, this.def, bodyJson, doc.rev, this.options.now().toISOString())
-    await writeFileAtomic(this.path, text, { mode: 0o600, beforeRename: this.options.beforeRename, syncDir: true })
+    await writeFileAtomic(this.path, text, { mode: 0o600, beforeRename: this.options.beforeRename })
     this.options.validated?.set(this.path, text)
   }
 }

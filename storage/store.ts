@@ -2,7 +2,7 @@ import { existsSync, promises as fsp } from 'node:fs'
 import { join } from 'node:path'
 import { Low } from 'lowdb'
 import { LockstepError } from '../lib/errors.js'
-import { readTextOrNull, removeOldTempFiles } from './atomic.js'
+import { readTextOrNull, removeOldTempFiles, syncDirectory } from './atomic.js'
 import { takeRestorePoint } from './backups.js'
 import { EnvelopeFile, ensureDir, parseDocument, type DocumentDef, type LoadedDocument, type ProjectRef } from './documents.js'
 import { EventReader } from './event-reader.js'
@@ -240,6 +240,8 @@ export class Store<R extends Registry> {
         await entry.file.write({ ...doc, rev: doc.rev + 1 }, bodyJson)
         changed.push(entry.name)
       }
+      // one fsync of the folder makes every rename of this transaction durable
+      if (changed.length) await syncDirectory(project.dir)
       let logged: LogEvent[] = []
       if (events.length) {
         // the documents are committed: a deadline spent waiting for them must not turn this commit into BUSY
