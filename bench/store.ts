@@ -53,9 +53,9 @@ async function runWorkers(dataDir: string, projectDir: string, processes: number
   return { ...summary(latencies), opsPerSec: latencies.length / (wallMs / 1000) }
 }
 
-export async function benchStore(): Promise<string> {
+export async function benchStore(sizes = [100, 1000, 10_000]): Promise<string> {
   const rows: (string | number)[][] = [['collection', 'processes', 'median', 'p99', 'ops/s', 'floor (mkdir+rmdir + write+fsync+rename)', 'median / floor']]
-  for (const size of [100, 1000, 10_000]) {
+  for (const size of sizes) {
     const base = mkdtempSync(join(tmpdir(), 'lockstep-bench-'))
     try {
       const projectDir = join(base, 'repo')

@@ -24,6 +24,8 @@ export interface AtomicWriteOptions {
   beforeRename?: () => Promise<void> | void
   /** fsync the folder after the rename (best effort). */
   syncDir?: boolean
+  /** Work to do on this thread while the file is being synced by the thread pool. */
+  whileSyncing?: () => Promise<void>
 }
 
 export function tempPathFor(file: string): string {
@@ -38,8 +40,16 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
     const fd = fs.openSync(temp, 'wx', mode)
     try {
       fs.writeFileSync(fd, data)
-      fs.fsyncSync(fd)
       if (!IS_WINDOWS && (mode & UMASK) !== 0) fs.fchmodSync(fd, mode)
+      if (options.whileSyncing) {
+        const synced = new Promise<void>((resolve, reject) => fs.fsync(fd, (error) => (error ? reject(error) : resolve())))
+        const overlapped = options.whileSyncing()
+        const [fsynced, other] = await Promise.allSettled([synced, overlapped])
+        if (fsynced.status === 'rejected') throw fsynced.reason
+        if (other.status === 'rejected') throw other.reason
+      } else {
+        fs.fsyncSync(fd)
+      }
     } finally {
       fs.closeSync(fd)
     }

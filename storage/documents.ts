@@ -143,9 +143,9 @@ export class EnvelopeFile<B extends object> implements Adapter<LoadedDocument<B>
     return envelopeText(this.project, this.def, bodyJson, doc.rev, doc.updatedAt ?? '')
   }
 
-  async write(doc: LoadedDocument<B>, bodyJson = JSON.stringify(doc.body, null, 2)): Promise<void> {
+  async write(doc: LoadedDocument<B>, bodyJson = JSON.stringify(doc.body, null, 2), whileSyncing?: () => Promise<void>): Promise<void> {
     const text = envelopeText(this.project, this.def, bodyJson, doc.rev, this.options.now().toISOString())
-    await writeFileAtomic(this.path, text, { mode: 0o600, beforeRename: this.options.beforeRename })
+    await writeFileAtomic(this.path, text, { mode: 0o600, beforeRename: this.options.beforeRename, whileSyncing })
     this.options.validated?.set(this.path, text)
   }
 }

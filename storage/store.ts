@@ -204,6 +204,7 @@ export class Store<R extends Registry> {
     }
     const deadline = Date.now() + (this.options.lockTimeoutMs ?? 10_000)
     const held: HeldLock[] = []
+    let eventsLock: HeldLock | undefined
     try {
       for (const name of names) held.push(await acquireFileLock(join(project.dir, this.options.documents[name].file), deadline))
       const now = this.now()
@@ -228,6 +229,11 @@ export class Store<R extends Registry> {
       const result = mutate(docs, tx)
       if (result instanceof Promise) throw new Error('transaction callbacks must be synchronous')
       for (const action of actions) await action(project.dir)
+      // the events lock (last in the order) is taken while the thread pool syncs the first document
+      const takeEventsLock = async () => {
+        // the documents are about to commit: a deadline spent waiting for them must not turn this commit into BUSY
+        if (events.length && !eventsLock) eventsLock = await acquireFileLock(join(project.dir, EVENTS_FILE), Date.now() + (this.options.lockTimeoutMs ?? 10_000))
+      }
       const changed: string[] = []
       for (const entry of loaded) {
         const doc = entry.db.data!
@@ -237,23 +243,19 @@ export class Store<R extends Registry> {
         if (!isNewRoot && !doc.migratedFrom && unchanged) continue
         if (doc.migratedFrom) await this.keepPreMigrationCopy(project, entry.name, doc.migratedFrom)
         else if (doc.exists) await takeRestorePoint(project.dir, this.options.documents[entry.name].file, now)
-        await entry.file.write({ ...doc, rev: doc.rev + 1 }, bodyJson)
+        await entry.file.write({ ...doc, rev: doc.rev + 1 }, bodyJson, events.length && !eventsLock ? takeEventsLock : undefined)
         changed.push(entry.name)
       }
       // one fsync of the folder makes every rename of this transaction durable
       if (changed.length) await syncDirectory(project.dir)
       let logged: LogEvent[] = []
       if (events.length) {
-        // the documents are committed: a deadline spent waiting for them must not turn this commit into BUSY
-        const eventsLock = await acquireFileLock(join(project.dir, EVENTS_FILE), Date.now() + (this.options.lockTimeoutMs ?? 10_000))
-        try {
-          logged = await appendEvents(project.dir, events, now, this.options.rotateBytes ?? 16 * 1024 * 1024)
-        } finally {
-          await eventsLock.release()
-        }
+        await takeEventsLock()
+        logged = await appendEvents(project.dir, events, now, this.options.rotateBytes ?? 16 * 1024 * 1024)
       }
       return { result, commit: { project, changed, events: logged } }
     } finally {
+      await eventsLock?.release()
       for (const lock of held.reverse()) await lock.release()
     }
   }
