@@ -109,7 +109,7 @@ function changeStatus(docs: Pick<Docs, 'project' | 'agents' | 'notes'>, tx: Doma
           : null
   if (text) {
     tx.note(text)
-    for (const agent of docs.agents.agents.filter((item) => item.role === 'implementer' && item.status === 'active')) {
+    for (const agent of docs.agents.agents.filter((item) => item.role === 'implementer')) {
       tx.notify(agent.name, { kind: 'project_status', reason: 'status_changed', by: tx.actor, message: text.replace('[SYSTEM] ', '') })
     }
   }

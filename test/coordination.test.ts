@@ -101,3 +101,16 @@ test('project_status_set: notes, one event for implementers, a notice each, warn
   ])
   assert.equal(again.status, 'complete')
 })
+
+test('project_status_set queues a project_status notice for every implementer, stopped ones too', async (t) => {
+  const planner = testCtx(t)
+  const impl = peerCtx(planner)
+  await coordinationInit(planner, { role: 'planner' })
+  await coordinationInit(impl, { role: 'implementer', name: 'impl-1' })
+  await setProjectContext(planner, { description: 'd', endState: 'e' })
+  const { resetImplementers } = await import('../lib/implementers.js')
+  await resetImplementers(planner, {})
+  await setProjectStatusTool(planner, { status: 'stopped' })
+  const again: Record<string, any> = await coordinationInit(impl, { role: 'implementer', name: 'impl-1' })
+  assert.deepEqual(again._notices?.map((notice: { kind: string }) => notice.kind), ['stopped', 'project_status'])
+})
