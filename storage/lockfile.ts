@@ -13,7 +13,7 @@ const BREAK_STALE_MS = 5_000
 const HOST = hostname()
 const OWNER_FILE = 'owner.json'
 // the head of a queue wakes as soon as the lock folder is removed, instead of sleeping out its backoff
-const releases = new ChangeWatcher()
+const releases = new ChangeWatcher({ closeWhenIdle: true })
 
 export interface LockOwner {
   pid: number

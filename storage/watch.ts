@@ -4,6 +4,9 @@ const POLL_FALLBACK_MS = 500
 
 /** Wakes waiters on a change in a folder (fs.watch), with a 500 ms poll as the fallback where watching fails. */
 export class ChangeWatcher {
+  /** With `closeWhenIdle`, a folder is watched only while someone waits on it: an idle watch still wakes the process for every change. */
+  constructor(private readonly options: { closeWhenIdle?: boolean } = {}) {}
+
   private readonly watchers = new Map<string, { watcher: FSWatcher | null; waiters: Set<(name?: string, event?: string) => void> }>()
 
   /** Resolve on a change in `dir` (only one that `only` accepts, when given), after `maxWaitMs`, or on abort. */
@@ -15,6 +18,10 @@ export class ChangeWatcher {
         clearTimeout(timer)
         entry.waiters.delete(done)
         signal?.removeEventListener('abort', abort)
+        if (this.options.closeWhenIdle && entry.waiters.size === 0 && this.watchers.get(dir) === entry) {
+          entry.watcher?.close()
+          this.watchers.delete(dir)
+        }
         resolve()
       }
       // the poll also covers filesystems where fs.watch misses changes made by other processes
