@@ -6,7 +6,7 @@ import { test, type TestContext } from 'node:test'
 import { readArtifact, writeArtifact } from '../lib/artifacts.js'
 import type { Ctx } from '../lib/context.js'
 import { acquireLock } from '../lib/locks.js'
-import { peerCtx, testCtx } from './helpers.js'
+import { peerCtx, testCtx, rejectsWith as rejects, eventsOfType as events } from './helpers.js'
 
 const posixOnly = process.platform === 'win32' ? 'file modes are POSIX' : false
 
@@ -14,20 +14,6 @@ function setup(t: TestContext) {
   const ctx = testCtx(t)
   const project = ctx.store.project(ctx.caller.cwd)
   return { ctx, project, repo: ctx.caller.cwd }
-}
-
-async function rejects(promise: Promise<unknown>, code: string): Promise<Record<string, any>> {
-  let caught: any
-  await assert.rejects(promise, (error: { code?: string }) => {
-    caught = error
-    return error.code === code
-  })
-  return caught.data
-}
-
-async function events(ctx: Ctx, type: string) {
-  const { events: all } = await ctx.store.eventReader(ctx.store.project(ctx.caller.cwd)).readSince(0, 1000)
-  return all.filter((event) => event.type === type)
 }
 
 test('artifact_write then artifact_read round-trips, with versions, author and metadata', async (t) => {

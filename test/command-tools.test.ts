@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { installToolTool, runCommandTool } from '../lib/command-tools.js'
 import type { Ctx } from '../lib/context.js'
 import type { Settings } from '../lib/settings.js'
-import { tempDir, testCtx } from './helpers.js'
+import { tempDir, testCtx, rejectsWith as rejects, eventsOfType as events, waitGone, isProcessAlive } from './helpers.js'
 
 const posixOnly = process.platform === 'win32' ? 'process groups, /bin/sh and touch are POSIX' : false
 const NODE = JSON.stringify(process.execPath)
@@ -22,39 +22,6 @@ function setup(t: TestContext, settings: Partial<Settings> = {}) {
 }
 
 const allowlist = { commandMode: 'allowlist' as const, commandAllow: ['echo', 'node', 'touch'] }
-
-async function rejects(promise: Promise<unknown>, code: string): Promise<Record<string, any>> {
-  let caught: any
-  await assert.rejects(promise, (error: { code?: string }) => {
-    caught = error
-    return error.code === code
-  })
-  return caught.data
-}
-
-async function events(ctx: Ctx, type: string) {
-  const { events: all } = await ctx.store.eventReader(ctx.store.project(ctx.caller.cwd)).readSince(0, 1000)
-  return all.filter((event) => event.type === type)
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-  } catch {
-    return false
-  }
-  // a killed process may linger as a zombie until something reaps it; that counts as gone
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
-  } catch {
-    return true
-  }
-}
-
-async function waitGone(pid: number, ms = 3000): Promise<boolean> {
-  for (const deadline = Date.now() + ms; Date.now() < deadline; await sleep(50)) if (!isAlive(pid)) return true
-  return !isAlive(pid)
-}
 
 const BYPASSES: [string, (marker: string) => string][] = [
   ['&&', (marker) => `echo hi && touch ${marker}`],

@@ -12,7 +12,7 @@ import {
   type CommandMode,
   type ToolManager,
 } from '../lib/commands.js'
-import { tempDir } from './helpers.js'
+import { tempDir, waitGone, isProcessAlive } from './helpers.js'
 
 const posixOnly = process.platform === 'win32' ? 'process groups and /bin/sh are POSIX' : false
 const NODE = JSON.stringify(process.execPath)
@@ -28,25 +28,6 @@ async function guardedRun(command: string, cwd: string, options: { shell?: boole
   checkCommandPolicy({ argv, raw: command, shell, commandMode, allow, accessMode: 'open' })
   const target = shell ? { shellCommand: command } : { argv }
   return runCommand({ ...target, cwd, timeoutMs: 10_000, maxOutputBytes: 64 * 1024 })
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-  } catch {
-    return false
-  }
-  // a killed process may linger as a zombie until something reaps it; that counts as gone
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
-  } catch {
-    return true
-  }
-}
-
-async function waitGone(pid: number, ms = 3000): Promise<boolean> {
-  for (const deadline = Date.now() + ms; Date.now() < deadline; await sleep(50)) if (!isAlive(pid)) return true
-  return !isAlive(pid)
 }
 
 test('parseCommand splits words like sh, without expansion', () => {
@@ -206,7 +187,7 @@ test('the call returns soon after a timeout even if an escaped descendant keeps 
   const result = await runCommand({ argv: [process.execPath, '-e', parent], cwd: dir, timeoutMs: 500, maxOutputBytes: 1024 })
   const pid = Number(readFileSync(pidFile, 'utf8'))
   t.after(() => {
-    if (isAlive(pid)) process.kill(pid, 'SIGKILL')
+    if (isProcessAlive(pid)) process.kill(pid, 'SIGKILL')
   })
   assert.equal(result.timedOut, true)
   assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`)

@@ -8,7 +8,7 @@ import { submitForReview } from '../lib/reviews.js'
 import { appendNote } from '../lib/notes.js'
 import { discussionInbox, startDiscussion } from '../lib/discussions.js'
 import { setProjectContext, setProjectStatusTool } from '../lib/project-context.js'
-import { peerCtx, testCtx } from './helpers.js'
+import { peerCtx, testCtx, rejectsWith as rejects } from './helpers.js'
 
 function clock(start = Date.parse('2026-11-24T10:00:00.000Z')) {
   let now = start
@@ -17,10 +17,6 @@ function clock(start = Date.parse('2026-11-24T10:00:00.000Z')) {
 
 const projectOf = (ctx: Ctx) => ctx.store.project(ctx.caller.cwd)
 const events = async (ctx: Ctx) => (await ctx.store.eventReader(projectOf(ctx)).readSince(0, 1000)).events
-
-async function rejects(promise: Promise<unknown>, code: string): Promise<void> {
-  await assert.rejects(promise, (error: { code?: string }) => error.code === code)
-}
 
 test('identity: unregistered sessions must name themselves, and not with a live registered name', async (t) => {
   const planner = testCtx(t)

@@ -6,7 +6,7 @@ import type { Binding, Ctx } from '../lib/context.js'
 import { archiveDiscussion, cleanupDiscussions, discussionInbox, getDiscussion } from '../lib/discussions.js'
 import { listDiscussions, replyDiscussion, resolveDiscussion, startDiscussion } from '../lib/discussions.js'
 import type { Agent, Task } from '../lib/schema.js'
-import { peerCtx, testCtx } from './helpers.js'
+import { peerCtx, testCtx, rejectsWith as rejects } from './helpers.js'
 
 const DAY = 86_400_000
 
@@ -20,10 +20,6 @@ function team(t: { after: (fn: () => void) => void }) {
   const clock = { ms: Date.parse('2026-03-01T09:00:00.000Z') }
   const base = testCtx(t, { now: () => new Date(clock.ms) })
   return { base, clock, planner: bind(base, 'planner', 'planner'), impl: bind(base, 'impl-1') }
-}
-
-async function rejects(promise: Promise<unknown>, code: string): Promise<void> {
-  await assert.rejects(promise, (error: { code?: string }) => error.code === code)
 }
 
 const projectOf = (ctx: Ctx) => ctx.store.project(ctx.caller.cwd)

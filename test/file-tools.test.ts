@@ -5,7 +5,7 @@ import { test, type TestContext } from 'node:test'
 import type { Ctx } from '../lib/context.js'
 import { readFileTool, writeFileTool } from '../lib/file-tools.js'
 import { acquireLock, releaseLock } from '../lib/locks.js'
-import { tempDir, testCtx } from './helpers.js'
+import { tempDir, testCtx, rejectsWith as rejects, eventsOfType as events } from './helpers.js'
 
 const skipLinks = process.platform === 'win32' ? 'symlinks need privileges on Windows' : false
 
@@ -23,24 +23,9 @@ function sandbox(t: TestContext, options: { mode?: 'open' | 'strict'; now?: () =
   return { ctx, repo, outside }
 }
 
-async function rejects(promise: Promise<unknown>, code: string): Promise<Record<string, any>> {
-  let caught: any
-  await assert.rejects(promise, (error: { code?: string }) => {
-    caught = error
-    return error.code === code
-  })
-  return caught.data
-}
-
 function assertOutsideUntouched(outside: string): void {
   assert.deepEqual(readdirSync(outside).sort(), ['secret.txt'])
   assert.equal(readFileSync(join(outside, 'secret.txt'), 'utf8'), 'secret')
-}
-
-async function events(ctx: Ctx, type: string) {
-  const project = ctx.store.project(ctx.caller.cwd)
-  const { events: all } = await ctx.store.eventReader(project).readSince(0, 1000)
-  return all.filter((event) => event.type === type)
 }
 
 test('strict mode: file_write refuses ../ out of the root and names the resolved path and the roots', async (t) => {

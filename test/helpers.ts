@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process'
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs'
+import assert from 'node:assert/strict'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -26,8 +28,17 @@ export function runTs(script: string, args: string[], options: { env?: NodeJS.Pr
 }
 
 export function runNode(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string; input?: string } = {}): Promise<ChildResult> {
+  return runProcess(process.execPath, args, { cwd: options.cwd ?? ROOT, env: { ...process.env, ...options.env }, timeoutMs: options.timeoutMs, input: options.input })
+}
+
+/** Run a program to its end, collecting its output; killed after `timeoutMs` (default 60 s). */
+export function runProcess(
+  command: string,
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string; shell?: boolean },
+): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: options.cwd ?? ROOT, env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] })
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'], shell: options.shell })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk) => (stdout += chunk))
@@ -40,6 +51,35 @@ export function runNode(args: string[], options: { env?: NodeJS.ProcessEnv; time
     })
     child.stdin.end(options.input ?? '')
   })
+}
+
+/** Assert that `promise` rejects with a LockstepError of `code`; returns the error's data. */
+export async function rejectsWith(promise: Promise<unknown>, code: string): Promise<Record<string, any>> {
+  let caught: any
+  await assert.rejects(promise, (error: { code?: string }) => {
+    caught = error
+    return error.code === code
+  })
+  return caught.data
+}
+
+/** A process that is gone, or a zombie waiting to be reaped, counts as not alive. */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+  } catch {
+    return false
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return true
+  }
+}
+
+export async function waitGone(pid: number, ms = 3000): Promise<boolean> {
+  for (const deadline = Date.now() + ms; Date.now() < deadline; await sleep(50)) if (!isProcessAlive(pid)) return true
+  return !isProcessAlive(pid)
 }
 
 import { Store } from '../storage/store.js'
@@ -69,6 +109,12 @@ export function testCtx(
     now: options.now ?? (() => new Date()),
     isAlive: defaultIsAlive,
   }
+}
+
+/** The events of one type in the project of `ctx`, oldest first. */
+export async function eventsOfType(ctx: Ctx, type: string) {
+  const { events } = await ctx.store.eventReader(ctx.store.project(ctx.caller.cwd)).readSince(0, 1000)
+  return events.filter((event) => event.type === type)
 }
 
 /** Another caller on the same store and project as `ctx`. */

@@ -1,30 +1,17 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { packageVersion } from '../lib/version.js'
-import { ROOT, tempDir, type ChildResult } from './helpers.js'
+import { ROOT, runProcess, tempDir, type ChildResult } from './helpers.js'
 
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm'
 const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall']
 
 function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<ChildResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], shell: process.platform === 'win32' })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk) => (stdout += chunk))
-    child.stderr.on('data', (chunk) => (stderr += chunk))
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000)
-    child.on('error', reject)
-    child.on('close', (code, signal) => {
-      clearTimeout(timer)
-      resolve({ code, signal, stdout, stderr })
-    })
-  })
+  return runProcess(command, args, { ...options, shell: process.platform === 'win32' })
 }
 
 /** Every package folder under a node_modules tree, scoped ones and nested node_modules included. */

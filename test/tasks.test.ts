@@ -8,7 +8,7 @@ import { updateTask } from '../lib/task-updates.js'
 import { submitForReview } from '../lib/reviews.js'
 import { acquireLock, listLocks } from '../lib/locks.js'
 import { listTasks } from '../lib/task-queries.js'
-import { peerCtx, testCtx } from './helpers.js'
+import { peerCtx, testCtx, rejectsWith as rejects } from './helpers.js'
 
 function clock(start = Date.parse('2026-11-24T10:00:00.000Z')) {
   let now = start
@@ -33,10 +33,6 @@ const agentNotices = async (ctx: Ctx, name: string) =>
   (await ctx.store.read(projectOf(ctx), 'agents')).agents.find((agent) => agent.name === name)!.pendingNotices
 
 const reasonOf = (result: object) => (result as { reason?: string }).reason
-
-async function rejects(promise: Promise<unknown>, code: string): Promise<void> {
-  await assert.rejects(promise, (error: { code?: string }) => error.code === code)
-}
 
 test('a planner sending a task in review back to in_progress keeps one lock per file', async (t) => {
   const { planner, impl1 } = await team(t)

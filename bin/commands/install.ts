@@ -2,10 +2,10 @@ import { Option } from 'clipanion'
 import { installClients, installExitCode } from '../../lib/install.js'
 import { formatInstall } from '../../lib/install-format.js'
 import { BaseCommand } from './_base.js'
-import { targetOptions } from './_install-options.js'
-import { ServerFlagsCommand } from './_settings.js'
+import { ClientTargetsCommand } from './_install-options.js'
+import { withServerFlags } from './_settings.js'
 
-export class InstallCommand extends ServerFlagsCommand {
+export class InstallCommand extends withServerFlags(ClientTargetsCommand) {
   static override paths = [['install']]
   static override usage = BaseCommand.Usage({
     description: 'Register the MCP server with Claude Code and Codex.',
@@ -13,23 +13,14 @@ export class InstallCommand extends ServerFlagsCommand {
     examples: [['Both clients, user scope', '$0 install'], ['Claude Code for this project only', '$0 install --claude --scope project']],
   })
 
-  targets = targetOptions()
-  all = this.targets.all
-  claude = this.targets.claude
-  codex = this.targets.codex
-  scope = this.targets.scope
-  name = this.targets.name
-  dir = this.targets.dir
-  config = this.targets.config
-  dryRun = this.targets.dryRun
   npx = Option.Boolean('--npx', false, { description: 'Run the server through npx instead of this installation' })
   url = Option.String('--url', { description: 'Register a shared `server --http` at this URL instead' })
   token = Option.String('--token', { description: 'Bearer token for --url (user scope only)' })
 
   async run(): Promise<number> {
-    const { all, claude, codex, scope, name, dir, config, dryRun, npx, url, token } = this
+    const { npx, url, token } = this
     const flags = this.serverFlags()
-    const result = await installClients({ all, claude, codex, scope, name, dir, config, dryRun, npx, url, token, flags }, { env: this.context.env, cwd: this.context.cwd })
+    const result = await installClients({ ...this.targets(), npx, url, token, flags }, { env: this.context.env, cwd: this.context.cwd })
     const { out, err } = formatInstall(result)
     if (this.json) this.outJson({ dryRun: result.dryRun, targets: result.targets })
     else this.context.stdout.write(out)

@@ -7,17 +7,16 @@ import { newId } from '../../lib/ids.js'
 import { resolveHttpOptions, startHttpServer } from '../../lib/mcp/http.js'
 import { createMcpServer } from '../../lib/mcp/server.js'
 import { DOCUMENTS } from '../../lib/schema.js'
-import { endSession, sweepProject } from '../../lib/sessions.js'
+import { endSession } from '../../lib/sessions.js'
 import { resolveSettings, type Settings } from '../../lib/settings.js'
 import { SnapshotWriter } from '../../lib/snapshot.js'
 import { packageVersion } from '../../lib/version.js'
+import { shutdownOnce, sweepEvery } from '../_lifecycle.js'
 import { createLogger, type Logger } from '../_log.js'
 import { BaseCommand } from './_base.js'
-import { ServerFlagsCommand } from './_settings.js'
+import { withServerFlags } from './_settings.js'
 
-const SWEEP_MS = 15_000
-
-export class ServerCommand extends ServerFlagsCommand {
+export class ServerCommand extends withServerFlags(BaseCommand) {
   static override paths = [['server']]
   static override usage = BaseCommand.Usage({
     description: 'Run the MCP server over stdio (what Claude Code and Codex start), or with --http for agents on other machines.',
@@ -57,19 +56,11 @@ export class ServerCommand extends ServerFlagsCommand {
     snapshots.attach(store)
     const server = createMcpServer(ctx, (error) => logger.log('error', `internal error: ${(error as Error)?.stack ?? String(error)}`))
     const transport = new StdioServerTransport()
-    let closing = false
-    const shutdown = (why: string) => {
-      if (closing) return
-      closing = true
-      logger.log('info', `shutting down (${why})`)
-      setTimeout(() => process.exit(0), 900).unref()
-      void (async () => {
-        await endSession(ctx).catch((error) => logger.log('warn', `could not mark the session ended: ${String(error)}`))
-        await snapshots.flush()
-        store.close()
-        process.exit(0)
-      })()
-    }
+    const shutdown = shutdownOnce(logger, async () => {
+      await endSession(ctx).catch((error) => logger.log('warn', `could not mark the session ended: ${String(error)}`))
+      await snapshots.flush()
+      store.close()
+    })
     process.on('SIGINT', () => shutdown('SIGINT'))
     process.on('SIGTERM', () => shutdown('SIGTERM'))
     process.stdin.on('end', () => shutdown('stdin closed'))
@@ -77,12 +68,7 @@ export class ServerCommand extends ServerFlagsCommand {
     transport.onclose = () => shutdown('transport closed')
     await server.connect(transport)
     logger.log('info', `lockstep-mcp ${settings.serverVersion} serving over stdio (data ${settings.dataDir})`)
-    const sweep = () => {
-      const root = ctx.caller.binding?.projectRoot ?? settings.roots[0] ?? ctx.caller.cwd
-      sweepProject(ctx, root).catch((error) => logger.log('debug', `sweep: ${String(error)}`))
-      setTimeout(sweep, SWEEP_MS * (0.8 + Math.random() * 0.4)).unref()
-    }
-    setTimeout(sweep, SWEEP_MS * Math.random()).unref()
+    sweepEvery(ctx, () => [ctx.caller.binding?.projectRoot ?? settings.roots[0] ?? ctx.caller.cwd], logger)
     await new Promise(() => undefined)
     return 0
   }
@@ -100,27 +86,15 @@ export class ServerCommand extends ServerFlagsCommand {
     })
     this.context.stderr.write(`lockstep-mcp listening on ${running.url}\n`)
     logger.log('info', `lockstep-mcp ${settings.serverVersion} serving over HTTP at ${running.url} (data ${settings.dataDir})`)
-    let closing = false
-    const shutdown = (why: string) => {
-      if (closing) return
-      closing = true
-      logger.log('info', `shutting down (${why})`)
-      setTimeout(() => process.exit(0), 900).unref()
-      void (async () => {
-        await running.close()
-        await snapshots.flush()
-        store.close()
-        process.exit(0)
-      })()
-    }
+    const shutdown = shutdownOnce(logger, async () => {
+      await running.close()
+      await snapshots.flush()
+      store.close()
+    })
     process.on('SIGINT', () => shutdown('SIGINT'))
     process.on('SIGTERM', () => shutdown('SIGTERM'))
     const sweepCtx: Ctx = { store, settings, caller: newCaller({ sessionId: newId('sess'), transport: 'http', cwd: this.context.cwd }), now: () => new Date(), isAlive: defaultIsAlive }
-    const sweep = () => {
-      for (const root of running.projectRoots()) sweepProject(sweepCtx, root).catch((error) => logger.log('debug', `sweep: ${String(error)}`))
-      setTimeout(sweep, SWEEP_MS * (0.8 + Math.random() * 0.4)).unref()
-    }
-    setTimeout(sweep, SWEEP_MS * Math.random()).unref()
+    sweepEvery(sweepCtx, () => running.projectRoots(), logger)
     await new Promise(() => undefined)
     return 0
   }

@@ -1,28 +1,18 @@
 import { installExitCode, uninstallClients } from '../../lib/install.js'
 import { formatInstall } from '../../lib/install-format.js'
 import { BaseCommand } from './_base.js'
-import { targetOptions } from './_install-options.js'
+import { ClientTargetsCommand } from './_install-options.js'
 
-export class UninstallCommand extends BaseCommand {
+export class UninstallCommand extends ClientTargetsCommand {
   static override paths = [['uninstall']]
   static override usage = BaseCommand.Usage({
     description: 'Remove the MCP server from Claude Code and Codex.',
     details: 'Removes only our entry (and an old `lockstep` entry that runs lockstep-mcp); every other byte of the file is kept. Exit 0 even when nothing was found.',
   })
 
-  targets = targetOptions()
-  all = this.targets.all
-  claude = this.targets.claude
-  codex = this.targets.codex
-  scope = this.targets.scope
-  name = this.targets.name
-  dir = this.targets.dir
-  config = this.targets.config
-  dryRun = this.targets.dryRun
 
   async run(): Promise<number> {
-    const { all, claude, codex, scope, name, dir, config, dryRun } = this
-    const result = await uninstallClients({ all, claude, codex, scope, name, dir, config, dryRun }, { env: this.context.env, cwd: this.context.cwd })
+    const result = await uninstallClients(this.targets(), { env: this.context.env, cwd: this.context.cwd })
     const { out, err } = formatInstall(result)
     if (this.json) this.outJson({ dryRun: result.dryRun, targets: result.targets })
     else this.context.stdout.write(out)
