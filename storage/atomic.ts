@@ -84,8 +84,17 @@ export async function renameWithRetry(from: string, to: string): Promise<void> {
   }
 }
 
-export async function syncDirectory(dir: string): Promise<void> {
-  syncDirectorySync(dir)
+/** fsync a folder on the thread pool (best effort), so the caller's thread can go on meanwhile. */
+export function syncDirectory(dir: string): Promise<void> {
+  if (IS_WINDOWS) return Promise.resolve()
+  let fd: number
+  try {
+    fd = fs.openSync(dir, 'r')
+  } catch {
+    return Promise.resolve()
+  }
+  // best effort: some filesystems refuse fsync on a directory
+  return new Promise((resolve) => fs.fsync(fd, () => (fs.closeSync(fd), resolve())))
 }
 
 function syncDirectorySync(dir: string): void {

@@ -1,41 +1,36 @@
 import fs from 'node:fs'
-import { hostname } from 'node:os'
-import { basename, dirname, join } from 'node:path'
+import { basename, join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import lockfile from 'proper-lockfile'
 import { LockstepError } from '../lib/errors.js'
+import { carries, HOST, isProcessAlive, parkLockDir, readOwner, removeLockDir, takeLockDir, type ParkedLock, type Signature } from './parked-locks.js'
 import { WaitQueue } from './wait-queue.js'
 import { ChangeWatcher } from './watch.js'
+
+export { readOwner, sweepParkedLocks, type LockOwner } from './parked-locks.js'
 
 export const LOCK_STALE_MS = 10_000
 export const LOCK_UPDATE_MS = 2_000
 const BREAK_STALE_MS = 5_000
-const HOST = hostname()
-const OWNER_FILE = 'owner.json'
-// the head of a queue wakes as soon as the lock folder is removed, instead of sleeping out its backoff
-const releases = new ChangeWatcher({ closeWhenIdle: true })
-
-export interface LockOwner {
-  pid: number
-  host: string
-  token: string
-  acquiredAt: number
-}
+// the head of a queue wakes as soon as the lock folder is moved away, instead of sleeping out its backoff; each waiter
+// watches only the one path it waits for, so a busy project folder does not wake every waiting process
+const releases = new ChangeWatcher({ closeWhenIdle: true, missingIsChange: true })
 
 export interface HeldLock {
   readonly file: string
   readonly lockDir: string
-  readonly token: string
   /** Set by proper-lockfile's update timer when another process took the lock over. */
   compromised: boolean
-  /** True when the lock folder still carries this holder's token. */
+  /** True when the lock folder is still the one this holder took. */
   stillHeld(): Promise<boolean>
   release(): Promise<void>
 }
 
-// proper-lockfile removes a stale lock itself with rmdir; that path races with a second breaker, so removal
-// is allowed only for locks this process is releasing. Breaking goes through breakLock() instead.
-const releasing = new Set<string>()
+// proper-lockfile removes a stale lock itself with rmdir; that path races with a second breaker, so removal is
+// allowed only for locks this process is releasing (it parks them again). Breaking goes through breakIfAbandoned().
+const releasing = new Map<string, ParkedLock>()
+// the parked folder each lock folder this process holds came from, from its taking until its release
+const taken = new Map<string, { parked: ParkedLock; signature: Signature }>()
 
 type Callback<T = void> = (error: NodeJS.ErrnoException | null, value?: T) => void
 function sync<T>(fn: () => T, callback: Callback<T>): void {
@@ -49,36 +44,25 @@ function sync<T>(fn: () => T, callback: Callback<T>): void {
   callback(null, value)
 }
 
-// Synchronous under proper-lockfile's callback interface: a lock costs a few syscalls of microseconds each.
+// Synchronous under proper-lockfile's callback interface: a lock costs a few syscalls of microseconds each. Its
+// mkdir and rmdir take and park a signed folder (parked-locks.ts).
 const guardedFs = {
   ...fs,
-  mkdir: (path: string, callback: Callback) => sync(() => void fs.mkdirSync(path, 0o700), callback),
+  mkdir: (path: string, callback: Callback) => sync(() => void taken.set(path, takeLockDir(path)), callback),
   stat: (path: string, callback: Callback<fs.Stats>) => sync(() => fs.statSync(path), callback),
   utimes: (path: string, atime: Date, mtime: Date, callback: Callback) => sync(() => fs.utimesSync(path, atime, mtime), callback),
   rmdir(path: string, callback: Callback) {
-    if (!releasing.has(path)) {
+    const parked = releasing.get(path)
+    if (!parked) {
       callback(Object.assign(new Error(`lock ${path} is held`), { code: 'ELOCKED' }))
       return
     }
-    sync(() => removeLockDir(path), callback)
+    sync(() => parkLockDir(path, parked), callback)
   },
   // proper-lockfile's exit handler removes the locks this process still holds
   rmdirSync(path: string) {
-    removeLockDir(path)
+    if (carries(path, taken.get(path)?.signature)) removeLockDir(path)
   },
-}
-
-function removeLockDir(path: string): void {
-  try {
-    fs.unlinkSync(join(path, OWNER_FILE))
-  } catch {
-    // never signed, or already removed
-  }
-  try {
-    fs.rmdirSync(path)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') fs.rmSync(path, { recursive: true, force: true })
-  }
 }
 
 export function lockDirFor(file: string): string {
@@ -91,10 +75,9 @@ export function lockDirFor(file: string): string {
  */
 export async function acquireFileLock(file: string, deadlineMs: number): Promise<HeldLock> {
   const lockDir = lockDirFor(file)
-  const token = randomBytes(8).toString('hex')
-  const queue = new WaitQueue(`${lockDir}.queue`, token)
+  const queue = new WaitQueue(`${lockDir}.queue`)
   // no barging: the fast path is taken only when nobody is queued
-  const first = queue.isEmpty() ? await tryLock(file, lockDir, token) : null
+  const first = queue.isEmpty() ? await tryLock(file, lockDir) : null
   if (first) return first
   queue.join()
   try {
@@ -103,7 +86,7 @@ export async function acquireFileLock(file: string, deadlineMs: number): Promise
     for (;;) {
       const isHead = queue.isHead()
       if (isHead) {
-        const held = await tryLock(file, lockDir, token)
+        const held = await tryLock(file, lockDir)
         if (held) return held
         const holder = await breakIfAbandoned(lockDir)
         if (holder === BROKEN) continue
@@ -113,43 +96,39 @@ export async function acquireFileLock(file: string, deadlineMs: number): Promise
       }
       if (Date.now() >= deadlineMs) throw await busyError(file, lockDir)
       const wait = Math.min(Math.min(50, Math.max(2, delay * (0.5 + Math.random()))), Math.max(0, deadlineMs - Date.now()))
-      // the head wakes when the lock folder goes; the others when someone ahead of them leaves the queue
+      // the head wakes when the lock folder goes; the others when the entry just ahead of them leaves the queue
       const lockName = basename(lockDir)
-      if (isHead) await releases.wait(dirname(lockDir), wait, undefined, (name, event) => name === lockName && event === 'rename')
-      else await releases.wait(queue.dir, 50, undefined, (name) => name === queue.ahead)
+      if (isHead) await releases.wait(lockDir, wait, undefined, (name, event) => name === lockName && event === 'rename')
+      else await releases.wait(join(queue.dir, queue.ahead!), 50, undefined, (name, event) => name === queue.ahead && event === 'rename')
     }
   } finally {
     queue.leave()
   }
 }
 
-async function tryLock(file: string, lockDir: string, token: string): Promise<HeldLock | null> {
+async function tryLock(file: string, lockDir: string): Promise<HeldLock | null> {
+  let mine: { parked: ParkedLock; signature: Signature } | undefined
   const held: HeldLock = {
     file,
     lockDir,
-    token,
     compromised: false,
-    // the owner file this holder wrote, identified by inode and change time: a takeover removes it
-    stillHeld: async () => {
-      const stat = fs.statSync(join(lockDir, OWNER_FILE), { throwIfNoEntry: false, bigint: true })
-      return stat !== undefined && stat.ino === signature?.ino && stat.ctimeNs === signature.ctimeNs
-    },
+    // a takeover moves this folder away, and each taking signs the owner file anew
+    stillHeld: async () => carries(lockDir, mine?.signature),
     release: async () => {
       // a lock taken over as stale before the update timer noticed now belongs to its new holder: only stop
-      // refreshing it, never remove it (an unsigned lock is one this call just failed to sign)
-      const mine = signature === undefined || (await held.stillHeld())
-      if (mine) releasing.add(lockDir)
+      // refreshing it, never move it
+      if (mine && (await held.stillHeld())) releasing.set(lockDir, mine.parked)
       try {
         await release()
       } catch {
         // already gone or taken over: nothing left to release
       } finally {
-        if (mine) releasing.delete(lockDir)
+        releasing.delete(lockDir)
+        if (taken.get(lockDir) === mine) taken.delete(lockDir)
       }
     },
   }
   let release: () => Promise<void>
-  let signature: fs.BigIntStats | undefined
   try {
     release = await lockfile.lock(file, {
       lockfilePath: lockDir,
@@ -163,44 +142,11 @@ async function tryLock(file: string, lockDir: string, token: string): Promise<He
       },
     })
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ELOCKED') return null
+    if ((error as NodeJS.ErrnoException).code === 'ELOCKED' || (error as NodeJS.ErrnoException).code === 'EEXIST') return null
     throw error
   }
-  const owner: LockOwner = { pid: process.pid, host: HOST, token, acquiredAt: Date.now() }
-  try {
-    // proper-lockfile remembers the folder's mtime and treats any other mtime as a takeover; adding the owner
-    // file changes it, so put it back
-    const { atime, mtime } = fs.statSync(lockDir)
-    const fd = fs.openSync(join(lockDir, OWNER_FILE), 'wx', 0o600)
-    try {
-      fs.writeSync(fd, JSON.stringify(owner))
-      signature = fs.fstatSync(fd, { bigint: true })
-    } finally {
-      fs.closeSync(fd)
-    }
-    fs.utimesSync(lockDir, atime, mtime)
-  } catch (error) {
-    await held.release()
-    throw error
-  }
+  mine = taken.get(lockDir)
   return held
-}
-
-export async function readOwner(lockDir: string): Promise<LockOwner | null> {
-  try {
-    return JSON.parse(fs.readFileSync(join(lockDir, OWNER_FILE), 'utf8')) as LockOwner
-  } catch {
-    return null
-  }
-}
-
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }
 
 const BROKEN = Symbol('broken')
@@ -208,7 +154,7 @@ const BROKEN = Symbol('broken')
 /**
  * Break an abandoned lock: its holder died on this host, or it went unrefreshed past `stale`. Breakers serialise
  * on `<lock>.break` and re-check under it that the folder still belongs to the holder they judged abandoned, so
- * two breakers never remove a lock a live process just took. Returns BROKEN, or the current holder's token.
+ * two breakers never remove a lock a live process just took. Returns BROKEN, or the current taking's identity.
  */
 async function breakIfAbandoned(lockDir: string): Promise<typeof BROKEN | string | null> {
   const verdict = abandonment(lockDir)
@@ -241,19 +187,16 @@ async function breakIfAbandoned(lockDir: string): Promise<typeof BROKEN | string
 function abandonment(lockDir: string): { abandoned: boolean; token: string | null } {
   const stat = fs.statSync(lockDir, { throwIfNoEntry: false })
   if (!stat) return { abandoned: false, token: null }
-  let owner: LockOwner | null = null
-  try {
-    owner = JSON.parse(fs.readFileSync(join(lockDir, OWNER_FILE), 'utf8')) as LockOwner
-  } catch {
-    // taken a moment ago and not yet signed, or unsigned: only staleness can free it
-  }
-  const token = owner?.token ?? null
+  // an unreadable owner file (a foreign or damaged lock) leaves only staleness to free it
+  const owner = readOwner(lockDir)
+  // one taking of the lock: the same parked folder is taken again and again, each time with a new owner-file mtime
+  const token = owner ? `${owner.token}@${owner.acquiredAt}` : null
   if (owner && owner.host === HOST && owner.pid !== process.pid && !isProcessAlive(owner.pid)) return { abandoned: true, token }
   return { abandoned: stat.mtimeMs < Date.now() - LOCK_STALE_MS, token }
 }
 
 async function busyError(file: string, lockDir: string): Promise<LockstepError> {
-  const owner = await readOwner(lockDir)
+  const owner = readOwner(lockDir)
   const heldFor = owner ? Math.round((Date.now() - owner.acquiredAt) / 1000) : undefined
   const holder = owner ? `process ${owner.pid} on ${owner.host}` : 'another process'
   return new LockstepError(

@@ -7,7 +7,7 @@ import { takeRestorePoint } from './backups.js'
 import { EnvelopeFile, ensureDir, parseDocument, type DocumentDef, type LoadedDocument, type ProjectRef } from './documents.js'
 import { EventReader } from './event-reader.js'
 import { appendEvents, EVENTS_FILE, type EventInput, type LogEvent } from './events.js'
-import { acquireFileLock, type HeldLock } from './lockfile.js'
+import { acquireFileLock, sweepParkedLocks, type HeldLock } from './lockfile.js'
 import { projectRef } from './projects.js'
 import { enqueue } from './queue.js'
 import { ChangeWatcher } from './watch.js'
@@ -195,6 +195,7 @@ export class Store<R extends Registry> {
     if (!this.prepared.has(project.dir)) {
       await ensureDir(project.dir)
       await removeOldTempFiles(project.dir)
+      sweepParkedLocks(project.dir)
       this.prepared.add(project.dir)
     }
     const rootDoc = this.options.documents.project
@@ -246,12 +247,19 @@ export class Store<R extends Registry> {
         await entry.file.write({ ...doc, rev: doc.rev + 1 }, bodyJson, events.length && !eventsLock ? takeEventsLock : undefined)
         changed.push(entry.name)
       }
-      // one fsync of the folder makes every rename of this transaction durable
-      if (changed.length) await syncDirectory(project.dir)
+      // one fsync of the folder makes every rename of this transaction durable; the events are appended meanwhile,
+      // and the document locks are kept until it is done
+      const renamesSynced = changed.length ? syncDirectory(project.dir) : undefined
       let logged: LogEvent[] = []
-      if (events.length) {
-        await takeEventsLock()
-        logged = await appendEvents(project.dir, events, now, this.options.rotateBytes ?? 16 * 1024 * 1024)
+      try {
+        if (events.length) {
+          await takeEventsLock()
+          logged = await appendEvents(project.dir, events, now, this.options.rotateBytes ?? 16 * 1024 * 1024)
+        }
+      } finally {
+        await eventsLock?.release()
+        eventsLock = undefined
+        await renamesSynced
       }
       return { result, commit: { project, changed, events: logged } }
     } finally {

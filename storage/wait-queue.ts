@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import { join } from 'node:path'
 
@@ -10,19 +11,15 @@ const ABANDONED_MS = 2_000
  * refreshing its entry (it crashed) is skipped after 2 s.
  */
 export class WaitQueue {
-  private readonly entry: string
+  private entry = ''
   private refreshedAt = 0
   /** The live entry just ahead of this one, as of the last look: its departure is what makes this one the head. */
   ahead: string | undefined
 
-  constructor(
-    readonly dir: string,
-    token: string,
-  ) {
-    this.entry = `${String(Date.now()).padStart(15, '0')}-${process.pid}-${token}`
-  }
+  constructor(readonly dir: string) {}
 
   join(): void {
+    this.entry = `${String(Date.now()).padStart(15, '0')}-${process.pid}-${randomBytes(8).toString('hex')}`
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 })
     fs.writeFileSync(join(this.dir, this.entry), '', { mode: 0o600 })
     this.refreshedAt = Date.now()

@@ -1,18 +1,27 @@
 import { watch, type FSWatcher } from 'node:fs'
+import { basename } from 'node:path'
 
 const POLL_FALLBACK_MS = 500
 
-/** Wakes waiters on a change in a folder (fs.watch), with a 500 ms poll as the fallback where watching fails. */
+/** Wakes waiters on a change in a folder or file (fs.watch), with a 500 ms poll as the fallback where watching fails. */
 export class ChangeWatcher {
-  /** With `closeWhenIdle`, a folder is watched only while someone waits on it: an idle watch still wakes the process for every change. */
-  constructor(private readonly options: { closeWhenIdle?: boolean } = {}) {}
+  /**
+   * With `closeWhenIdle`, a path is watched only while someone waits on it: an idle watch still wakes the process for
+   * every change. With `missingIsChange`, waiting on a path that is already gone resolves at once.
+   */
+  constructor(private readonly options: { closeWhenIdle?: boolean; missingIsChange?: boolean } = {}) {}
 
-  private readonly watchers = new Map<string, { watcher: FSWatcher | null; waiters: Set<(name?: string, event?: string) => void> }>()
+  private readonly watchers = new Map<string, { watcher: FSWatcher | null; missing?: boolean; waiters: Set<(name?: string, event?: string) => void> }>()
 
   /** Resolve on a change in `dir` (only one that `only` accepts, when given), after `maxWaitMs`, or on abort. */
   wait(dir: string, maxWaitMs: number, signal?: AbortSignal, only?: (name: string, event: string) => boolean): Promise<void> {
     return new Promise((resolve) => {
       const entry = this.entry(dir)
+      if (entry.missing) {
+        this.watchers.delete(dir)
+        resolve()
+        return
+      }
       const done = (name?: string, event?: string) => {
         if (only && name !== undefined && event !== undefined && !only(name, event)) return
         clearTimeout(timer)
@@ -43,6 +52,11 @@ export class ChangeWatcher {
     this.watchers.clear()
   }
 
+  private forget(dir: string, watcher: FSWatcher | null): void {
+    watcher?.close()
+    if (this.watchers.get(dir)?.watcher === watcher) this.watchers.delete(dir)
+  }
+
   private entry(dir: string) {
     let entry = this.watchers.get(dir)
     if (entry?.watcher === null) {
@@ -52,19 +66,23 @@ export class ChangeWatcher {
     if (!entry) {
       const waiters = new Set<(name?: string, event?: string) => void>()
       let watcher: FSWatcher | null = null
+      let missing = false
       try {
         watcher = watch(dir, { persistent: false }, (event, name) => {
           for (const waiter of [...waiters]) waiter(name ?? undefined, event)
+          // the watch follows the moved or deleted folder itself: later waiters need a watch on what is there now
+          if (this.options.missingIsChange && event === 'rename' && name === basename(dir)) this.forget(dir, watcher)
         })
         watcher.on('error', () => {
           watcher?.close()
           const current = this.watchers.get(dir)
           if (current) current.watcher = null
         })
-      } catch {
+      } catch (error) {
         watcher = null
+        missing = this.options.missingIsChange === true && (error as NodeJS.ErrnoException).code === 'ENOENT'
       }
-      entry = { watcher, waiters }
+      entry = { watcher, missing, waiters }
       this.watchers.set(dir, entry)
     }
     return entry

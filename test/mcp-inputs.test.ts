@@ -67,11 +67,13 @@ const BAD: [string, Record<string, unknown>][] = [
   ['status_get', { projectRoot: 'x'.repeat(1025) }],
 ]
 
+/** Every file of the store but its lock folders, which carry no state (a call may take and release a lock). */
 function snapshot(dir: string): Map<string, string> {
   const out = new Map<string, string>()
   const walk = (path: string) => {
     for (const name of readdirSync(path)) {
       const full = join(path, name)
+      if (/\.lock($|\.)/.test(name)) continue
       if (statSync(full).isDirectory()) walk(full)
       else out.set(full, readFileSync(full, 'utf8'))
     }

@@ -51,6 +51,12 @@ async function main(): Promise<void> {
   } else if (command === 'emit') {
     const seq = await store.transactCommit(project, ['tasks'], (_docs, tx) => tx.emit({ type: 'custom.emit', actor: 'child' }))
     process.stdout.write(JSON.stringify(seq.commit.events.map((event) => event.seq)))
+  } else if (command === 'commit-then-wait') {
+    // one transaction parks its lock folders; then wait, holding nothing, until killed
+    await store.transact(project, ['tasks'], (_docs, tx) => tx.emit({ type: 'custom.emit', actor: 'child' }))
+    writeSync(1, 'waiting\n')
+    setInterval(() => undefined, 1000)
+    await new Promise(() => undefined)
   } else if (command === 'hold-lock') {
     await acquireFileLock(join(project.dir, rest[0]), Date.now() + 5000)
     writeSync(1, 'holding\n')
