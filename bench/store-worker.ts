@@ -1,15 +1,18 @@
-// One benchmark process: `count` locked read-modify-write transactions on the tasks document, timing each.
+// One benchmark process: `count` locked read-modify-write transactions on the tasks document, timing each. With
+// `floor`, 20 rounds of the disk's floor follow every 40 transactions, so both see the machine in the same state.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { Store } from '../storage/store.js'
 import { DOCUMENTS } from '../lib/schema.js'
+import { floorRound, type FloorRound } from './_floor.js'
 
-const [dataDir, projectDir, count, startAt] = process.argv.slice(2)
+const [dataDir, projectDir, count, startAt, withFloor] = process.argv.slice(2)
 const store = new Store({ dataDir, documents: DOCUMENTS })
 const project = store.project(projectDir)
 const latencies: number[] = []
+const floor: FloorRound[] = []
 // warm up on a private project first, so the figures are those of a running server, not of cold code
 const warmDir = mkdtempSync(join(tmpdir(), 'lockstep-warm-'))
 const warm = store.project(warmDir)
@@ -21,7 +24,10 @@ for (let i = 0; i < 200; i++) {
     tx.emit({ type: 'task.updated', actor: 'bench', ids: {} })
   })
 }
+const floorDir = withFloor === 'floor' ? mkdtempSync(join(tmpdir(), 'lockstep-floor-')) : null
+const bytes = floorDir ? JSON.stringify({ tasks: seed }, null, 2) : ''
 while (Date.now() < Number(startAt)) await new Promise((resolve) => setTimeout(resolve, 1))
+let busy = 0
 const began = performance.now()
 for (let i = 0; i < Number(count); i++) {
   const started = performance.now()
@@ -30,8 +36,13 @@ for (let i = 0; i < Number(count); i++) {
     task.version++
     tx.emit({ type: 'task.updated', actor: 'bench', ids: { taskId: task.id } })
   })
-  latencies.push(performance.now() - started)
+  const took = performance.now() - started
+  latencies.push(took)
+  busy += took
+  if (floorDir && (i + 1) % 40 === 0) for (let k = 0; k < 20; k++) floor.push(floorRound(floorDir, bytes, k))
 }
-process.stdout.write(JSON.stringify({ latencies, wallMs: performance.now() - began }))
+// with floor rounds in between, the rate counts only the time spent in transactions
+process.stdout.write(JSON.stringify({ latencies, floor, wallMs: floorDir ? busy : performance.now() - began }))
 rmSync(warmDir, { recursive: true, force: true })
 rmSync(warm.dir, { recursive: true, force: true })
+if (floorDir) rmSync(floorDir, { recursive: true, force: true })
