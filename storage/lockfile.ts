@@ -1,9 +1,8 @@
 import fs from 'node:fs'
 import { basename, join } from 'node:path'
-import { randomBytes } from 'node:crypto'
 import lockfile from 'proper-lockfile'
 import { LockstepError } from '../lib/errors.js'
-import { carries, HOST, isProcessAlive, parkLockDir, readOwner, removeLockDir, takeLockDir, type ParkedLock, type Signature } from './parked-locks.js'
+import { carries, isDeadHere, parkLockDir, readOwner, removeLockDir, takeLockDir, type ParkedLock, type Signature } from './parked-locks.js'
 import { WaitQueue } from './wait-queue.js'
 import { ChangeWatcher } from './watch.js'
 
@@ -26,11 +25,16 @@ export interface HeldLock {
   release(): Promise<void>
 }
 
+interface Taking {
+  parked: ParkedLock
+  signature: Signature
+}
+
 // proper-lockfile removes a stale lock itself with rmdir; that path races with a second breaker, so removal is
 // allowed only for locks this process is releasing (it parks them again). Breaking goes through breakIfAbandoned().
-const releasing = new Map<string, ParkedLock>()
-// the parked folder each lock folder this process holds came from, from its taking until its release
-const taken = new Map<string, { parked: ParkedLock; signature: Signature }>()
+const releasing = new Map<string, Taking>()
+// each lock folder this process holds: which parked folder it is, and how this taking signed it
+const taken = new Map<string, Taking>()
 
 type Callback<T = void> = (error: NodeJS.ErrnoException | null, value?: T) => void
 function sync<T>(fn: () => T, callback: Callback<T>): void {
@@ -52,16 +56,18 @@ const guardedFs = {
   stat: (path: string, callback: Callback<fs.Stats>) => sync(() => fs.statSync(path), callback),
   utimes: (path: string, atime: Date, mtime: Date, callback: Callback) => sync(() => fs.utimesSync(path, atime, mtime), callback),
   rmdir(path: string, callback: Callback) {
-    const parked = releasing.get(path)
-    if (!parked) {
+    const taking = releasing.get(path)
+    if (!taking) {
       callback(Object.assign(new Error(`lock ${path} is held`), { code: 'ELOCKED' }))
       return
     }
-    sync(() => parkLockDir(path, parked), callback)
+    releasing.delete(path)
+    parkLockDir(path, taking.parked, taking.signature).then(() => callback(null), callback)
   },
   // proper-lockfile's exit handler removes the locks this process still holds
   rmdirSync(path: string) {
-    if (carries(path, taken.get(path)?.signature)) removeLockDir(path)
+    const taking = taken.get(path)
+    if (taking) removeLockDir(path, (dir) => carries(dir, taking.signature))
   },
 }
 
@@ -107,23 +113,27 @@ export async function acquireFileLock(file: string, deadlineMs: number): Promise
 }
 
 async function tryLock(file: string, lockDir: string): Promise<HeldLock | null> {
-  let mine: { parked: ParkedLock; signature: Signature } | undefined
+  let mine: Taking | undefined
   const held: HeldLock = {
     file,
     lockDir,
     compromised: false,
     // a takeover moves this folder away, and each taking signs the owner file anew
-    stillHeld: async () => carries(lockDir, mine?.signature),
+    stillHeld: async () => mine !== undefined && taken.get(lockDir) === mine && carries(lockDir, mine.signature),
     release: async () => {
       // a lock taken over as stale before the update timer noticed now belongs to its new holder: only stop
       // refreshing it, never move it
-      if (mine && (await held.stillHeld())) releasing.set(lockDir, mine.parked)
+      if (await held.stillHeld()) releasing.set(lockDir, mine!)
       try {
         await release()
       } catch {
         // already gone or taken over: nothing left to release
       } finally {
-        releasing.delete(lockDir)
+        // a lock proper-lockfile judged compromised is released without reaching rmdir: park it here if still ours
+        if (releasing.get(lockDir) === mine) {
+          releasing.delete(lockDir)
+          await parkLockDir(lockDir, mine!.parked, mine!.signature).catch(() => undefined)
+        }
         if (taken.get(lockDir) === mine) taken.delete(lockDir)
       }
     },
@@ -153,12 +163,12 @@ const BROKEN = Symbol('broken')
 
 /**
  * Break an abandoned lock: its holder died on this host, or it went unrefreshed past `stale`. Breakers serialise
- * on `<lock>.break` and re-check under it that the folder still belongs to the holder they judged abandoned, so
- * two breakers never remove a lock a live process just took. Returns BROKEN, or the current taking's identity.
+ * on `<lock>.break`, and the folder must still be the very taking judged abandoned, both before and after it is
+ * moved aside, so no breaker ever removes a lock a live process just took. Returns BROKEN, or the current taking.
  */
 async function breakIfAbandoned(lockDir: string): Promise<typeof BROKEN | string | null> {
-  const verdict = abandonment(lockDir)
-  if (!verdict.abandoned) return verdict.token
+  const verdict = abandonment(lockDir, true)
+  if (!verdict.abandoned) return verdict.taking
   const breakDir = `${lockDir}.break`
   try {
     fs.mkdirSync(breakDir, 0o700)
@@ -168,31 +178,35 @@ async function breakIfAbandoned(lockDir: string): Promise<typeof BROKEN | string
     } catch {
       // removed by its owner meanwhile
     }
-    return verdict.token
+    return verdict.taking
   }
   try {
-    const again = abandonment(lockDir)
-    if (!again.abandoned || again.token !== verdict.token) return again.token
-    const tomb = `${lockDir}.dead-${randomBytes(4).toString('hex')}`
-    fs.renameSync(lockDir, tomb)
-    fs.rmSync(tomb, { recursive: true, force: true })
-    return BROKEN
-  } catch {
-    return verdict.token
+    const stillAbandoned = (dir: string) => {
+      const again = abandonment(dir, false)
+      return again.abandoned && again.taking === verdict.taking
+    }
+    return removeLockDir(lockDir, stillAbandoned) ? BROKEN : abandonment(lockDir, false).taking
   } finally {
     fs.rmSync(breakDir, { recursive: true, force: true })
   }
 }
 
-function abandonment(lockDir: string): { abandoned: boolean; token: string | null } {
-  const stat = fs.statSync(lockDir, { throwIfNoEntry: false })
-  if (!stat) return { abandoned: false, token: null }
+// the owner of each lock folder last looked at, by the folder's inode and change time (a taking renames it)
+const owners = new Map<string, { key: string; owner: ReturnType<typeof readOwner> }>()
+
+/** Whether the lock folder at `dir` is abandoned, and which taking it is (token and time, or null if unsigned). */
+function abandonment(dir: string, cached: boolean): { abandoned: boolean; taking: string | null } {
+  const stat = fs.statSync(dir, { throwIfNoEntry: false })
+  if (!stat) return { abandoned: false, taking: null }
+  const key = `${stat.ino}:${stat.ctimeMs}`
+  let owner = cached && owners.get(dir)?.key === key ? owners.get(dir)!.owner : undefined
+  if (owner === undefined) {
+    owner = readOwner(dir)
+    if (cached) owners.set(dir, { key, owner })
+  }
   // an unreadable owner file (a foreign or damaged lock) leaves only staleness to free it
-  const owner = readOwner(lockDir)
-  // one taking of the lock: the same parked folder is taken again and again, each time with a new owner-file mtime
-  const token = owner ? `${owner.token}@${owner.acquiredAt}` : null
-  if (owner && owner.host === HOST && owner.pid !== process.pid && !isProcessAlive(owner.pid)) return { abandoned: true, token }
-  return { abandoned: stat.mtimeMs < Date.now() - LOCK_STALE_MS, token }
+  const taking = owner ? `${owner.token}@${owner.acquiredAt}` : null
+  return { abandoned: (owner !== null && isDeadHere(owner)) || stat.mtimeMs < Date.now() - LOCK_STALE_MS, taking }
 }
 
 async function busyError(file: string, lockDir: string): Promise<LockstepError> {

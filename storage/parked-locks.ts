@@ -5,6 +5,10 @@ import { randomBytes } from 'node:crypto'
 
 export const OWNER_FILE = 'owner.json'
 export const HOST = hostname()
+// processes of two containers can share a host name but not a pid namespace: their pids say nothing of each other
+const PID_NAMESPACE = readPidNamespace()
+const IS_WINDOWS = process.platform === 'win32'
+const WINDOWS_BUSY = new Set(['EPERM', 'EACCES', 'EBUSY'])
 const PARKED = /\.lock\.parked-(\d+)-[0-9a-f]+$/
 const TOMB = /\.lock\.(dead|gone)-[0-9a-f]+$/
 
@@ -12,6 +16,7 @@ const TOMB = /\.lock\.(dead|gone)-[0-9a-f]+$/
 export interface LockOwner {
   pid: number
   host: string
+  ns?: string
   token: string
 }
 
@@ -58,7 +63,8 @@ export function takeLockDir(lockDir: string): { parked: ParkedLock; signature: S
         throw error
       }
       giveBack(lockDir, parked)
-      if (code === 'ENOTEMPTY' || code === 'EEXIST' || ((code === 'EPERM' || code === 'EACCES') && fs.existsSync(lockDir))) {
+      // Windows refuses to rename onto an existing folder, and for a moment while a file in it is open
+      if (code === 'ENOTEMPTY' || code === 'EEXIST' || (WINDOWS_BUSY.has(code) && (IS_WINDOWS || fs.existsSync(lockDir)))) {
         throw Object.assign(new Error(`${lockDir} is held`), { code: 'EEXIST' })
       }
       throw error
@@ -66,30 +72,63 @@ export function takeLockDir(lockDir: string): { parked: ParkedLock; signature: S
   }
 }
 
-/** Release: rename the lock folder back to its parked name, ready for the next taking. */
-export function parkLockDir(lockDir: string, parked: ParkedLock): void {
-  try {
-    fs.renameSync(lockDir, parked.path)
-    giveBack(lockDir, parked)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') removeLockDir(lockDir)
+/** Release: rename the lock folder back to its parked name, ready for the next taking, if it is still this one. */
+export async function parkLockDir(lockDir: string, parked: ParkedLock, signature: Signature): Promise<void> {
+  const isMine = (dir: string) => carries(dir, signature)
+  for (let delay = 2, waited = 0; ; delay = Math.min(delay * 2, 100)) {
+    try {
+      if (moveIfExpected(lockDir, parked.path, isMine)) giveBack(lockDir, parked)
+      return
+    } catch (error) {
+      // on Windows a folder cannot be renamed while a file in it is open (a reader of its owner file): retry for
+      // 1 s; past that the lock is left to go stale, since its refresh timer has stopped
+      if (waited >= 1000) throw error
+      await new Promise((resolve) => setTimeout(resolve, delay))
+      waited += delay
+    }
   }
 }
 
-/** Remove a lock folder without ever leaving an empty one under its name: move it aside, then delete it. */
-export function removeLockDir(lockDir: string): void {
+/** Remove the lock folder at `lockDir` if it is the expected one, never leaving an empty folder under its name. */
+export function removeLockDir(lockDir: string, isExpected: (dir: string) => boolean): boolean {
   const tomb = `${lockDir}.gone-${randomBytes(4).toString('hex')}`
+  let moved = false
   try {
-    fs.renameSync(lockDir, tomb)
+    moved = moveIfExpected(lockDir, tomb, isExpected)
   } catch {
-    return // already gone
+    // a Windows reader holds a file of it open: the caller tries again later
   }
-  fs.rmSync(tomb, { recursive: true, force: true })
+  if (moved) fs.rmSync(tomb, { recursive: true, force: true })
+  return moved
 }
 
-/** True when the lock folder at `lockDir` is the one this signature took. */
-export function carries(lockDir: string, signature: Signature | undefined): boolean {
-  const stat = fs.statSync(join(lockDir, OWNER_FILE), { throwIfNoEntry: false, bigint: true })
+/**
+ * Move the folder at `lockDir` to `to` if it is the expected one. Another process may take the lock between any
+ * check and the move, so the folder is checked again once moved, and a wrong one goes straight back, unchanged (a
+ * rename keeps the folder's mtime and its owner file's change time). True when the expected folder was moved.
+ * Throws only Windows's transient refusals to rename a folder with an open file.
+ */
+function moveIfExpected(lockDir: string, to: string, isExpected: (dir: string) => boolean): boolean {
+  if (!isExpected(lockDir)) return false
+  try {
+    fs.renameSync(lockDir, to)
+  } catch (error) {
+    if (IS_WINDOWS && WINDOWS_BUSY.has((error as NodeJS.ErrnoException).code ?? '')) throw error
+    return false // gone already
+  }
+  if (isExpected(to)) return true
+  try {
+    fs.renameSync(to, lockDir)
+  } catch {
+    // the name was taken meanwhile: the folder's holder has lost its lock either way, and its fence will say so
+    fs.rmSync(to, { recursive: true, force: true })
+  }
+  return false
+}
+
+/** True when the lock folder at `dir` carries the owner file of this signature. */
+export function carries(dir: string, signature: Signature | undefined): boolean {
+  const stat = fs.statSync(join(dir, OWNER_FILE), { throwIfNoEntry: false, bigint: true })
   return stat !== undefined && signature !== undefined && stat.ino === signature.ino && stat.ctimeNs === signature.ctimeNs
 }
 
@@ -102,6 +141,11 @@ export function readOwner(lockDir: string): (LockOwner & { acquiredAt: number })
   } catch {
     return null
   }
+}
+
+/** True when `owner` is a process of this host that is gone. */
+export function isDeadHere(owner: LockOwner): boolean {
+  return owner.host === HOST && (owner.ns ?? PID_NAMESPACE) === PID_NAMESPACE && owner.pid !== process.pid && !isProcessAlive(owner.pid)
 }
 
 /** Delete the parked folders of processes that died on this host, and tombs left by interrupted removals. */
@@ -117,7 +161,9 @@ export function sweepParkedLocks(dir: string): void {
     if (TOMB.test(name)) fs.rmSync(join(dir, name), { recursive: true, force: true })
     if (!parked || Number(parked[1]) === process.pid || isProcessAlive(Number(parked[1]))) continue
     const owner = readOwner(join(dir, name))
-    if (owner === null || owner.host === HOST) fs.rmSync(join(dir, name), { recursive: true, force: true })
+    // an unreadable owner file may be one still being written, on another host: only an old one is left over
+    const leftOver = owner === null ? (fs.statSync(join(dir, name), { throwIfNoEntry: false })?.mtimeMs ?? 0) < Date.now() - 60_000 : isDeadHere(owner)
+    if (leftOver) fs.rmSync(join(dir, name), { recursive: true, force: true })
   }
 }
 
@@ -135,7 +181,7 @@ function park(lockDir: string): ParkedLock {
   const path = `${lockDir}.parked-${process.pid}-${token}`
   fs.mkdirSync(path, 0o700)
   try {
-    const owner: LockOwner = { pid: process.pid, host: HOST, token }
+    const owner: LockOwner = { pid: process.pid, host: HOST, ...(PID_NAMESPACE ? { ns: PID_NAMESPACE } : {}), token }
     fs.writeFileSync(join(path, OWNER_FILE), JSON.stringify(owner), { mode: 0o600, flag: 'wx' })
   } catch (error) {
     fs.rmSync(path, { recursive: true, force: true })
@@ -157,4 +203,12 @@ function installExitHook(): void {
   process.once('exit', () => {
     for (const list of free.values()) for (const parked of list) fs.rmSync(parked.path, { recursive: true, force: true })
   })
+}
+
+function readPidNamespace(): string | undefined {
+  try {
+    return process.platform === 'linux' ? fs.readlinkSync('/proc/self/ns/pid') : undefined
+  } catch {
+    return undefined
+  }
 }

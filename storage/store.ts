@@ -254,7 +254,10 @@ export class Store<R extends Registry> {
       try {
         if (events.length) {
           await takeEventsLock()
-          logged = await appendEvents(project.dir, events, now, this.options.rotateBytes ?? 16 * 1024 * 1024)
+          // the documents are committed: an events lock lost meanwhile (a stall past `stale`) leaves the events out,
+          // as a crash at this point would, rather than give two events one seq
+          const kept = !eventsLock!.compromised && (await eventsLock!.stillHeld())
+          if (kept) logged = await appendEvents(project.dir, events, now, this.options.rotateBytes ?? 16 * 1024 * 1024)
         }
       } finally {
         await eventsLock?.release()

@@ -1,4 +1,4 @@
-import { watch, type FSWatcher } from 'node:fs'
+import { statSync, watch, type FSWatcher } from 'node:fs'
 import { basename } from 'node:path'
 
 const POLL_FALLBACK_MS = 500
@@ -69,10 +69,14 @@ export class ChangeWatcher {
       let missing = false
       try {
         watcher = watch(dir, { persistent: false }, (event, name) => {
+          // inotify reports a change of a watched folder's own attributes (a utimes) as a rename of it
+          const self = this.options.missingIsChange && event === 'rename' && name === basename(dir)
+          if (self && watched !== undefined && statSync(dir, { throwIfNoEntry: false })?.ino === watched) event = 'change'
           for (const waiter of [...waiters]) waiter(name ?? undefined, event)
-          // the watch follows the moved or deleted folder itself: later waiters need a watch on what is there now
-          if (this.options.missingIsChange && event === 'rename' && name === basename(dir)) this.forget(dir, watcher)
+          // the watch follows the moved or deleted path itself: later waiters need a watch on what is there now
+          if (self && event === 'rename') this.forget(dir, watcher)
         })
+        const watched = this.options.missingIsChange ? statSync(dir, { throwIfNoEntry: false })?.ino : undefined
         watcher.on('error', () => {
           watcher?.close()
           const current = this.watchers.get(dir)

@@ -1,30 +1,23 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { Store } from '../storage/store.js'
 import { acquireFileLock } from '../storage/lockfile.js'
+import { removeLockDir } from '../storage/parked-locks.js'
 import { DOCUMENTS } from '../lib/schema.js'
-import { rejectsWith, runTs, tempDir } from './helpers.js'
+import { rejectsWith, runTs } from './helpers.js'
+import { storeSetup } from './store-helpers.js'
 
-function setup(t: Parameters<typeof tempDir>[0]) {
-  const home = tempDir(t)
-  const projectDir = join(home, 'repo')
-  mkdirSync(projectDir)
-  const store = new Store({ dataDir: join(home, 'data'), documents: DOCUMENTS })
-  t.after(() => store.close())
-  const project = store.project(projectDir)
-  mkdirSync(project.dir, { recursive: true })
-  return { store, project, dataDir: join(home, 'data'), projectDir }
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const parkedOf = (dir: string, pid = process.pid) => readdirSync(dir).filter((name) => name.startsWith('tasks.json.lock.parked-') && name.includes(`-${pid}-`))
 
 test('a released lock folder is parked under its own name, and the next taking renames that same folder back', async (t) => {
-  const { project } = setup(t)
+  const { project } = storeSetup(t)
+  mkdirSync(project.dir, { recursive: true })
   const file = join(project.dir, 'tasks.json')
   const first = await acquireFileLock(file, Date.now() + 1000)
   const lockIno = statSync(`${file}.lock`).ino
@@ -49,7 +42,8 @@ test('a released lock folder is parked under its own name, and the next taking r
 })
 
 test('an empty folder under the lock name counts as held: it is never renamed over', async (t) => {
-  const { project } = setup(t)
+  const { project } = storeSetup(t)
+  mkdirSync(project.dir, { recursive: true })
   const file = join(project.dir, 'tasks.json')
   mkdirSync(`${file}.lock`)
   const data = await rejectsWith(acquireFileLock(file, Date.now() + 300), 'BUSY')
@@ -58,7 +52,7 @@ test('an empty folder under the lock name counts as held: it is never renamed ov
 })
 
 test('a parked folder removed from under the process is replaced at the next taking', async (t) => {
-  const { store, project } = setup(t)
+  const { store, project } = storeSetup(t)
   await store.transact(project, ['tasks'], () => undefined)
   for (const name of parkedOf(project.dir)) rmSync(join(project.dir, name), { recursive: true })
   await store.transact(project, ['tasks'], (docs) => void (docs.tasks.tasks = []))
@@ -67,7 +61,7 @@ test('a parked folder removed from under the process is replaced at the next tak
 })
 
 test('a process that exits removes its parked folders; one killed leaves them, and the next store sweeps them', { timeout: 60_000 }, async (t) => {
-  const { project, dataDir, projectDir } = setup(t)
+  const { project, dataDir, projectDir } = storeSetup(t)
   const clean = await runTs('store-child.ts', ['emit', dataDir, projectDir])
   assert.equal(clean.code, 0, clean.stderr)
   assert.deepEqual(readdirSync(project.dir).filter((name) => name.includes('.parked-')), [])
@@ -95,4 +89,38 @@ test('a process that exits removes its parked folders; one killed leaves them, a
   assert.deepEqual(left.filter((name) => name.includes(`-${child.pid}-`)), [elsewhere])
   assert.ok(left.includes(live))
   assert.ok(!left.includes('tasks.json.lock.gone-0badc0de'))
+})
+
+test('a lock folder that stops being the expected one between the check and the move goes straight back, unchanged', async (t) => {
+  const { project } = storeSetup(t)
+  mkdirSync(project.dir, { recursive: true })
+  const file = join(project.dir, 'tasks.json')
+  const held = await acquireFileLock(file, Date.now() + 1000)
+  const before = [statSync(`${file}.lock`).ino, statSync(`${file}.lock`).mtimeMs, statSync(join(`${file}.lock`, 'owner.json')).ctimeMs]
+  // true when looked at under the lock name, false once moved: what a takeover in between looks like
+  let looks = 0
+  assert.equal(removeLockDir(`${file}.lock`, () => looks++ === 0), false)
+  assert.equal(looks, 2)
+  const after = [statSync(`${file}.lock`).ino, statSync(`${file}.lock`).mtimeMs, statSync(join(`${file}.lock`, 'owner.json')).ctimeMs]
+  assert.deepEqual(after, before)
+  assert.equal(await held.stillHeld(), true)
+  assert.deepEqual(readdirSync(project.dir).filter((name) => name.includes('.gone-')), [])
+  await held.release()
+})
+
+test('a lock that proper-lockfile judged compromised while still ours is released all the same', { timeout: 20_000 }, async (t) => {
+  const { project } = storeSetup(t)
+  mkdirSync(project.dir, { recursive: true })
+  const file = join(project.dir, 'tasks.json')
+  const held = await acquireFileLock(file, Date.now() + 1000)
+  // another mtime than the one proper-lockfile set: its next refresh (2 s) takes the lock for lost
+  const earlier = new Date(Date.now() - 1234)
+  utimesSync(`${file}.lock`, earlier, earlier)
+  await sleep(2300)
+  assert.deepEqual([held.compromised, await held.stillHeld()], [true, true])
+  await held.release()
+  assert.equal(existsSync(`${file}.lock`), false)
+  const started = Date.now()
+  await (await acquireFileLock(file, Date.now() + 1000)).release()
+  assert.ok(Date.now() - started < 500)
 })

@@ -5,29 +5,15 @@ import fs, { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync,
 import { join } from 'node:path'
 import { Store } from '../storage/store.js'
 import { projectFolderName } from '../storage/projects.js'
-import { DOCUMENTS, type Task } from '../lib/schema.js'
+import { DOCUMENTS } from '../lib/schema.js'
 import { LockstepError } from '../lib/errors.js'
 import { runTs, tempDir } from './helpers.js'
+import { storeSetup, task } from './store-helpers.js'
 
-function setup(t: Parameters<typeof tempDir>[0]) {
-  const home = tempDir(t)
-  const projectDir = join(home, 'repo')
-  mkdirSync(projectDir)
-  const store = new Store({ dataDir: join(home, 'data'), documents: DOCUMENTS })
-  t.after(() => store.close())
-  return { home, projectDir, dataDir: join(home, 'data'), store, project: store.project(projectDir) }
-}
 
-function task(id: string): Task {
-  const now = new Date().toISOString()
-  return {
-    id, title: id, status: 'todo', complexity: 'simple', isolation: 'shared', priority: 'normal', tags: [], metadata: {},
-    dependsOn: [], files: [], reviewRounds: 0, createdBy: 'test', createdAt: now, updatedAt: now, version: 1,
-  }
-}
 
 test('every write adds 1 to rev, in the 2-space envelope with a final newline; a deleted file reads as empty', async (t) => {
-  const { store, project } = setup(t)
+  const { store, project } = storeSetup(t)
   for (let i = 0; i < 3; i++) await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task(`task-${i}`)))
   const file = join(project.dir, 'tasks.json')
   const text = readFileSync(file, 'utf8')
@@ -39,7 +25,7 @@ test('every write adds 1 to rev, in the 2-space envelope with a final newline; a
 })
 
 test('the store folder is private (0700) and its documents, events and backups are 0600', { skip: process.platform === 'win32' }, async (t) => {
-  const { store, project } = setup(t)
+  const { store, project } = storeSetup(t)
   await store.transact(project, ['tasks', 'notes'], (docs, tx) => {
     docs.tasks.tasks.push(task('task-a'))
     tx.emit({ type: 'task.created', actor: 'x' })
@@ -62,7 +48,7 @@ test('the folder name is the lower-cased, made-safe basename cut to 40 chars and
 })
 
 test('a folder whose project.json names another root gives CONFLICT, even after reads saw no store there', async (t) => {
-  const { store, project } = setup(t)
+  const { store, project } = storeSetup(t)
   assert.deepEqual(await store.read(project, 'tasks'), { tasks: [] })
   mkdirSync(project.dir, { recursive: true })
   writeFileSync(join(project.dir, 'project.json'), JSON.stringify({ schemaVersion: 1, kind: 'project', projectId: project.id, rev: 1, root: '/elsewhere' }))
@@ -73,7 +59,7 @@ test('a folder whose project.json names another root gives CONFLICT, even after 
 })
 
 test('the first writer of a folder removes temporary files older than an hour and leaves newer ones', async (t) => {
-  const { store, project } = setup(t)
+  const { store, project } = storeSetup(t)
   await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-a')))
   const old = join(project.dir, 'tasks.json.999999.0badc0de.tmp')
   const fresh = join(project.dir, 'tasks.json.999999.0000c0de.tmp')
@@ -88,7 +74,7 @@ test('the first writer of a folder removes temporary files older than an hour an
 })
 
 test('an appender finds its seq behind a blank line and unparsable lines instead of scanning forever', { timeout: 60_000 }, async (t) => {
-  const { store, project, dataDir, projectDir } = setup(t)
+  const { store, project, dataDir, projectDir } = storeSetup(t)
   await store.transact(project, ['tasks'], (_docs, tx) => tx.emit({ type: 'custom.a', actor: 'x' }))
   const file = join(project.dir, 'events.jsonl')
   writeFileSync(file, `${readFileSync(file, 'utf8')}\n{not json\n`)
@@ -102,7 +88,7 @@ test('an appender finds its seq behind a blank line and unparsable lines instead
 })
 
 test('a migration whose result fails validation gives CORRUPT_STATE naming the validate step, and writes nothing', async (t) => {
-  const { home, project, store } = setup(t)
+  const { home, project, store } = storeSetup(t)
   await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-a')))
   const file = join(project.dir, 'tasks.json')
   const before = readFileSync(file, 'utf8')
@@ -116,7 +102,7 @@ test('a migration whose result fails validation gives CORRUPT_STATE naming the v
 })
 
 test('a rename that Windows keeps refusing fails with BUSY after about 1 s, and the temporary file is removed', async (t) => {
-  const { home } = setup(t)
+  const { home } = storeSetup(t)
   const platform = process.platform
   Object.defineProperty(process, 'platform', { value: 'win32' })
   // a second instance of the module, loaded while the platform reads as Windows
@@ -155,7 +141,7 @@ test('the first write of each UTC day keeps the current content as a restore poi
 })
 
 test('a symlinked path to a project folder is the same project', { skip: process.platform === 'win32' }, async (t) => {
-  const { home, projectDir, store, project } = setup(t)
+  const { home, projectDir, store, project } = storeSetup(t)
   fs.symlinkSync(projectDir, join(home, 'link'))
   assert.deepEqual(store.project(join(home, 'link')), project)
 })

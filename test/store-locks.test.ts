@@ -3,28 +3,12 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Store } from '../storage/store.js'
 import { acquireFileLock } from '../storage/lockfile.js'
-import { DOCUMENTS, type Task } from '../lib/schema.js'
 import { LockstepError } from '../lib/errors.js'
-import { runTs, tempDir } from './helpers.js'
+import { runTs } from './helpers.js'
+import { storeSetup, task } from './store-helpers.js'
 
-function setup(t: Parameters<typeof tempDir>[0], options: { lockTimeoutMs?: number } = {}) {
-  const home = tempDir(t)
-  const projectDir = join(home, 'repo')
-  mkdirSync(projectDir)
-  const store = new Store({ dataDir: join(home, 'data'), documents: DOCUMENTS, ...options })
-  t.after(() => store.close())
-  return { projectDir, dataDir: join(home, 'data'), store, project: store.project(projectDir) }
-}
 
-function task(id: string, extra: Partial<Task> = {}): Task {
-  const now = new Date().toISOString()
-  return {
-    id, title: id, status: 'todo', complexity: 'simple', isolation: 'shared', priority: 'normal', tags: [], metadata: {},
-    dependsOn: [], files: [], reviewRounds: 0, createdBy: 'test', createdAt: now, updatedAt: now, version: 1, ...extra,
-  }
-}
 
 /** What a stale takeover by another process leaves: the lock folder replaced by one signed by someone else. */
 function takeOver(lockDir: string): void {
@@ -37,7 +21,7 @@ function takeOver(lockDir: string): void {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 test('6 processes each set their own field of one task 40 times: every update survives', { timeout: 120_000 }, async (t) => {
-  const { store, project, dataDir, projectDir } = setup(t)
+  const { store, project, dataDir, projectDir } = storeSetup(t)
   await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-shared')))
   const fields = Array.from({ length: 6 }, (_, i) => `f${i}`)
   const results = await Promise.all(fields.map((field) => runTs('store-child.ts', ['fields', dataDir, projectDir, field, '40'])))
@@ -49,7 +33,7 @@ test('6 processes each set their own field of one task 40 times: every update su
 })
 
 test('releasing a lock that was taken over leaves the new holder its lock', async (t) => {
-  const { project } = setup(t)
+  const { project } = storeSetup(t)
   mkdirSync(project.dir, { recursive: true })
   const held = await acquireFileLock(join(project.dir, 'tasks.json'), Date.now() + 1000)
   const lockDir = join(project.dir, 'tasks.json.lock')
@@ -60,7 +44,7 @@ test('releasing a lock that was taken over leaves the new holder its lock', asyn
 })
 
 test('a lock lost during the transaction writes no document, not even one whose own lock is still held', async (t) => {
-  const { store, project } = setup(t)
+  const { store, project } = storeSetup(t)
   await store.transact(project, ['tasks', 'locks'], (docs) => void docs.tasks.tasks.push(task('task-a')))
   const tasksFile = join(project.dir, 'tasks.json')
   const before = readFileSync(tasksFile, 'utf8')
@@ -81,7 +65,7 @@ test('a lock lost during the transaction writes no document, not even one whose 
 })
 
 test('a commit whose document locks took most of the deadline still gets its events appended', { timeout: 30_000 }, async (t) => {
-  const { store, project } = setup(t, { lockTimeoutMs: 2000 })
+  const { store, project } = storeSetup(t, { lockTimeoutMs: 2000 })
   await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-a')))
   const tasksLock = await acquireFileLock(join(project.dir, 'tasks.json'), Date.now() + 1000)
   const eventsLock = await acquireFileLock(join(project.dir, 'events.jsonl'), Date.now() + 1000)
@@ -97,7 +81,7 @@ test('a commit whose document locks took most of the deadline still gets its eve
 })
 
 test('SIGTERM releases the locks a process holds', { timeout: 30_000 }, async (t) => {
-  const { store, project, dataDir, projectDir } = setup(t)
+  const { store, project, dataDir, projectDir } = storeSetup(t)
   await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-a')))
   const script = join(import.meta.dirname, 'store-child.ts')
   const child = spawn(process.execPath, ['--import', 'tsx', script, 'hold-lock', dataDir, projectDir, 'tasks.json'], { stdio: ['ignore', 'pipe', 'inherit'] })
@@ -109,7 +93,7 @@ test('SIGTERM releases the locks a process holds', { timeout: 30_000 }, async (t
 })
 
 test('a waiter that crashed in the queue delays the next one by about 2 s at most, and its entry is cleaned up', { timeout: 30_000 }, async (t) => {
-  const { store, project } = setup(t)
+  const { store, project } = storeSetup(t)
   await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-a')))
   const queueDir = join(project.dir, 'tasks.json.lock.queue')
   mkdirSync(queueDir, { recursive: true })
@@ -122,7 +106,7 @@ test('a waiter that crashed in the queue delays the next one by about 2 s at mos
 })
 
 test('lock and queue folders are private (0700), and so are the files in them (0600)', { skip: process.platform === 'win32' }, async (t) => {
-  const { project } = setup(t)
+  const { project } = storeSetup(t)
   mkdirSync(project.dir, { recursive: true })
   const held = await acquireFileLock(join(project.dir, 'tasks.json'), Date.now() + 1000)
   const waiting = acquireFileLock(join(project.dir, 'tasks.json'), Date.now() + 5000)

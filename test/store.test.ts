@@ -6,26 +6,12 @@ import { Store } from '../storage/store.js'
 import { DOCUMENTS, type Task } from '../lib/schema.js'
 import { LockstepError } from '../lib/errors.js'
 import { runTs, tempDir } from './helpers.js'
+import { storeSetup, task } from './store-helpers.js'
 
-function setup(t: Parameters<typeof tempDir>[0], options: { rotateBytes?: number } = {}) {
-  const home = tempDir(t)
-  const projectDir = join(home, 'repo')
-  mkdirSync(projectDir)
-  const store = new Store({ dataDir: join(home, 'data'), documents: DOCUMENTS, ...options })
-  t.after(() => store.close())
-  return { home, projectDir, dataDir: join(home, 'data'), store, project: store.project(projectDir) }
-}
 
-function task(id: string, extra: Partial<Task> = {}): Task {
-  const now = new Date().toISOString()
-  return {
-    id, title: id, status: 'todo', complexity: 'simple', isolation: 'shared', priority: 'normal', tags: [], metadata: {},
-    dependsOn: [], files: [], reviewRounds: 0, createdBy: 'test', createdAt: now, updatedAt: now, version: 1, ...extra,
-  }
-}
 
 test('a transaction round-trips through the file with the envelope, rev and a created project', async (t) => {
-  const { store, project } = setup(t)
+  const { store, project } = storeSetup(t)
   const created = await store.transact(project, ['tasks'], (docs, tx) => {
     docs.tasks.tasks.push(task('task-a'))
     tx.emit({ type: 'task.created', actor: 'planner', ids: { taskId: 'task-a' } })
@@ -47,7 +33,7 @@ test('a transaction round-trips through the file with the envelope, rev and a cr
 })
 
 test('a LockstepError thrown inside a transaction writes nothing', async (t) => {
-  const { store, project } = setup(t)
+  const { store, project } = storeSetup(t)
   await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-a')))
   const before = readFileSync(join(project.dir, 'tasks.json'), 'utf8')
   await assert.rejects(
@@ -63,13 +49,13 @@ test('a LockstepError thrown inside a transaction writes nothing', async (t) => 
 })
 
 test('reads before the first write see empty documents and create nothing', async (t) => {
-  const { store, project } = setup(t)
+  const { store, project } = storeSetup(t)
   assert.deepEqual(await store.read(project, 'tasks'), { tasks: [] })
   assert.equal(existsSync(project.dir), false)
 })
 
 test('8 processes x 200 read-modify-write increments on one document give exactly 1,600', { timeout: 120_000 }, async (t) => {
-  const { store, project, dataDir, projectDir } = setup(t)
+  const { store, project, dataDir, projectDir } = storeSetup(t)
   await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-counter', { metadata: { counter: 0 } })))
   const results = await Promise.all(Array.from({ length: 8 }, () => runTs('store-child.ts', ['increment', dataDir, projectDir, '200'])))
   for (const result of results) assert.equal(result.code, 0, result.stderr)
@@ -82,7 +68,7 @@ test('8 processes x 200 read-modify-write increments on one document give exactl
 })
 
 test('8 processes racing to claim 400 items claim each exactly once, and each agrees with the file', { timeout: 120_000 }, async (t) => {
-  const { store, project, dataDir, projectDir } = setup(t)
+  const { store, project, dataDir, projectDir } = storeSetup(t)
   await store.transact(project, ['tasks'], (docs) => {
     for (let i = 0; i < 400; i++) docs.tasks.tasks.push(task(`task-${String(i).padStart(4, '0')}`))
   })
@@ -101,7 +87,7 @@ test('8 processes racing to claim 400 items claim each exactly once, and each ag
 })
 
 test('a holder killed with SIGKILL mid-transaction is broken at once: the next write lands within 2 s', { timeout: 60_000 }, async (t) => {
-  const { store, project, dataDir, projectDir } = setup(t)
+  const { store, project, dataDir, projectDir } = storeSetup(t)
   await store.transact(project, ['tasks', 'locks'], (docs) => void docs.tasks.tasks.push(task('task-a')))
   const { spawn } = await import('node:child_process')
   const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'store-child.ts'), 'hold', dataDir, projectDir], { stdio: ['ignore', 'pipe', 'inherit'] })
@@ -117,7 +103,7 @@ test('a holder killed with SIGKILL mid-transaction is broken at once: the next w
 })
 
 test('readers racing writers for 2 s never see a partial document', { timeout: 60_000 }, async (t) => {
-  const { store, project, dataDir, projectDir } = setup(t)
+  const { store, project, dataDir, projectDir } = storeSetup(t)
   await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-a')))
   const [reader1, reader2, writer1, writer2] = await Promise.all([
     runTs('store-child.ts', ['read-loop', dataDir, projectDir, '2000']),
@@ -135,7 +121,7 @@ test('readers racing writers for 2 s never see a partial document', { timeout: 6
 })
 
 test('a corrupt document gives CORRUPT_STATE naming the file, keeps a backup and leaves the file untouched', async (t) => {
-  const { store, project } = setup(t)
+  const { store, project } = storeSetup(t)
   await store.transact(project, ['notes', 'tasks'], (docs) => void docs.tasks.tasks.push(task('task-a')))
   const notesFile = join(project.dir, 'notes.json')
   writeFileSync(notesFile, '{"schemaVersion":1,"kind":"notes", "notes": [')
@@ -153,7 +139,7 @@ test('a corrupt document gives CORRUPT_STATE naming the file, keeps a backup and
 })
 
 test('a document that fails its schema, or has the wrong kind, is corrupt too', async (t) => {
-  const { store, project } = setup(t)
+  const { store, project } = storeSetup(t)
   await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-a')))
   const file = join(project.dir, 'tasks.json')
   const doc = JSON.parse(readFileSync(file, 'utf8'))
@@ -167,7 +153,7 @@ test('a document that fails its schema, or has the wrong kind, is corrupt too', 
 })
 
 test('a document from a newer schema gives CONFLICT and is never overwritten', async (t) => {
-  const { store, project } = setup(t)
+  const { store, project } = storeSetup(t)
   await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-a')))
   const file = join(project.dir, 'tasks.json')
   const newer = readFileSync(file, 'utf8').replace('"schemaVersion": 1', '"schemaVersion": 2')
@@ -197,7 +183,7 @@ test('an older document is migrated by the first transaction, with a copy kept',
 })
 
 test('the event log reader skips a torn last line, and the next append repairs it', async (t) => {
-  const { store, project } = setup(t)
+  const { store, project } = storeSetup(t)
   await store.transact(project, ['tasks'], (_docs, tx) => {
     tx.emit({ type: 'custom.a', actor: 'x' })
     tx.emit({ type: 'custom.b', actor: 'x' })
@@ -213,7 +199,7 @@ test('the event log reader skips a torn last line, and the next append repairs i
 })
 
 test('event seq stays contiguous under concurrency and across rotation', { timeout: 120_000 }, async (t) => {
-  const { store, project, dataDir, projectDir } = setup(t, { rotateBytes: 20_000 })
+  const { store, project, dataDir, projectDir } = storeSetup(t, { rotateBytes: 20_000 })
   await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-counter', { metadata: { counter: 0 } })))
   const results = await Promise.all(Array.from({ length: 4 }, () => runTs('store-child.ts', ['increment', dataDir, projectDir, '150'], { env: { ROTATE_BYTES: '20000' } })))
   for (const result of results) assert.equal(result.code, 0, result.stderr)
@@ -231,7 +217,7 @@ test('event seq stays contiguous under concurrency and across rotation', { timeo
 })
 
 test('a lock held from another host is waited for, then BUSY; once unrefreshed past stale it is taken over', async (t) => {
-  const { store, project } = setup(t)
+  const { store, project } = storeSetup(t)
   const quick = new Store({ dataDir: store.dataDir, documents: DOCUMENTS, lockTimeoutMs: 300 })
   await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-a')))
   const lockDir = join(project.dir, 'tasks.json.lock')
@@ -247,7 +233,7 @@ test('a lock held from another host is waited for, then BUSY; once unrefreshed p
 })
 
 test('a lock held longer than its refresh interval stays ours and is never seen as taken over', { timeout: 30_000 }, async (t) => {
-  const { project } = setup(t)
+  const { project } = storeSetup(t)
   mkdirSync(project.dir, { recursive: true })
   const { acquireFileLock } = await import('../storage/lockfile.js')
   const held = await acquireFileLock(join(project.dir, 'git'), Date.now() + 1000)
