@@ -84,7 +84,7 @@ export async function acquireFileLock(file: string, deadlineMs: number): Promise
   const queue = new WaitQueue(`${lockDir}.queue`)
   // no barging: the fast path is taken only when nobody is queued
   const first = queue.isEmpty() ? await tryLock(file, lockDir) : null
-  if (first) return first
+  if (first && first !== REFUSED) return first
   queue.join()
   try {
     let delay = 2
@@ -93,6 +93,12 @@ export async function acquireFileLock(file: string, deadlineMs: number): Promise
       const isHead = queue.isHead()
       if (isHead) {
         const held = await tryLock(file, lockDir)
+        if (held === REFUSED) {
+          // nobody holds it, but the system refused the rename for a moment: back off instead of spinning
+          await new Promise((resolve) => setTimeout(resolve, delay))
+          delay = Math.min(delay * 2, 50)
+          continue
+        }
         if (held) return held
         const holder = await breakIfAbandoned(lockDir)
         if (holder === BROKEN) continue
@@ -112,7 +118,10 @@ export async function acquireFileLock(file: string, deadlineMs: number): Promise
   }
 }
 
-async function tryLock(file: string, lockDir: string): Promise<HeldLock | null> {
+// Windows refused to rename the parked folder for a moment (a scanner had its owner file open)
+const REFUSED = Symbol('refused')
+
+async function tryLock(file: string, lockDir: string): Promise<HeldLock | null | typeof REFUSED> {
   let mine: Taking | undefined
   const held: HeldLock = {
     file,
@@ -152,7 +161,9 @@ async function tryLock(file: string, lockDir: string): Promise<HeldLock | null> 
       },
     })
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ELOCKED' || (error as NodeJS.ErrnoException).code === 'EEXIST') return null
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ELOCKED' || code === 'EEXIST') return null
+    if (code === 'EBUSY') return REFUSED
     throw error
   }
   mine = taken.get(lockDir)
@@ -173,11 +184,9 @@ async function breakIfAbandoned(lockDir: string): Promise<typeof BROKEN | string
   try {
     fs.mkdirSync(breakDir, 0o700)
   } catch {
-    try {
-      if (fs.statSync(breakDir).mtimeMs < Date.now() - BREAK_STALE_MS) fs.rmSync(breakDir, { recursive: true, force: true })
-    } catch {
-      // removed by its owner meanwhile
-    }
+    // a breaker that died mid-break left its folder: whoever moves it aside first removes it, if it is still old
+    const isStale = (dir: string) => (fs.statSync(dir, { throwIfNoEntry: false })?.mtimeMs ?? Infinity) < Date.now() - BREAK_STALE_MS
+    removeLockDir(breakDir, isStale, () => true)
     return verdict.taking
   }
   try {
@@ -197,7 +206,10 @@ const owners = new Map<string, { key: string; owner: ReturnType<typeof readOwner
 /** Whether the lock folder at `dir` is abandoned, and which taking it is (token and time, or null if unsigned). */
 function abandonment(dir: string, cached: boolean): { abandoned: boolean; taking: string | null } {
   const stat = fs.statSync(dir, { throwIfNoEntry: false })
-  if (!stat) return { abandoned: false, taking: null }
+  if (!stat) {
+    owners.delete(dir)
+    return { abandoned: false, taking: null }
+  }
   const key = `${stat.ino}:${stat.ctimeMs}`
   let owner = cached && owners.get(dir)?.key === key ? owners.get(dir)!.owner : undefined
   if (owner === undefined) {

@@ -5,18 +5,21 @@ import { randomBytes } from 'node:crypto'
 
 export const OWNER_FILE = 'owner.json'
 export const HOST = hostname()
-// processes of two containers can share a host name but not a pid namespace: their pids say nothing of each other
-const PID_NAMESPACE = readPidNamespace()
+// two containers, or two machines, can share a host name and a store: a pid means something only within one boot
+// of one machine and one pid namespace
+const RUNTIME = readRuntime()
 const IS_WINDOWS = process.platform === 'win32'
 const WINDOWS_BUSY = new Set(['EPERM', 'EACCES', 'EBUSY'])
 const PARKED = /\.lock\.parked-(\d+)-[0-9a-f]+$/
-const TOMB = /\.lock\.(dead|gone)-[0-9a-f]+$/
+const TOMB = /\.lock(\.break)?\.(dead|gone)-[0-9a-f]+$/
+const TOMB_KEPT_MS = 10_000
 
 /** What a lock folder's owner file holds. When it was taken is the owner file's mtime. */
 export interface LockOwner {
   pid: number
   host: string
-  ns?: string
+  /** Boot and pid namespace (Linux): pids of another one say nothing of this one's. */
+  runtime?: string
   token: string
 }
 
@@ -63,10 +66,12 @@ export function takeLockDir(lockDir: string): { parked: ParkedLock; signature: S
         throw error
       }
       giveBack(lockDir, parked)
-      // Windows refuses to rename onto an existing folder, and for a moment while a file in it is open
-      if (code === 'ENOTEMPTY' || code === 'EEXIST' || (WINDOWS_BUSY.has(code) && (IS_WINDOWS || fs.existsSync(lockDir)))) {
+      // Windows refuses to rename onto an existing folder
+      if (code === 'ENOTEMPTY' || code === 'EEXIST' || (WINDOWS_BUSY.has(code) && fs.existsSync(lockDir))) {
         throw Object.assign(new Error(`${lockDir} is held`), { code: 'EEXIST' })
       }
+      // and refuses for a moment while a file in the folder is open (a scanner): the caller tries again later
+      if (IS_WINDOWS && WINDOWS_BUSY.has(code)) throw Object.assign(new Error(`${parked.path} is busy`), { code: 'EBUSY' })
       throw error
     }
   }
@@ -90,11 +95,11 @@ export async function parkLockDir(lockDir: string, parked: ParkedLock, signature
 }
 
 /** Remove the lock folder at `lockDir` if it is the expected one, never leaving an empty folder under its name. */
-export function removeLockDir(lockDir: string, isExpected: (dir: string) => boolean): boolean {
+export function removeLockDir(lockDir: string, isExpected: (dir: string) => boolean, canGoBack = hasOwnerFile): boolean {
   const tomb = `${lockDir}.gone-${randomBytes(4).toString('hex')}`
   let moved = false
   try {
-    moved = moveIfExpected(lockDir, tomb, isExpected)
+    moved = moveIfExpected(lockDir, tomb, isExpected, canGoBack)
   } catch {
     // a Windows reader holds a file of it open: the caller tries again later
   }
@@ -108,7 +113,7 @@ export function removeLockDir(lockDir: string, isExpected: (dir: string) => bool
  * rename keeps the folder's mtime and its owner file's change time). True when the expected folder was moved.
  * Throws only Windows's transient refusals to rename a folder with an open file.
  */
-function moveIfExpected(lockDir: string, to: string, isExpected: (dir: string) => boolean): boolean {
+function moveIfExpected(lockDir: string, to: string, isExpected: (dir: string) => boolean, canGoBack = hasOwnerFile): boolean {
   if (!isExpected(lockDir)) return false
   try {
     fs.renameSync(lockDir, to)
@@ -118,12 +123,18 @@ function moveIfExpected(lockDir: string, to: string, isExpected: (dir: string) =
   }
   if (isExpected(to)) return true
   try {
+    // a lock folder without its owner file is never put back: it would stand empty under the lock's name
+    if (!canGoBack(to)) throw new Error('not a whole lock folder')
     fs.renameSync(to, lockDir)
   } catch {
     // the name was taken meanwhile: the folder's holder has lost its lock either way, and its fence will say so
     fs.rmSync(to, { recursive: true, force: true })
   }
   return false
+}
+
+function hasOwnerFile(dir: string): boolean {
+  return fs.existsSync(join(dir, OWNER_FILE))
 }
 
 /** True when the lock folder at `dir` carries the owner file of this signature. */
@@ -145,11 +156,11 @@ export function readOwner(lockDir: string): (LockOwner & { acquiredAt: number })
 
 /** True when `owner` is a process of this host that is gone. */
 export function isDeadHere(owner: LockOwner): boolean {
-  return owner.host === HOST && (owner.ns ?? PID_NAMESPACE) === PID_NAMESPACE && owner.pid !== process.pid && !isProcessAlive(owner.pid)
+  return owner.host === HOST && (owner.runtime ?? RUNTIME) === RUNTIME && owner.pid !== process.pid && !isProcessAlive(owner.pid)
 }
 
 /** Delete the parked folders of processes that died on this host, and tombs left by interrupted removals. */
-export function sweepParkedLocks(dir: string): void {
+export function sweepParkedLocks(dir: string, now = Date.now()): void {
   let names: string[]
   try {
     names = fs.readdirSync(dir)
@@ -158,11 +169,14 @@ export function sweepParkedLocks(dir: string): void {
   }
   for (const name of names) {
     const parked = PARKED.exec(name)
-    if (TOMB.test(name)) fs.rmSync(join(dir, name), { recursive: true, force: true })
+    // a fresh tomb may still be checked by the breaker that made it
+    if (TOMB.test(name) && (fs.statSync(join(dir, name), { throwIfNoEntry: false })?.ctimeMs ?? Infinity) < now - TOMB_KEPT_MS) {
+      fs.rmSync(join(dir, name), { recursive: true, force: true })
+    }
     if (!parked || Number(parked[1]) === process.pid || isProcessAlive(Number(parked[1]))) continue
     const owner = readOwner(join(dir, name))
     // an unreadable owner file may be one still being written, on another host: only an old one is left over
-    const leftOver = owner === null ? (fs.statSync(join(dir, name), { throwIfNoEntry: false })?.mtimeMs ?? 0) < Date.now() - 60_000 : isDeadHere(owner)
+    const leftOver = owner === null ? (fs.statSync(join(dir, name), { throwIfNoEntry: false })?.mtimeMs ?? 0) < now - 60_000 : isDeadHere(owner)
     if (leftOver) fs.rmSync(join(dir, name), { recursive: true, force: true })
   }
 }
@@ -181,7 +195,7 @@ function park(lockDir: string): ParkedLock {
   const path = `${lockDir}.parked-${process.pid}-${token}`
   fs.mkdirSync(path, 0o700)
   try {
-    const owner: LockOwner = { pid: process.pid, host: HOST, ...(PID_NAMESPACE ? { ns: PID_NAMESPACE } : {}), token }
+    const owner: LockOwner = { pid: process.pid, host: HOST, ...(RUNTIME ? { runtime: RUNTIME } : {}), token }
     fs.writeFileSync(join(path, OWNER_FILE), JSON.stringify(owner), { mode: 0o600, flag: 'wx' })
   } catch (error) {
     fs.rmSync(path, { recursive: true, force: true })
@@ -205,9 +219,10 @@ function installExitHook(): void {
   })
 }
 
-function readPidNamespace(): string | undefined {
+function readRuntime(): string | undefined {
+  if (process.platform !== 'linux') return undefined
   try {
-    return process.platform === 'linux' ? fs.readlinkSync('/proc/self/ns/pid') : undefined
+    return `${fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()} ${fs.readlinkSync('/proc/self/ns/pid')}`
   } catch {
     return undefined
   }

@@ -64,6 +64,7 @@ export class Store<R extends Registry> {
   private readonly listeners = new Set<(commit: Commit) => void>()
   private readonly watcher = new ChangeWatcher()
   private readonly prepared = new Set<string>()
+  private readonly swept = new Map<string, number>()
   private readonly rooted = new Set<string>()
 
   constructor(private readonly options: StoreOptions<R>) {
@@ -195,8 +196,12 @@ export class Store<R extends Registry> {
     if (!this.prepared.has(project.dir)) {
       await ensureDir(project.dir)
       await removeOldTempFiles(project.dir)
-      sweepParkedLocks(project.dir)
       this.prepared.add(project.dir)
+    }
+    // lock folders parked by processes killed since: at the first write, then every 10 minutes
+    if ((this.swept.get(project.dir) ?? 0) < Date.now() - 600_000) {
+      sweepParkedLocks(project.dir)
+      this.swept.set(project.dir, Date.now())
     }
     const rootDoc = this.options.documents.project
     if (rootDoc && !names.includes('project' as K) && !this.rooted.has(project.dir)) {

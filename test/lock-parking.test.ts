@@ -6,7 +6,7 @@ import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { Store } from '../storage/store.js'
 import { acquireFileLock } from '../storage/lockfile.js'
-import { removeLockDir } from '../storage/parked-locks.js'
+import { isDeadHere, readOwner, removeLockDir, sweepParkedLocks } from '../storage/parked-locks.js'
 import { DOCUMENTS } from '../lib/schema.js'
 import { rejectsWith, runTs } from './helpers.js'
 import { storeSetup } from './store-helpers.js'
@@ -28,6 +28,7 @@ test('a released lock folder is parked under its own name, and the next taking r
   assert.equal(statSync(join(project.dir, parked[0])).ino, lockIno)
   const owner = JSON.parse(readFileSync(join(project.dir, parked[0], 'owner.json'), 'utf8'))
   assert.deepEqual([owner.pid, owner.host, typeof owner.token], [process.pid, hostname(), 'string'])
+  if (process.platform === 'linux') assert.match(owner.runtime, /^[0-9a-f-]{36} pid:\[\d+\]$/)
 
   await sleep(20)
   const second = await acquireFileLock(file, Date.now() + 1000)
@@ -73,6 +74,11 @@ test('a process that exits removes its parked folders; one killed leaves them, a
   const closed = new Promise((resolve) => child.on('close', resolve))
   child.kill('SIGKILL')
   await closed
+  // a pid is dead here only for an owner of this host, boot and pid namespace
+  const runtime = readOwner(join(project.dir, parkedOf(project.dir, child.pid)[0]))!.runtime
+  assert.equal(isDeadHere({ pid: child.pid!, host: hostname(), runtime, token: 'x' }), true)
+  assert.equal(isDeadHere({ pid: child.pid!, host: hostname(), runtime: 'another boot', token: 'x' }), false)
+  assert.equal(isDeadHere({ pid: child.pid!, host: 'elsewhere', runtime, token: 'x' }), false)
   // a parked folder of a live process, one of another host, and a tomb of an interrupted removal
   const live = `tasks.json.lock.parked-${process.ppid}-0123456789abcdef`
   const elsewhere = `tasks.json.lock.parked-${child.pid}-fedcba9876543210`
@@ -88,7 +94,11 @@ test('a process that exits removes its parked folders; one killed leaves them, a
   const left = readdirSync(project.dir).filter((name) => name.includes('.lock.'))
   assert.deepEqual(left.filter((name) => name.includes(`-${child.pid}-`)), [elsewhere])
   assert.ok(left.includes(live))
-  assert.ok(!left.includes('tasks.json.lock.gone-0badc0de'))
+  // a fresh tomb may still be checked by the breaker that made it; one older than 10 s is removed
+  assert.ok(left.includes('tasks.json.lock.gone-0badc0de'))
+  sweepParkedLocks(project.dir, Date.now() + 11_000)
+  assert.equal(existsSync(join(project.dir, 'tasks.json.lock.gone-0badc0de')), false)
+  assert.ok(existsSync(join(project.dir, live)))
 })
 
 test('a lock folder that stops being the expected one between the check and the move goes straight back, unchanged', async (t) => {
