@@ -13,6 +13,7 @@ const ABANDONED_MS = 2_000
 export class WaitQueue {
   private entry = ''
   private refreshedAt = 0
+  private head = false
   /** The live entry just ahead of this one, as of the last look: its departure is what makes this one the head. */
   ahead: string | undefined
 
@@ -33,17 +34,11 @@ export class WaitQueue {
     }
   }
 
-  /** True when no live waiter arrived before this one. */
+  /** True when no live waiter arrived before this one. Once true it stays true: later arrivals queue behind. */
   isHead(): boolean {
     const now = Date.now()
-    if (now - this.refreshedAt > REFRESH_MS) {
-      try {
-        fs.utimesSync(join(this.dir, this.entry), new Date(now), new Date(now))
-      } catch {
-        fs.writeFileSync(join(this.dir, this.entry), '', { mode: 0o600 })
-      }
-      this.refreshedAt = now
-    }
+    this.refresh(now)
+    if (this.head) return true
     let names: string[]
     try {
       names = fs.readdirSync(this.dir).sort()
@@ -52,12 +47,23 @@ export class WaitQueue {
     }
     this.ahead = undefined
     for (const name of names) {
-      if (name >= this.entry) return this.ahead === undefined
+      if (name >= this.entry) break
       const stat = fs.statSync(join(this.dir, name), { throwIfNoEntry: false })
       if (stat && now - stat.mtimeMs < ABANDONED_MS) this.ahead = name
       else fs.rmSync(join(this.dir, name), { force: true })
     }
-    return this.ahead === undefined
+    this.head = this.ahead === undefined
+    return this.head
+  }
+
+  private refresh(now: number): void {
+    if (now - this.refreshedAt <= REFRESH_MS) return
+    try {
+      fs.utimesSync(join(this.dir, this.entry), new Date(now), new Date(now))
+    } catch {
+      fs.writeFileSync(join(this.dir, this.entry), '', { mode: 0o600 })
+    }
+    this.refreshedAt = now
   }
 
   leave(): void {
