@@ -22,8 +22,6 @@ export interface AtomicWriteOptions {
   mode?: number
   /** Runs after the temporary file is synced and before the rename; throw to abort (the temp file is removed). */
   beforeRename?: () => Promise<void> | void
-  /** fsync the folder after the rename (best effort). */
-  syncDir?: boolean
   /** Work to do on this thread while the file is being synced by the thread pool. */
   whileSyncing?: () => Promise<void>
 }
@@ -59,7 +57,6 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
     fs.rmSync(temp, { force: true })
     throw error
   }
-  if (options.syncDir) syncDirectorySync(dirname(file))
 }
 
 function existingMode(file: string): number | undefined {
@@ -95,20 +92,6 @@ export function syncDirectory(dir: string): Promise<void> {
   }
   // best effort: some filesystems refuse fsync on a directory
   return new Promise((resolve) => fs.fsync(fd, () => (fs.closeSync(fd), resolve())))
-}
-
-function syncDirectorySync(dir: string): void {
-  if (IS_WINDOWS) return
-  try {
-    const fd = fs.openSync(dir, 'r')
-    try {
-      fs.fsyncSync(fd)
-    } finally {
-      fs.closeSync(fd)
-    }
-  } catch {
-    // best effort: some filesystems refuse fsync on a directory
-  }
 }
 
 /** Read a whole file, retrying transient Windows sharing errors for up to 1 s. Missing → null. */

@@ -11,7 +11,7 @@ const RUNTIME = readRuntime()
 const IS_WINDOWS = process.platform === 'win32'
 const WINDOWS_BUSY = new Set(['EPERM', 'EACCES', 'EBUSY'])
 const PARKED = /\.lock\.parked-(\d+)-[0-9a-f]+$/
-const TOMB = /\.lock(\.break)?\.(dead|gone)-[0-9a-f]+$/
+const TOMB = /\.lock(\.break)?\.gone-[0-9a-f]+$/
 const TOMB_KEPT_MS = 10_000
 
 /** What a lock folder's owner file holds. When it was taken is the owner file's mtime. */
@@ -26,7 +26,6 @@ export interface LockOwner {
 /** A signed lock folder of this process, kept beside the lock under its own name while the lock is free. */
 export interface ParkedLock {
   readonly path: string
-  readonly token: string
 }
 
 /** Identifies one taking of a lock: the owner file's inode and change time, set anew each time it is taken. */
@@ -202,7 +201,7 @@ function park(lockDir: string): ParkedLock {
     throw error
   }
   installExitHook()
-  return { path, token }
+  return { path }
 }
 
 function giveBack(lockDir: string, parked: ParkedLock): void {
