@@ -59,8 +59,9 @@ export function takeLockDir(lockDir: string): { parked: ParkedLock; signature: S
       return { parked, signature: { ino, ctimeNs } }
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? ''
-      if (code === 'ENOENT' && !fs.existsSync(parked.path)) {
-        // removed from under this process (its folder was cleaned up): park a new one, once
+      if (code === 'ENOENT' && !hasOwnerFile(parked.path)) {
+        // removed from under this process, whole or in part (its folder was cleaned up): park a new one, once
+        fs.rmSync(parked.path, { recursive: true, force: true })
         if (attempt === 0) continue
         throw error
       }

@@ -52,12 +52,17 @@ test('an empty folder under the lock name counts as held: it is never renamed ov
   assert.deepEqual(readdirSync(`${file}.lock`), [])
 })
 
-test('a parked folder removed from under the process is replaced at the next taking', async (t) => {
+test('a parked folder removed from under the process, whole or in part, is replaced at the next taking', async (t) => {
   const { store, project } = storeSetup(t)
   await store.transact(project, ['tasks'], () => undefined)
   for (const name of parkedOf(project.dir)) rmSync(join(project.dir, name), { recursive: true })
   await store.transact(project, ['tasks'], (docs) => void (docs.tasks.tasks = []))
   assert.equal(parkedOf(project.dir).length, 1)
+  // half removed: the folder is there, its owner file is not
+  for (const name of parkedOf(project.dir)) rmSync(join(project.dir, name, 'owner.json'))
+  await store.transact(project, ['tasks'], (docs) => void (docs.tasks.tasks = []))
+  assert.equal(parkedOf(project.dir).length, 1)
+  assert.ok(existsSync(join(project.dir, parkedOf(project.dir)[0], 'owner.json')))
   assert.equal(existsSync(join(project.dir, 'tasks.json.lock')), false)
 })
 
