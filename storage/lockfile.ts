@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import { basename, join } from 'node:path'
 import lockfile from 'proper-lockfile'
 import { LockstepError } from '../lib/errors.js'
-import { carries, isDeadHere, parkLockDir, readOwner, removeLockDir, takeLockDir, type ParkedLock, type Signature } from './parked-locks.js'
+import { carries, isDeadHere, parkLockDir, readOwner, removeLockDir, takeLockDir, type Signature } from './parked-locks.js'
 import { WaitQueue } from './wait-queue.js'
 import { ChangeWatcher } from './watch.js'
 
@@ -26,7 +26,8 @@ export interface HeldLock {
 }
 
 interface Taking {
-  parked: ParkedLock
+  /** The parked folder now in place as the lock. */
+  parked: string
   signature: Signature
 }
 

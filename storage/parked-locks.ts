@@ -23,18 +23,14 @@ export interface LockOwner {
   token: string
 }
 
-/** A signed lock folder of this process, kept beside the lock under its own name while the lock is free. */
-export interface ParkedLock {
-  readonly path: string
-}
-
 /** Identifies one taking of a lock: the owner file's inode and change time, set anew each time it is taken. */
 export interface Signature {
   readonly ino: bigint
   readonly ctimeNs: bigint
 }
 
-const free = new Map<string, ParkedLock[]>()
+// the signed lock folders of this process, each kept beside its lock under its own name while the lock is free
+const free = new Map<string, string[]>()
 let exitHookInstalled = false
 
 /**
@@ -43,25 +39,25 @@ let exitHookInstalled = false
  * as exclusive as mkdir(). It spares creating and deleting a folder and an owner file on every lock: the costliest
  * metadata operations of a transaction. Throws an EEXIST error while another holder has the lock.
  */
-export function takeLockDir(lockDir: string): { parked: ParkedLock; signature: Signature } {
+export function takeLockDir(lockDir: string): { parked: string; signature: Signature } {
   for (let attempt = 0; ; attempt++) {
     const parked = free.get(lockDir)?.pop() ?? park(lockDir)
     try {
       // a folder left empty by anything else is taken as held, as mkdir() would
       if (fs.existsSync(lockDir)) throw Object.assign(new Error(`${lockDir} exists`), { code: 'EEXIST' })
       const now = new Date()
-      const ownerFile = join(parked.path, OWNER_FILE)
+      const ownerFile = join(parked, OWNER_FILE)
       fs.utimesSync(ownerFile, now, now)
       const { ino, ctimeNs } = fs.statSync(ownerFile, { bigint: true })
       // proper-lockfile judges staleness by the lock folder's mtime
-      fs.utimesSync(parked.path, now, now)
-      fs.renameSync(parked.path, lockDir)
+      fs.utimesSync(parked, now, now)
+      fs.renameSync(parked, lockDir)
       return { parked, signature: { ino, ctimeNs } }
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? ''
-      if (code === 'ENOENT' && !hasOwnerFile(parked.path)) {
+      if (code === 'ENOENT' && !hasOwnerFile(parked)) {
         // removed from under this process, whole or in part (its folder was cleaned up): park a new one, once
-        fs.rmSync(parked.path, { recursive: true, force: true })
+        fs.rmSync(parked, { recursive: true, force: true })
         if (attempt === 0) continue
         throw error
       }
@@ -71,18 +67,18 @@ export function takeLockDir(lockDir: string): { parked: ParkedLock; signature: S
         throw Object.assign(new Error(`${lockDir} is held`), { code: 'EEXIST' })
       }
       // and refuses for a moment while a file in the folder is open (a scanner): the caller tries again later
-      if (IS_WINDOWS && WINDOWS_BUSY.has(code)) throw Object.assign(new Error(`${parked.path} is busy`), { code: 'EBUSY' })
+      if (IS_WINDOWS && WINDOWS_BUSY.has(code)) throw Object.assign(new Error(`${parked} is busy`), { code: 'EBUSY' })
       throw error
     }
   }
 }
 
 /** Release: rename the lock folder back to its parked name, ready for the next taking, if it is still this one. */
-export async function parkLockDir(lockDir: string, parked: ParkedLock, signature: Signature): Promise<void> {
+export async function parkLockDir(lockDir: string, parked: string, signature: Signature): Promise<void> {
   const isMine = (dir: string) => carries(dir, signature)
   for (let delay = 2, waited = 0; ; delay = Math.min(delay * 2, 100)) {
     try {
-      if (moveIfExpected(lockDir, parked.path, isMine)) giveBack(lockDir, parked)
+      if (moveIfExpected(lockDir, parked, isMine)) giveBack(lockDir, parked)
       return
     } catch (error) {
       // on Windows a folder cannot be renamed while a file in it is open (a reader of its owner file): retry for
@@ -190,7 +186,7 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
-function park(lockDir: string): ParkedLock {
+function park(lockDir: string): string {
   const token = randomBytes(8).toString('hex')
   const path = `${lockDir}.parked-${process.pid}-${token}`
   fs.mkdirSync(path, 0o700)
@@ -202,10 +198,10 @@ function park(lockDir: string): ParkedLock {
     throw error
   }
   installExitHook()
-  return { path }
+  return path
 }
 
-function giveBack(lockDir: string, parked: ParkedLock): void {
+function giveBack(lockDir: string, parked: string): void {
   let list = free.get(lockDir)
   if (!list) free.set(lockDir, (list = []))
   list.push(parked)
@@ -215,7 +211,7 @@ function installExitHook(): void {
   if (exitHookInstalled) return
   exitHookInstalled = true
   process.once('exit', () => {
-    for (const list of free.values()) for (const parked of list) fs.rmSync(parked.path, { recursive: true, force: true })
+    for (const list of free.values()) for (const parked of list) fs.rmSync(parked, { recursive: true, force: true })
   })
 }
 

@@ -11,17 +11,13 @@ export class ChangeWatcher {
    */
   constructor(private readonly options: { closeWhenIdle?: boolean; missingIsChange?: boolean } = {}) {}
 
-  private readonly watchers = new Map<string, { watcher: FSWatcher | null; missing?: boolean; waiters: Set<(name?: string, event?: string) => void> }>()
+  private readonly watchers = new Map<string, { watcher: FSWatcher | null; waiters: Set<(name?: string, event?: string) => void> }>()
 
   /** Resolve on a change in `dir` (only one that `only` accepts, when given), after `maxWaitMs`, or on abort. */
   wait(dir: string, maxWaitMs: number, signal?: AbortSignal, only?: (name: string, event: string) => boolean): Promise<void> {
     return new Promise((resolve) => {
       const entry = this.entry(dir)
-      if (entry.missing) {
-        this.watchers.delete(dir)
-        resolve()
-        return
-      }
+      if (!entry) return resolve()
       const done = (name?: string, event?: string) => {
         if (only && name !== undefined && event !== undefined && !only(name, event)) return
         clearTimeout(timer)
@@ -66,7 +62,6 @@ export class ChangeWatcher {
     if (!entry) {
       const waiters = new Set<(name?: string, event?: string) => void>()
       let watcher: FSWatcher | null = null
-      let missing = false
       try {
         watcher = watch(dir, { persistent: false }, (event, name) => {
           // inotify reports a change of a watched folder's own attributes (a utimes) as a rename of it
@@ -83,10 +78,10 @@ export class ChangeWatcher {
           if (current) current.watcher = null
         })
       } catch (error) {
+        if (this.options.missingIsChange && (error as NodeJS.ErrnoException).code === 'ENOENT') return null
         watcher = null
-        missing = this.options.missingIsChange === true && (error as NodeJS.ErrnoException).code === 'ENOENT'
       }
-      entry = { watcher, missing, waiters }
+      entry = { watcher, waiters }
       this.watchers.set(dir, entry)
     }
     return entry
