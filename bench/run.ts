@@ -1,7 +1,14 @@
-// npm run bench [-- store|store-small|mcp|dashboard|git]: whole-system figures, printed as tables.
+// npm run bench [-- store|store-small|mcp|dashboard|git] [-- --against <folder>]: whole-system figures, printed as tables.
 import { benchStore } from './store.js'
 
-const wanted = new Set(process.argv.slice(2))
+const args = process.argv.slice(2)
+const against = args.indexOf('--against')
+if (against >= 0) {
+  console.log(`${await (await import('./against.js')).benchAgainst(args[against + 1])}\n`)
+  args.splice(against, 2)
+  if (!args.length) process.exit(0)
+}
+const wanted = new Set(args)
 const all = wanted.size === 0
 if (all || wanted.has('store')) console.log(`${await benchStore()}\n`)
 if (wanted.has('store-small')) console.log(`${await benchStore([100])}\n`)

@@ -62,7 +62,7 @@ export async function reserveImplementer(ctx: Ctx, project: ProjectRef, plan: La
     if (refusal) throw refusal
     const now = tx.now.toISOString()
     let agent = docs.agents.agents.find((item) => sameName(item.name, name))
-    const previous = agent ? structuredClone(agent) : null
+    const previous = agent ? (JSON.parse(JSON.stringify(agent)) as typeof agent) : null
     if (!agent) {
       agent = { id: newId('agent'), name, role: 'implementer', type: plan.type, status: 'active', isolation: plan.isolation, projectRoot: project.root, createdAt: now, updatedAt: now, pendingNotices: [] }
       docs.agents.agents.push(agent)
@@ -112,7 +112,7 @@ export async function recordLaunch(ctx: Ctx, project: ProjectRef, reservation: R
     tx.note(`[SYSTEM] Implementer "${agent.name}" (${plan.type}) started via ${plan.launcher}${worktree ? `, worktree branch ${worktree.branch}` : ''}.`)
     tx.emit({ type: 'agent.launched', actor: tx.actor, ids: { agent: agent.name }, data: { role: 'implementer', type: plan.type, launcher: plan.launcher } })
     if (worktree?.created) tx.emit({ type: 'worktree.created', actor: tx.actor, ids: { agent: agent.name }, data: { branch: worktree.branch } })
-    return structuredClone(agent)
+    return (JSON.parse(JSON.stringify(agent)) as typeof agent)
   })
 }
 

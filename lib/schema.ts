@@ -191,8 +191,13 @@ const ProjectBody = v.object({
 export type ProjectDoc = v.InferOutput<typeof ProjectBody>
 export type ProjectStatus = (typeof PROJECT_STATUSES)[number]
 
-function def<S extends v.GenericSchema<unknown, object>>(kind: string, schema: S, empty: (project: ProjectRef) => v.InferOutput<S>): DocumentDef<v.InferOutput<S>> {
-  return { file: `${kind}.json`, kind, version: 1, schema, empty }
+function def<S extends v.GenericSchema<unknown, object>>(
+  kind: string,
+  schema: S,
+  empty: (project: ProjectRef) => v.InferOutput<S>,
+  collections: Record<string, string> = {},
+): DocumentDef<v.InferOutput<S>> {
+  return { file: `${kind}.json`, kind, version: 1, schema, empty, collections }
 }
 
 /** The project's documents, in lock order (STORAGE §5). */
@@ -205,15 +210,20 @@ export const DOCUMENTS = {
     status: 'planning' as const,
     allDoneAnnounced: false,
   })),
-  agents: def('agents', v.object({ agents: v.array(AgentRecord), sessions: v.array(SessionRecord) }), () => ({ agents: [], sessions: [] })),
-  tasks: def('tasks', v.object({ tasks: v.array(TaskRecord) }), () => ({ tasks: [] })),
-  locks: def('locks', v.object({ locks: v.array(LockRecord) }), () => ({ locks: [] })),
-  notes: def('notes', v.object({ nextSeq: v.number(), notes: v.array(NoteRecord) }), () => ({ nextSeq: 1, notes: [] })),
-  discussions: def('discussions', v.object({ discussions: v.array(DiscussionRecord), messages: v.array(MessageRecord) }), () => ({
-    discussions: [],
-    messages: [],
-  })),
-  artifacts: def('artifacts', v.object({ artifacts: v.array(ArtifactRecord) }), () => ({ artifacts: [] })),
+  agents: def('agents', v.object({ agents: v.array(AgentRecord), sessions: v.array(SessionRecord) }), () => ({ agents: [], sessions: [] }), {
+    agents: 'id',
+    sessions: 'id',
+  }),
+  tasks: def('tasks', v.object({ tasks: v.array(TaskRecord) }), () => ({ tasks: [] }), { tasks: 'id' }),
+  locks: def('locks', v.object({ locks: v.array(LockRecord) }), () => ({ locks: [] }), { locks: 'id' }),
+  notes: def('notes', v.object({ nextSeq: v.number(), notes: v.array(NoteRecord) }), () => ({ nextSeq: 1, notes: [] }), { notes: 'id' }),
+  discussions: def(
+    'discussions',
+    v.object({ discussions: v.array(DiscussionRecord), messages: v.array(MessageRecord) }),
+    () => ({ discussions: [], messages: [] }),
+    { discussions: 'id', messages: 'id' },
+  ),
+  artifacts: def('artifacts', v.object({ artifacts: v.array(ArtifactRecord) }), () => ({ artifacts: [] }), { artifacts: 'name' }),
 }
 
 export type Documents = typeof DOCUMENTS

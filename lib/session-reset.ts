@@ -1,6 +1,5 @@
 import * as v from 'valibot'
 import { join } from 'node:path'
-import { backupAll } from '../storage/backups.js'
 import type { Ctx } from './context.js'
 import { LockstepError } from './errors.js'
 import { requirePlanner } from './identity.js'
@@ -27,13 +26,8 @@ export async function resetSession(ctx: Ctx, raw: unknown) {
     )
   }
   const project = projectFor(ctx, input.projectRoot)
-  const files = Object.values(DOCUMENTS).map((def) => def.file)
   return mutate(ctx, project, ['project', 'agents', 'tasks', 'locks', 'notes', 'discussions'], (docs, tx) => {
-    const stamp = tx.now
-    let backup = ''
-    tx.beforeWrite(async (dir) => {
-      backup = await backupAll(dir, 'reset', files, stamp)
-    })
+    const backup = tx.backup('reset')
     const counts = { tasksCleared: docs.tasks.tasks.length, locksCleared: docs.locks.locks.length, notesCleared: docs.notes.notes.length }
     docs.tasks.tasks = []
     docs.locks.locks = []
@@ -62,9 +56,7 @@ export async function resetSession(ctx: Ctx, raw: unknown) {
       ...counts,
       implementersReset: stopped.length,
       discussionsArchived,
-      get backup() {
-        return backup || join(project.dir, 'backups')
-      },
+      backup,
       message: `Reset project ${project.name}: ${counts.tasksCleared} task(s), ${counts.locksCleared} lock(s) and ${counts.notesCleared} note(s) cleared.`,
       nextSteps: input.keepProjectContext
         ? ['Review the kept context with project_context_get.', 'Create tasks again with task_create.']

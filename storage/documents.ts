@@ -2,9 +2,7 @@ import { createHash } from 'node:crypto'
 import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
 import * as v from 'valibot'
-import type { Adapter } from 'lowdb'
 import { LockstepError } from '../lib/errors.js'
-import { readTextOrNull, writeFileAtomic } from './atomic.js'
 import { backupCorrupt } from './backups.js'
 
 /** Where a project's documents live. */
@@ -25,6 +23,8 @@ export interface DocumentDef<B extends object = object> {
   schema: v.GenericSchema<unknown, unknown>
   empty(project: ProjectRef): B
   migrations?: Record<number, Migration>
+  /** The body's arrays of records, each with the field that identifies a record: the journal changes them by record. */
+  collections?: Record<string, string>
 }
 
 export interface LoadedDocument<B extends object = object> {
@@ -35,17 +35,15 @@ export interface LoadedDocument<B extends object = object> {
   /** The bytes read, to tell an unchanged document without serialising it twice. */
   text?: string
   updatedAt?: string
+  /** The journal position this snapshot includes (absent in documents of the older layout: the start). */
+  journal?: { seq: number; eventSeq: number; offset: number }
 }
 
-const ENVELOPE_KEYS = new Set(['schemaVersion', 'kind', 'projectId', 'rev', 'updatedAt'])
-
-export function serializeDocument(project: ProjectRef, def: DocumentDef, body: object, rev: number, updatedAt: string): string {
-  return envelopeText(project, def, JSON.stringify(body, null, 2), rev, updatedAt)
-}
+const ENVELOPE_KEYS = new Set(['schemaVersion', 'kind', 'projectId', 'rev', 'updatedAt', 'journal'])
 
 /** The document's text from its body's JSON: the same bytes as stringifying the envelope and body together. */
-export function envelopeText(project: ProjectRef, def: DocumentDef, bodyJson: string, rev: number, updatedAt: string): string {
-  const head = JSON.stringify({ schemaVersion: def.version, kind: def.kind, projectId: project.id, rev, updatedAt }, null, 2)
+export function envelopeText(project: ProjectRef, def: DocumentDef, bodyJson: string, rev: number, updatedAt: string, journal?: LoadedDocument['journal']): string {
+  const head = JSON.stringify({ schemaVersion: def.version, kind: def.kind, projectId: project.id, rev, updatedAt, ...(journal ? { journal } : {}) }, null, 2)
   return bodyJson === '{}' ? `${head}\n` : `${head.slice(0, -2)},\n${bodyJson.slice(2)}\n`
 }
 
@@ -103,7 +101,8 @@ export async function parseDocument<B extends object>(
   }
   const rev = Number.isInteger(raw.rev) ? (raw.rev as number) : 0
   const updatedAt = typeof raw.updatedAt === 'string' ? raw.updatedAt : ''
-  return { body: body as B, rev, exists: true, text, updatedAt, ...(doc !== raw ? { migratedFrom: version as number } : {}) }
+  const journal = isPosition(raw.journal) ? raw.journal : undefined
+  return { body: body as B, rev, exists: true, text, updatedAt, ...(journal ? { journal } : {}), ...(doc !== raw ? { migratedFrom: version as number } : {}) }
 }
 
 function corruptError(project: ProjectRef, def: DocumentDef, problem: string, backup: string | null, step?: string): LockstepError {
@@ -116,38 +115,12 @@ function corruptError(project: ProjectRef, def: DocumentDef, problem: string, ba
   )
 }
 
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
+function isPosition(value: unknown): value is { seq: number; eventSeq: number; offset: number } {
+  return isPlainObject(value) && [value.seq, value.eventSeq, value.offset].every((item) => Number.isInteger(item) && (item as number) >= 0)
 }
 
-/** lowdb adapter over one envelope document: missing file → null; writes are atomic and fenced by `beforeRename`. */
-export class EnvelopeFile<B extends object> implements Adapter<LoadedDocument<B>> {
-  constructor(
-    private readonly project: ProjectRef,
-    private readonly def: DocumentDef<B>,
-    private readonly options: { validated?: Map<string, string>; beforeRename?: () => Promise<void>; now: () => Date },
-  ) {}
-
-  get path(): string {
-    return join(this.project.dir, this.def.file)
-  }
-
-  async read(): Promise<LoadedDocument<B> | null> {
-    const text = await readTextOrNull(this.path)
-    if (text === null) return null
-    return parseDocument(this.project, this.def, text, { backup: true, validated: this.options.validated })
-  }
-
-  /** The text `doc` would have with its current rev and timestamp: equal to the bytes read when nothing changed. */
-  unchangedText(doc: LoadedDocument<B>, bodyJson: string): string {
-    return envelopeText(this.project, this.def, bodyJson, doc.rev, doc.updatedAt ?? '')
-  }
-
-  async write(doc: LoadedDocument<B>, bodyJson = JSON.stringify(doc.body, null, 2), whileSyncing?: () => Promise<void>): Promise<void> {
-    const text = envelopeText(this.project, this.def, bodyJson, doc.rev, this.options.now().toISOString())
-    await writeFileAtomic(this.path, text, { mode: 0o600, beforeRename: this.options.beforeRename, whileSyncing })
-    this.options.validated?.set(this.path, text)
-  }
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 export function sha256(text: string | Uint8Array): string {

@@ -1,30 +1,37 @@
-import { existsSync, promises as fsp } from 'node:fs'
+import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import { Low } from 'lowdb'
 import { LockstepError } from '../lib/errors.js'
-import { readTextOrNull, removeOldTempFiles, syncDirectory } from './atomic.js'
-import { takeRestorePoint } from './backups.js'
-import { EnvelopeFile, ensureDir, parseDocument, type DocumentDef, type LoadedDocument, type ProjectRef } from './documents.js'
+import { removeOldTempFiles } from './atomic.js'
+import type { Op } from './collections.js'
+import { ensureDir, type DocumentDef, type LoadedDocument, type ProjectRef } from './documents.js'
 import { EventReader } from './event-reader.js'
-import { appendEvents, EVENTS_FILE, type EventInput, type LogEvent } from './events.js'
-import { acquireFileLock, sweepParkedLocks, type HeldLock } from './lockfile.js'
+import type { EventInput, LogEvent } from './events.js'
+import { applyFileOps, placeFileOps } from './file-ops.js'
+import { JOURNAL_FILE, type CommitLine } from './journal.js'
+import { acquireLock } from './project-lock.js'
+import { ProjectState, type FileOp } from './project-state.js'
 import { projectRef } from './projects.js'
 import { enqueue } from './queue.js'
+import { keepCopy, writeSnapshots, writeSnapshotsIfDue } from './snapshots.js'
+import { Changes, rollback, tracking } from './tracking.js'
 import { ChangeWatcher } from './watch.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Registry = Record<string, DocumentDef<any>>
 export type Bodies<R extends Registry> = { [K in keyof R]: R[K] extends DocumentDef<infer B> ? B : never }
 
+export const LOCK_FILE = 'journal.lock'
+
 export interface StoreOptions<R extends Registry> {
   dataDir: string
-  /** The documents, in lock order. A key `project` holds the project's root and is created by the first write. */
+  /** The documents. A key `project` holds the project's root and is created by the first write. */
   documents: R
   lockTimeoutMs?: number
-  rotateBytes?: number
   now?: () => Date
   /** Read-only callers never create files, not even backups of corrupt documents. */
   readOnly?: boolean
+  /** Journal bytes after which the snapshots are written again. */
+  snapshotBytes?: number
 }
 
 export interface Tx<K> {
@@ -34,12 +41,14 @@ export interface Tx<K> {
   readonly created: boolean
   readonly declared: readonly K[]
   emit(event: EventInput): void
-  /** Abort and run again with these documents declared too (locks are never taken out of order). */
+  /** Make more documents available to this transaction. */
   require(...names: string[]): void
-  /** Append text to a file of the project folder before the documents are written (an archive, say). */
+  /** Append text to a file of the project folder as part of the commit (an archive, say): it lands exactly once. */
   appendFile(name: string, text: string): void
-  /** Run I/O after the mutation and before the documents are written, with the locks held (a backup, say). */
+  /** Run I/O after the mutation and before the commit, with the lock held (an artifact's content, say). */
   beforeWrite(action: (projectDir: string) => Promise<void>): void
+  /** Keep a copy of every document as it is now in `backups/<label>-<ts>/`; returns that folder. */
+  backup(label: string): string
 }
 
 export interface Commit {
@@ -48,31 +57,24 @@ export interface Commit {
   events: LogEvent[]
 }
 
-class NeedDocuments extends Error {
-  constructor(readonly names: string[]) {
-    super(`transaction needs ${names.join(', ')}`)
-  }
-}
-
+/**
+ * The store: per project, an append-only journal of commits under one lock, and each document's state in memory,
+ * brought up to date from the journal's new tail before every read and inside every transaction.
+ */
 export class Store<R extends Registry> {
   readonly dataDir: string
-  private readonly order: (keyof R & string)[]
-  private readonly validated = new Map<string, string>()
-  private readonly readCache = new Map<string, { key: string; doc: LoadedDocument }>()
+  private readonly states = new Map<string, ProjectState>()
   private readonly readers = new Map<string, EventReader>()
-  private readonly rootsChecked = new Set<string>()
   private readonly listeners = new Set<(commit: Commit) => void>()
   private readonly watcher = new ChangeWatcher()
   private readonly prepared = new Set<string>()
-  private readonly swept = new Map<string, number>()
-  private readonly rooted = new Set<string>()
+  private readonly writing = new Map<string, Promise<unknown>>()
 
   constructor(private readonly options: StoreOptions<R>) {
     this.dataDir = options.dataDir
-    this.order = Object.keys(options.documents)
   }
 
-  /** The project that contains `dir` (see STORAGE §3). Throws NOT_FOUND for a missing folder. */
+  /** The project that contains `dir`. Throws NOT_FOUND for a missing folder. */
   project(dir: string): ProjectRef {
     return projectRef(this.dataDir, dir)
   }
@@ -81,58 +83,40 @@ export class Store<R extends Registry> {
     return this.options.now?.() ?? new Date()
   }
 
-  /** Read one document without a lock. The result is shared and must not be mutated. */
+  /** The current body of one document, read without a lock. Shared: callers must not mutate it. */
   async read<K extends keyof R & string>(project: ProjectRef, name: K): Promise<Bodies<R>[K]> {
     return (await this.readDocument(project, name)).body as Bodies<R>[K]
   }
 
   async readDocument<K extends keyof R & string>(project: ProjectRef, name: K): Promise<LoadedDocument<Bodies<R>[K]>> {
-    await this.checkRoot(project)
-    const def = this.options.documents[name]
-    const path = join(project.dir, def.file)
-    const stat = await fsp.stat(path).catch(() => null)
-    if (!stat) return { body: def.empty(project), rev: 0, exists: false }
-    const key = `${stat.mtimeMs}:${stat.size}:${stat.ino}`
-    const cached = this.readCache.get(path)
-    if (cached?.key === key) return cached.doc as LoadedDocument<Bodies<R>[K]>
-    const text = await readTextOrNull(path)
-    if (text === null) return { body: def.empty(project), rev: 0, exists: false }
-    const doc = await parseDocument(project, def, text, { backup: !this.options.readOnly })
-    this.readCache.set(path, { key, doc })
-    return doc as LoadedDocument<Bodies<R>[K]>
+    // a transaction of this process between its mutation and its commit must not be seen
+    await this.writing.get(project.dir)
+    const state = await this.stateOf(project)
+    await state.sync()
+    this.checkRoot(project, state)
+    const body = state.doc(name).view() as Bodies<R>[K]
+    return { body, rev: state.journal.position.seq, exists: state.journal.exists }
   }
 
   /**
-   * Run `mutate` over the declared documents under their locks: lock in order → re-read → mutate (synchronous)
-   * → atomic writes of changed documents → append events → release. A LockstepError thrown by `mutate` writes nothing.
+   * Run `mutate` over the declared documents under the project lock: catch up with the journal → mutate
+   * (synchronous) → append one line and fdatasync it → release. A throw from `mutate` changes nothing.
    */
-  async transact<K extends keyof R & string, T>(
-    project: ProjectRef,
-    names: K[],
-    mutate: (docs: Pick<Bodies<R>, K>, tx: Tx<K>) => T,
-  ): Promise<T> {
+  async transact<K extends keyof R & string, T>(project: ProjectRef, names: K[], mutate: (docs: Pick<Bodies<R>, K>, tx: Tx<K>) => T): Promise<T> {
     return (await this.transactCommit(project, names, mutate)).result
   }
 
-  /** As transact, also returning what was committed: the documents written and the events with their seq. */
+  /** As transact, also returning what was committed: the documents changed and the events with their seq. */
   async transactCommit<K extends keyof R & string, T>(
     project: ProjectRef,
     names: K[],
     mutate: (docs: Pick<Bodies<R>, K>, tx: Tx<K>) => T,
   ): Promise<{ result: T; commit: Commit }> {
     if (this.options.readOnly) throw new Error('read-only store')
-    await this.checkRoot(project)
-    let declared = this.sorted(names)
-    const { result, commit } = await enqueue(project.dir, async () => {
-      for (;;) {
-        try {
-          return await this.runOnce(project, declared, mutate)
-        } catch (error) {
-          if (!(error instanceof NeedDocuments)) throw error
-          declared = this.sorted([...declared, ...(error.names as K[])])
-        }
-      }
-    })
+    for (const name of names) if (!(name in this.options.documents)) throw new Error(`unknown document ${name}`)
+    const run = enqueue(project.dir, () => this.runLocked(project, names, mutate))
+    this.writing.set(project.dir, run.catch(() => undefined))
+    const { result, commit } = await run
     if (commit.changed.length || commit.events.length) {
       this.watcher.notify(project.dir)
       for (const listener of this.listeners) safely(() => listener(commit))
@@ -142,7 +126,7 @@ export class Store<R extends Registry> {
 
   eventReader(project: ProjectRef): EventReader {
     let reader = this.readers.get(project.dir)
-    if (!reader) this.readers.set(project.dir, (reader = new EventReader(project.dir)))
+    if (!reader) this.readers.set(project.dir, (reader = new EventReader(project.dir, () => this.stateOf(project))))
     return reader
   }
 
@@ -151,44 +135,38 @@ export class Store<R extends Registry> {
     return () => this.listeners.delete(listener)
   }
 
-  /** Resolve on a change to the project's folder (any process), a commit here, `maxWaitMs`, or abort. */
+  /** Resolve on a commit to the project (any process), `maxWaitMs`, or abort. */
   waitForChange(project: ProjectRef, maxWaitMs: number, signal?: AbortSignal): Promise<void> {
-    return this.watcher.wait(project.dir, maxWaitMs, signal)
+    return this.watcher.wait(project.dir, maxWaitMs, signal, (name) => name === JOURNAL_FILE)
   }
 
   close(): void {
     this.watcher.close()
+    for (const state of this.states.values()) state.journal.close()
   }
 
-  private sorted<K extends keyof R & string>(names: K[]): K[] {
-    const unknown = names.filter((name) => !this.order.includes(name))
-    if (unknown.length) throw new Error(`unknown documents: ${unknown.join(', ')}`)
-    return this.order.filter((name) => names.includes(name as K)) as K[]
+  private async stateOf(project: ProjectRef): Promise<ProjectState> {
+    let state = this.states.get(project.dir)
+    if (!state) {
+      state = new ProjectState(project, this.registry(), { backup: !this.options.readOnly })
+      this.states.set(project.dir, state)
+    }
+    return state
   }
 
-  private async checkRoot(project: ProjectRef): Promise<void> {
-    if (this.rootsChecked.has(project.dir) || !this.options.documents.project) return
-    const text = await readTextOrNull(join(project.dir, this.options.documents.project.file))
-    if (text !== null) {
-      let root: unknown
-      try {
-        root = (JSON.parse(text) as { root?: unknown }).root
-      } catch {
-        return // a corrupt project.json is reported by the reads and transactions that need it
-      }
-      if (root !== project.root) {
-        throw new LockstepError(
-          'CONFLICT',
-          `The store folder ${project.dir} belongs to ${String(root)}, not ${project.root} (a folder-name collision); nothing is shared. Move one of the projects or set another data folder.`,
-          { storeDir: project.dir, root, requested: project.root },
-        )
-      }
-      // only a recorded root is remembered: until then another process may still create the folder
-      this.rootsChecked.add(project.dir)
+  private checkRoot(project: ProjectRef, state: ProjectState): void {
+    if (!('project' in this.options.documents) || !state.journal.exists || state.broken.has('project')) return
+    const root = (state.doc('project').body as { root?: unknown }).root
+    if (root !== project.root) {
+      throw new LockstepError(
+        'CONFLICT',
+        `The store folder ${project.dir} belongs to ${String(root)}, not ${project.root} (a folder-name collision); nothing is shared. Move one of the projects or set another data folder.`,
+        { storeDir: project.dir, root, requested: project.root },
+      )
     }
   }
 
-  private async runOnce<K extends keyof R & string, T>(
+  private async runLocked<K extends keyof R & string, T>(
     project: ProjectRef,
     names: K[],
     mutate: (docs: Pick<Bodies<R>, K>, tx: Tx<K>) => T,
@@ -198,112 +176,104 @@ export class Store<R extends Registry> {
       await removeOldTempFiles(project.dir)
       this.prepared.add(project.dir)
     }
-    // lock folders parked by processes killed since: at the first write, then every 10 minutes
-    if ((this.swept.get(project.dir) ?? 0) < Date.now() - 600_000) {
-      sweepParkedLocks(project.dir)
-      this.swept.set(project.dir, Date.now())
-    }
-    const rootDoc = this.options.documents.project
-    if (rootDoc && !names.includes('project' as K) && !this.rooted.has(project.dir)) {
-      if (existsSync(join(project.dir, rootDoc.file))) this.rooted.add(project.dir)
-      else names = this.sorted(['project' as K, ...names])
-    }
-    const deadline = Date.now() + (this.options.lockTimeoutMs ?? 10_000)
-    const held: HeldLock[] = []
-    let eventsLock: HeldLock | undefined
+    const state = await this.stateOf(project)
+    const release = await acquireLock(join(project.dir, LOCK_FILE), Date.now() + (this.options.lockTimeoutMs ?? 10_000))
     try {
-      for (const name of names) held.push(await acquireFileLock(join(project.dir, this.options.documents[name].file), deadline))
-      const now = this.now()
-      const loaded = await Promise.all(names.map((name) => this.load(project, name, held, now)))
-      const created = loaded.some((entry) => entry.name === 'project' && !entry.db.data!.exists)
-      const events: EventInput[] = []
-      const actions: ((projectDir: string) => Promise<void>)[] = []
-      const tx: Tx<K> = {
-        project,
-        now,
-        created,
-        declared: names,
-        emit: (event) => events.push(event),
-        appendFile: (name, text) => void actions.push((dir) => fsp.appendFile(join(dir, name), text, { mode: 0o600 })),
-        beforeWrite: (action) => void actions.push(action),
-        require: (...more) => {
-          const missing = more.filter((name) => !names.includes(name as K))
-          if (missing.length) throw new NeedDocuments(missing)
-        },
+      await state.sync()
+      state.journal.repairTail()
+      const created = !state.journal.exists
+      if (created) {
+        state.journal.create(state.journal.position.eventSeq)
+        await state.sync()
       }
-      const docs = Object.fromEntries(loaded.map((entry) => [entry.name, entry.db.data!.body])) as Pick<Bodies<R>, K>
-      const result = mutate(docs, tx)
-      if (result instanceof Promise) throw new Error('transaction callbacks must be synchronous')
-      for (const action of actions) await action(project.dir)
-      // the events lock (last in the order) is taken while the thread pool syncs the first document
-      const takeEventsLock = async () => {
-        // the documents are about to commit: a deadline spent waiting for them must not turn this commit into BUSY
-        if (events.length && !eventsLock) eventsLock = await acquireFileLock(join(project.dir, EVENTS_FILE), Date.now() + (this.options.lockTimeoutMs ?? 10_000))
-      }
-      const changed: string[] = []
-      for (const entry of loaded) {
-        const doc = entry.db.data!
-        const isNewRoot = entry.name === 'project' && !doc.exists
-        const bodyJson = JSON.stringify(doc.body, null, 2)
-        const unchanged = doc.exists ? entry.file.unchangedText(doc, bodyJson) === doc.text : bodyJson === entry.emptyJson
-        if (!isNewRoot && !doc.migratedFrom && unchanged) continue
-        if (doc.migratedFrom) await this.keepPreMigrationCopy(project, entry.name, doc.migratedFrom)
-        else if (doc.exists) await takeRestorePoint(project.dir, this.options.documents[entry.name].file, now)
-        await entry.file.write({ ...doc, rev: doc.rev + 1 }, bodyJson, events.length && !eventsLock ? takeEventsLock : undefined)
-        changed.push(entry.name)
-      }
-      // one fsync of the folder makes every rename of this transaction durable; the events are appended meanwhile,
-      // and the document locks are kept until it is done
-      const renamesSynced = changed.length ? syncDirectory(project.dir) : undefined
-      let logged: LogEvent[] = []
+      this.checkRoot(project, state)
+      applyFileOps(project.dir, state.pendingFiles)
+      const { result, line, changed, actions } = this.mutateInMemory(project, state, names, mutate, created)
+      const commit: Commit = { project, changed, events: line.events ?? [] }
+      if (!line.ops.length && !line.events?.length) return { result, commit }
       try {
-        if (events.length) {
-          await takeEventsLock()
-          // the documents are committed: an events lock lost meanwhile (a stall past `stale`) leaves the events out,
-          // as a crash at this point would, rather than give two events one seq
-          const kept = !eventsLock!.compromised && (await eventsLock!.stillHeld())
-          if (kept) logged = await appendEvents(project.dir, events, now, this.options.rotateBytes ?? 16 * 1024 * 1024)
+        for (const action of actions) await action(project.dir)
+        if (!state.journal.append(line)) {
+          throw new LockstepError('BUSY', `Another process committed to ${project.dir} while this one stalled; nothing was written. Retry the call.`, {
+            folder: project.dir,
+          })
         }
-      } finally {
-        await eventsLock?.release()
-        eventsLock = undefined
-        await renamesSynced
+      } catch (error) {
+        // the commit did not land: back to the journal's state
+        await state.load()
+        throw error
       }
-      return { result, commit: { project, changed, events: logged } }
+      for (const name of changed) {
+        state.doc(name).invalidate(line.ops.filter((op) => op[0] === name))
+        state.doc(name).settle()
+      }
+      state.committed(line)
+      applyFileOps(project.dir, state.pendingFiles)
+      // a new project's snapshots are written at once: project.json names the root for every lister of projects
+      if (created) await writeSnapshots(state, this.registry(), this.now())
+      else await writeSnapshotsIfDue(state, this.registry(), this.now(), this.options.snapshotBytes)
+      return { result, commit }
     } finally {
-      await eventsLock?.release()
-      for (const lock of held.reverse()) await lock.release()
+      release()
     }
   }
 
-  private async load<K extends keyof R & string>(project: ProjectRef, name: K, held: HeldLock[], now: Date) {
-    const def = this.options.documents[name]
-    // every lock of the transaction, not only this document's: a rename must never commit half a transaction
-    const fence = async () => {
-      for (const lock of held) {
-        if (lock.compromised || !(await lock.stillHeld())) {
-          throw new LockstepError('BUSY', `Lost the lock on ${lock.file} before writing ${def.file}; nothing was written. Retry the call.`, { file: def.file })
-        }
-      }
+  private mutateInMemory<K extends keyof R & string, T>(
+    project: ProjectRef,
+    state: ProjectState,
+    names: K[],
+    mutate: (docs: Pick<Bodies<R>, K>, tx: Tx<K>) => T,
+    created: boolean,
+  ) {
+    const now = this.now()
+    const changes = new Changes()
+    const events: EventInput[] = []
+    const files: FileOp[] = []
+    const actions: ((dir: string) => Promise<void>)[] = []
+    const docs = {} as Record<string, unknown>
+    const use = (name: string) => {
+      if (!(name in this.options.documents)) throw new Error(`unknown document ${name}`)
+      if (!(name in docs)) docs[name] = state.doc(name).body
     }
-    const file = new EnvelopeFile<Bodies<R>[K]>(project, def, { validated: this.validated, beforeRename: fence, now: () => now })
-    const db = new Low<LoadedDocument<Bodies<R>[K]>>(file, null as never)
-    await db.read()
-    const emptyJson = db.data === null ? JSON.stringify(def.empty(project), null, 2) : ''
-    if (db.data === null) db.data = { body: def.empty(project), rev: 0, exists: false }
-    return { name, db, file, emptyJson }
+    for (const name of names) use(name)
+    const tx: Tx<K> = {
+      project,
+      now,
+      created,
+      declared: names,
+      emit: (event) => void events.push(event),
+      require: (...more) => more.forEach(use),
+      appendFile: (name, text) => void files.push(['@file', 'append', name, { at: -1, text }]),
+      beforeWrite: (action) => void actions.push(action),
+      backup: (label) => keepCopy(state, this.registry(), label, now, actions),
+    }
+    let result: T
+    try {
+      result = tracking(changes, () => mutate(docs as Pick<Bodies<R>, K>, tx))
+      if (result instanceof Promise) throw new Error('transaction callbacks must be synchronous')
+    } catch (error) {
+      rollback(changes)
+      for (const name of Object.keys(docs)) state.doc(name).restore()
+      throw error
+    }
+    const ops: (Op | FileOp)[] = []
+    const changed: string[] = []
+    for (const name of Object.keys(docs)) {
+      const docOps = state.doc(name).diff(changes)
+      // the first commit writes the project's record whole, so that it exists for every reader
+      if (created && name === 'project') for (const key of Object.keys(docs.project as object)) docOps.push(['project', 'set', key, (docs.project as Record<string, unknown>)[key]])
+      if (docOps.length) changed.push(name)
+      ops.push(...docOps)
+    }
+    ops.push(...placeFileOps(project.dir, files))
+    const eventSeq = state.journal.position.eventSeq
+    const logged: LogEvent[] = events.map((event, index) => ({ seq: eventSeq + index + 1, ts: now.toISOString(), ...event }))
+    const line: CommitLine = { seq: state.journal.position.seq + 1, ts: now.toISOString(), id: randomBytes(6).toString('hex'), ops: ops as Op[], ...(logged.length ? { events: logged } : {}) }
+    return { result: result!, line, changed, actions }
   }
 
-  private async keepPreMigrationCopy(project: ProjectRef, name: string, version: number): Promise<void> {
-    const file = this.options.documents[name].file
-    const target = join(project.dir, 'backups', `${file.replace(/\.json$/, '')}.v${version}.json`)
-    await ensureDir(join(project.dir, 'backups'))
-    await fsp.copyFile(join(project.dir, file), target).catch((error: NodeJS.ErrnoException) => {
-      throw new LockstepError('CORRUPT_STATE', `Could not keep a copy of ${file} before migrating it (${error.code}); nothing was written.`, {
-        file,
-        step: 'backup',
-      })
-    })
+  private registry(): Record<string, DocumentDef<object>> {
+    return this.options.documents as Record<string, DocumentDef<object>>
   }
 }
 
@@ -314,3 +284,4 @@ function safely(fn: () => void): void {
     // a listener's failure must not fail a transaction that has already committed
   }
 }
+

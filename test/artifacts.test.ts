@@ -1,3 +1,4 @@
+import { readStored } from './stored.js'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
@@ -27,7 +28,7 @@ test('artifact_write then artifact_read round-trips, with versions, author and m
     [read.content, read.bytes, read.truncated, read.encoding, read.version, read.author],
     ['# API v2\n', 9, false, 'utf8', 2, 'impl-2'],
   )
-  const stored = JSON.parse(readFileSync(join(project.dir, 'artifacts.json'), 'utf8')).artifacts
+  const stored = (await readStored(project.dir, 'artifacts')).artifacts
   assert.equal(stored.length, 1)
   assert.deepEqual(Object.keys(stored[0]).sort(), ['author', 'bytes', 'createdAt', 'encoding', 'name', 'sha256', 'updatedAt', 'version'])
   assert.equal(stored[0].sha256, createHash('sha256').update('# API v2\n').digest('hex'))

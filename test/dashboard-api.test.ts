@@ -51,7 +51,7 @@ test('a change made by another process reaches SSE subscribers', { timeout: 120_
   const started = Date.now()
   await agent.ok('note_append', { text: 'hello dashboard' })
   const change = await events.next((event) => event.event === 'change' && event.data.changed.includes('notes'), 10_000)
-  const written = statSync(join(fx.dataDir, 'projects', change.data.project, 'notes.json')).mtimeMs
+  const written = statSync(join(fx.dataDir, 'projects', change.data.project, 'journal.jsonl')).mtimeMs
   t.diagnostic(`SSE latency: ${Math.round(change.at - written)} ms after the write, ${change.at - started} ms after the call started`)
   assert.ok(change.at - written < 2000)
   const created = await agent.ok('task_create', { title: 'Later', complexity: 'simple' })
@@ -85,7 +85,7 @@ test('actions without the token, from another origin or through a foreign Host a
   }
   assert.equal((await rawRequest(dashboard.base, `/api/projects/${id}`, { headers: { Host: `evil.example:${port}` } })).status, 403)
   assert.equal((await rawRequest(dashboard.base, '/', { headers: { Host: 'rebound.example' } })).status, 403)
-  assert.equal(taskOnDisk(fx, team.ids.review).status, 'review')
+  assert.equal((await taskOnDisk(fx, team.ids.review)).status, 'review')
   for (const host of [`localhost:${port}`, `127.0.0.1:${port}`]) {
     assert.equal((await rawRequest(dashboard.base, `/api/projects/${id}`, { headers: { Host: host } })).status, 200)
   }
@@ -100,17 +100,17 @@ test('actions with the token from the page run as human and change the store', {
   const act = (name: string, body: unknown) => rawRequest(dashboard.base, `/api/projects/${id}/actions/${name}`, { method: 'POST', headers, body })
 
   assert.equal((await act('approve', { id: team.ids.review, feedback: 'Looks right' })).status, 200)
-  assert.equal(taskOnDisk(fx, team.ids.review).status, 'done')
-  assert.equal(taskOnDisk(fx, team.ids.review).approvedBy, 'human')
+  assert.equal((await taskOnDisk(fx, team.ids.review)).status, 'done')
+  assert.equal((await taskOnDisk(fx, team.ids.review)).approvedBy, 'human')
   assert.equal((await act('release-lock', { id: team.lockId })).status, 200)
-  const lock = docOnDisk(fx, 'locks').locks.find((item: any) => item.id === team.lockId)
+  const lock = (await docOnDisk(fx, 'locks')).locks.find((item: any) => item.id === team.lockId)
   assert.deepEqual([lock.status, lock.releaseReason, lock.releasedBy], ['resolved', 'forced', 'human'])
   assert.equal((await act('reassign', { id: team.ids.progress, owner: 'impl-1' })).status, 200)
-  assert.equal(taskOnDisk(fx, team.ids.progress).owner, 'impl-1')
+  assert.equal((await taskOnDisk(fx, team.ids.progress)).owner, 'impl-1')
   assert.equal((await act('return-to-todo', { id: team.ids.progress })).status, 200)
-  assert.deepEqual([taskOnDisk(fx, team.ids.progress).status, taskOnDisk(fx, team.ids.progress).owner], ['todo', undefined])
+  assert.deepEqual([(await taskOnDisk(fx, team.ids.progress)).status, (await taskOnDisk(fx, team.ids.progress)).owner], ['todo', undefined])
   assert.equal((await act('set-status', { status: 'stopped' })).status, 200)
-  assert.equal(docOnDisk(fx, 'project').status, 'stopped')
+  assert.equal((await docOnDisk(fx, 'project')).status, 'stopped')
 
   const codes = [
     [await act('approve', { id: team.ids.waiting }), 409, 'CONFLICT'],

@@ -34,8 +34,8 @@ test('the board shows what agents did through MCP, follows new work live, and an
   assert.equal(loads, 1, 'no reload')
 
   await page.click(`[data-task-id="${team.ids.review}"] [data-action="approve"]`)
-  await waitFor(() => taskOnDisk(fx, team.ids.review).status === 'done')
-  assert.equal(taskOnDisk(fx, team.ids.review).approvedBy, 'human')
+  await waitFor(async () => (await taskOnDisk(fx, team.ids.review)).status === 'done')
+  assert.equal((await taskOnDisk(fx, team.ids.review)).approvedBy, 'human')
   await inColumn('done', team.ids.review).waitFor({ timeout: 10_000 })
   assert.equal(await inColumn('todo', team.ids.waiting).locator('.dep.met').count(), 1, 'the dependent task is no longer waiting')
 })
@@ -75,12 +75,12 @@ test('the browser refuses to carry a cross-origin POST or a rebound Host into an
     { path: actionPath, token, id: team.ids.review },
   )
   assert.deepEqual(statuses, [403, 403])
-  assert.equal(taskOnDisk(fx, team.ids.review).status, 'review')
+  assert.equal((await taskOnDisk(fx, team.ids.review)).status, 'review')
 })
 
-async function waitFor(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error('condition not met in time')
     await new Promise((resolve) => setTimeout(resolve, 25))
   }

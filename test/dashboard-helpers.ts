@@ -1,3 +1,5 @@
+import { readStored } from './stored.js'
+import type { Documents } from '../lib/schema.js'
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs'
 import { spawn } from 'node:child_process'
 import { request } from 'node:http'
@@ -74,14 +76,14 @@ export async function dashboardFor(t: T, fx: Fixture, options: { pollMs?: number
 }
 
 /** A document of the fixture's only project, read straight from disk. */
-export function docOnDisk(fx: Fixture, name: string): any {
+export async function docOnDisk(fx: Fixture, name: keyof Documents): Promise<any> {
   const projects = join(fx.dataDir, 'projects')
   const [folder] = readdirSync(projects)
-  return JSON.parse(readFileSync(join(projects, folder, `${name}.json`), 'utf8'))
+  return readStored(join(projects, folder), name)
 }
 
-export function taskOnDisk(fx: Fixture, id: string): any {
-  return docOnDisk(fx, 'tasks').tasks.find((task: any) => task.id === id)
+export async function taskOnDisk(fx: Fixture, id: string): Promise<any> {
+  return (await docOnDisk(fx, 'tasks')).tasks.find((task: any) => task.id === id)
 }
 
 /** A raw HTTP request, so that Host and Origin can be anything. */

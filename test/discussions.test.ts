@@ -1,3 +1,4 @@
+import { journalBytes } from './stored.js'
 import assert from 'node:assert/strict'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -23,7 +24,7 @@ function team(t: { after: (fn: () => void) => void }) {
 }
 
 const projectOf = (ctx: Ctx) => ctx.store.project(ctx.caller.cwd)
-const discussionsFile = (ctx: Ctx) => join(projectOf(ctx).dir, 'discussions.json')
+const journalOf = (ctx: Ctx) => journalBytes(projectOf(ctx).dir)
 const notes = async (ctx: Ctx) => (await ctx.store.read(projectOf(ctx), 'notes')).notes
 const events = async (ctx: Ctx) => (await ctx.store.eventReader(projectOf(ctx)).readSince(0, 100)).events.filter((event) => event.type.startsWith('discussion.'))
 
@@ -82,11 +83,11 @@ test('a resolved or archived discussion takes no replies', async (t) => {
   const second = await startDiscussion(impl, { topic: 'Two', message: 'm' })
   await resolveDiscussion(planner, { discussionId: first.discussion.id, decision: 'yes', reasoning: 'because' })
   await archiveDiscussion(planner, { discussionId: second.discussion.id })
-  const before = readFileSync(discussionsFile(impl), 'utf8')
+  const before = journalOf(impl)
   await rejects(replyDiscussion(impl, { discussionId: first.discussion.id, message: 'but' }), 'CONFLICT')
   await rejects(replyDiscussion(impl, { discussionId: second.discussion.id, message: 'but' }), 'CONFLICT')
   await rejects(replyDiscussion(impl, { discussionId: 'disc-missing', message: 'but' }), 'NOT_FOUND')
-  assert.equal(readFileSync(discussionsFile(impl), 'utf8'), before)
+  assert.equal(journalOf(impl), before)
 })
 
 test('resolving again revises the decision, and resolving an archived discussion un-archives it', async (t) => {
@@ -185,7 +186,7 @@ test('cleanup with zero days archives every resolved discussion at once', async 
 test('identity: an unregistered session must name itself, a registered one may not name another', async (t) => {
   const { base, impl } = team(t)
   await rejects(startDiscussion(base, { topic: 't', message: 'm' }), 'INVALID_INPUT')
-  assert.equal(existsSync(discussionsFile(base)), false)
+  assert.equal(journalOf(base), 0)
   const byName = await startDiscussion(base, { topic: 't', message: 'm', author: 'outsider' })
   assert.equal(byName.discussion.createdBy, 'outsider')
   await rejects(replyDiscussion(base, { discussionId: byName.discussion.id, message: 'm' }), 'INVALID_INPUT')
@@ -214,7 +215,7 @@ test('bad input is refused with INVALID_INPUT and writes nothing', async (t) => 
     [cleanupDiscussions, [{ archiveOlderThanDays: 3651 }, { deleteOlderThanDays: -1 }, { deleteOlderThanDays: 1.5 }]],
   ]
   for (const [fn, inputs] of cases) for (const raw of inputs) await rejects(fn(impl, raw), 'INVALID_INPUT')
-  assert.equal(existsSync(discussionsFile(impl)), false)
+  assert.equal(journalOf(impl), 0)
   assert.equal((await events(impl)).length, 0)
 })
 

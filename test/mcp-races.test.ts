@@ -1,3 +1,4 @@
+import { readStored } from './stored.js'
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs'
@@ -42,9 +43,9 @@ test('8 server processes: one winner per task_claim, and task_claim_next hands o
     }),
   )
   assert.equal(claimedBy.size, 40)
-  const tasks = JSON.parse(readFileSync(join(storeDir(), 'tasks.json'), 'utf8')).tasks
+  const tasks = (await readStored(storeDir(), 'tasks')).tasks
   for (const task of tasks.slice(5)) assert.equal(task.owner, claimedBy.get(task.id))
-  const locks = JSON.parse(readFileSync(join(storeDir(), 'locks.json'), 'utf8')).locks.filter((lock: any) => lock.status === 'active')
+  const locks = (await readStored(storeDir(), 'locks')).locks.filter((lock: any) => lock.status === 'active')
   assert.equal(locks.length, 45)
   assert.equal(new Set(locks.map((lock: any) => lock.path)).size, 45, 'one holder per path')
 })
@@ -73,7 +74,7 @@ test('8 server processes: a lock has at most one holder at a time, and no note i
   await Promise.all(agents.map(async (agent, index) => {
     for (let i = 0; i < 25; i++) await agent.ok('note_append', { text: `note ${index}/${i}` })
   }))
-  const notes = JSON.parse(readFileSync(join(storeDir(), 'notes.json'), 'utf8')).notes.filter((note: any) => note.text.startsWith('note '))
+  const notes = (await readStored(storeDir(), 'notes')).notes.filter((note: any) => note.text.startsWith('note '))
   assert.equal(notes.length, 200)
   const seqs = notes.map((note: any) => note.seq)
   assert.equal(new Set(seqs).size, 200)

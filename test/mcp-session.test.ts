@@ -1,3 +1,4 @@
+import { readStored } from './stored.js'
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs'
@@ -98,7 +99,7 @@ test('a planner and two implementers run a whole project through the stdio serve
   // everything is on disk, under one project folder
   const projects = readdirSync(join(home, '.lockstep-mcp', 'projects'))
   assert.equal(projects.length, 1)
-  const onDisk = JSON.parse(readFileSync(join(home, '.lockstep-mcp', 'projects', projects[0], 'tasks.json'), 'utf8'))
+  const onDisk = await readStored(join(home, '.lockstep-mcp', 'projects', projects[0]), 'tasks')
   assert.deepEqual(onDisk.tasks.map((task: any) => task.status), ['done', 'done', 'done'])
 })
 

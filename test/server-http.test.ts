@@ -1,3 +1,4 @@
+import { readStored } from './stored.js'
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
@@ -34,7 +35,7 @@ async function startHttp(t: T, options: { args?: string[]; env?: Record<string, 
   const parsed = new URL(url)
   const agentsFile = () => {
     const projects = join(lockstepHome, 'projects')
-    return JSON.parse(readFileSync(join(projects, readdirSync(projects)[0], 'agents.json'), 'utf8'))
+    return readStored(join(projects, readdirSync(projects)[0]), 'agents')
   }
   return { url, port: Number(parsed.port), lockstepHome, child, exited, agentsFile, stderr: () => stderr }
 }
@@ -88,7 +89,7 @@ test('each MCP session of server --http is its own lockstep session, and a claim
   assert.equal(replies.filter((reply) => !reply.isError).length, 1)
   assert.deepEqual(replies.filter((reply) => reply.isError).map((reply) => reply.code), ['CONFLICT'])
 
-  const sessions = server.agentsFile().sessions
+  const sessions = (await server.agentsFile()).sessions
   assert.equal(sessions.length, 3)
   assert.equal(new Set(sessions.map((session: any) => session.id)).size, 3)
   assert.ok(sessions.every((session: any) => session.transport === 'http' && session.pid === undefined))
@@ -101,7 +102,7 @@ test('closing an MCP session marks its lockstep session ended and forgets its id
   await agent.ok('coordination_init', { role: 'implementer' })
   const id = agent.transport.sessionId!
   await agent.transport.terminateSession()
-  assert.ok(server.agentsFile().sessions.find((session: any) => session.id === id).endedAt)
+  assert.ok((await server.agentsFile()).sessions.find((session) => session.id === id)!.endedAt)
   const again = await raw(server.port, { method: 'POST', headers: { ...MCP_HEADERS, Authorization: `Bearer ${TOKEN}`, 'Mcp-Session-Id': id }, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }) })
   assert.equal(again.status, 404)
 })
@@ -171,7 +172,7 @@ test('SIGTERM: server --http exits within 1 s and marks its open sessions ended'
   const { code, at } = await server.exited
   assert.equal(code, 0)
   assert.ok(at - sent < 1000, `exited after ${at - sent} ms`)
-  const sessions = server.agentsFile().sessions
+  const sessions = (await server.agentsFile()).sessions
   assert.equal(sessions.length, 2)
   assert.ok(sessions.every((session: any) => session.endedAt), 'sessions marked ended')
 })

@@ -1,3 +1,4 @@
+import { readStored } from './stored.js'
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
@@ -68,7 +69,7 @@ for (const [how, stop] of [
     const { at } = await server.exited
     assert.ok(at - sent < 1000, `exited after ${at - sent} ms`)
     const projects = join(server.home, 'lh', 'projects')
-    const agents = JSON.parse(readFileSync(join(projects, readdirSync(projects)[0], 'agents.json'), 'utf8'))
+    const agents = await readStored(join(projects, readdirSync(projects)[0]), 'agents')
     assert.ok(agents.sessions[0].endedAt, 'session marked ended')
   })
 }

@@ -1,3 +1,4 @@
+import { readStored } from './stored.js'
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
@@ -205,7 +206,7 @@ test('an unchanged render leaves state.json untouched (same inode and mtime)', a
   const { writer, warnings } = attachWriter(store)
   await store.transact(project, ['tasks'], (docs) => void (docs.tasks.tasks[0].leaseExpiresAt = at(50)))
   await writer.flush()
-  assert.equal(JSON.parse(readFileSync(join(project.dir, 'tasks.json'), 'utf8')).tasks[0].leaseExpiresAt, at(50), 'the lease renewal committed')
+  assert.equal((await readStored(project.dir, 'tasks')).tasks[0].leaseExpiresAt, at(50), 'the lease renewal committed')
   const after = statSync(snapshotPath(root))
   assert.deepEqual([after.ino, after.mtimeMs], [before.ino, before.mtimeMs])
   assert.deepEqual(warnings, [])

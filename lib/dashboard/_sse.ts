@@ -21,7 +21,7 @@ const HEARTBEAT_MS = 15_000
  */
 export class StoreWatch {
   private readonly watchers = new Map<string, FSWatcher>()
-  private signatures = new Map<string, Map<string, string>>()
+  private signatures = new Map<string, Journal>()
   private primed = false
   private scanning: Promise<void> | null = null
   private again = false
@@ -79,16 +79,19 @@ export class StoreWatch {
     const base = join(this.dataDir, 'projects')
     this.watchFolder(base)
     const ids = await fsp.readdir(base).catch(() => [] as string[])
-    const next = new Map<string, Map<string, string>>()
+    const next = new Map<string, Journal>()
+    const changes: StoreChange[] = []
     for (const id of ids) {
       const dir = join(base, id)
       this.watchFolder(dir)
-      const files = new Map<string, string>()
-      for (const file of DOC_FILES) {
-        const stat = await fsp.stat(join(dir, file)).catch(() => null)
-        if (stat) files.set(file, `${stat.mtimeMs}:${stat.size}:${stat.ino}`)
-      }
-      if (files.size) next.set(id, files)
+      const stat = await fsp.stat(join(dir, 'journal.jsonl')).catch(() => null)
+      if (!stat) continue
+      const before = this.signatures.get(id)
+      const journal: Journal = { ino: stat.ino, size: stat.size }
+      next.set(id, journal)
+      if (!before) changes.push({ project: id, changed: docNames(DOC_FILES), added: true })
+      else if (before.ino !== stat.ino || stat.size < before.size) changes.push({ project: id, changed: docNames(DOC_FILES) })
+      else if (stat.size > before.size) changes.push({ project: id, changed: await changedDocuments(join(dir, 'journal.jsonl'), before.size, stat.size) })
     }
     if (this.closed) return
     const previous = this.signatures
@@ -97,15 +100,7 @@ export class StoreWatch {
       this.primed = true
       return
     }
-    for (const [id, files] of next) {
-      const before = previous.get(id)
-      if (!before) {
-        this.onChange({ project: id, changed: docNames([...files.keys()]), added: true })
-        continue
-      }
-      const changed = [...files].filter(([file, signature]) => before.get(file) !== signature).map(([file]) => file)
-      if (changed.length) this.onChange({ project: id, changed: docNames(changed) })
-    }
+    for (const change of changes) if (change.changed.length) this.onChange(change)
     for (const id of previous.keys()) if (!next.has(id)) this.onChange({ project: id, changed: [], removed: true })
   }
 
@@ -124,7 +119,32 @@ export class StoreWatch {
   }
 }
 
-function docNames(files: string[]): string[] {
+interface Journal {
+  ino: number
+  size: number
+}
+
+/** The documents that the journal lines between two offsets change. */
+async function changedDocuments(file: string, from: number, to: number): Promise<string[]> {
+  const handle = await fsp.open(file, 'r')
+  try {
+    const buffer = Buffer.alloc(to - from)
+    await handle.read(buffer, 0, buffer.length, from)
+    const names = new Set<string>()
+    for (const text of buffer.toString('utf8').split('\n')) {
+      try {
+        for (const op of (JSON.parse(text) as { ops?: unknown[][] }).ops ?? []) if (typeof op[0] === 'string' && op[0] !== '@file') names.add(op[0])
+      } catch {
+        // a torn or partial line: the next scan reads it whole
+      }
+    }
+    return [...names]
+  } finally {
+    await handle.close()
+  }
+}
+
+function docNames(files: readonly string[]): string[] {
   return files.map((file) => file.replace(/\.json$/, ''))
 }
 

@@ -37,9 +37,9 @@ export async function storedProject(dataDir: string, id: string): Promise<Projec
   return ref
 }
 
-/** The latest modification of any of the project's documents (ms). */
+/** The latest commit to the project, or its snapshots' (ms). */
 export async function lastUpdated(ref: ProjectRef): Promise<number> {
-  const stats = await Promise.all(DOC_FILES.map((file) => fsp.stat(join(ref.dir, file)).catch(() => null)))
+  const stats = await Promise.all([...DOC_FILES, 'journal.jsonl'].map((file) => fsp.stat(join(ref.dir, file)).catch(() => null)))
   return Math.max(0, ...stats.map((stat) => stat?.mtimeMs ?? 0))
 }
 

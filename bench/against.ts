@@ -1,0 +1,165 @@
+// npm run bench -- --against <folder>: the same MCP workload on this build and on another build of a lockstep-mcp
+// server (for example the original SQLite one, built in <folder>), interleaved so that both see the machine alike,
+// with the ratios. Tool inputs differ slightly: the other build names the owner on each call, ours after
+// coordination_init.
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
+import { diskFloor } from './_floor.js'
+import { ms, summary, table } from './_stats.js'
+
+const OURS = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
+
+interface Server {
+  label: string
+  cli: string
+  ours: boolean
+}
+
+interface Session {
+  client: Client
+  owner: string
+}
+
+async function connect(server: Server, home: string, repo: string, owner: string): Promise<Session> {
+  const env = { PATH: process.env.PATH ?? '', HOME: home, LOCKSTEP_HOME: join(home, 'lh'), COORD_DATA_DIR: join(home, 'coord'), COORD_ROOTS: repo }
+  const transport = new StdioClientTransport({ command: process.execPath, args: [server.cli, 'server'], cwd: repo, env, stderr: 'ignore' })
+  const client = new Client({ name: owner, version: '1' })
+  await client.connect(transport)
+  return { client, owner }
+}
+
+async function call(server: Server, session: Session, name: string, args: Record<string, unknown>): Promise<any> {
+  const withOwner = server.ours ? args : { ...args, ...(name === 'note_append' ? { author: session.owner } : { owner: session.owner }) }
+  const result = (await session.client.callTool({ name, arguments: withOwner })) as any
+  if (result.isError) throw new Error(`${server.label} ${name}: ${result.content?.[0]?.text}`)
+  const text = result.content?.[0]?.text ?? '{}'
+  return text.startsWith('{') ? JSON.parse(text) : text
+}
+
+async function register(server: Server, session: Session, role: string): Promise<void> {
+  if (server.ours) await call(server, session, 'coordination_init', { role, name: session.owner })
+}
+
+function fresh(): { home: string; repo: string } {
+  const home = mkdtempSync(join(tmpdir(), 'lockstep-against-'))
+  const repo = join(home, 'repo')
+  mkdirSync(repo)
+  return { home, repo }
+}
+
+async function coldStart(server: Server): Promise<number> {
+  const { home, repo } = fresh()
+  try {
+    const started = performance.now()
+    const { client } = await connect(server, home, repo, 'cold')
+    await client.listTools()
+    const took = performance.now() - started
+    await client.close()
+    return took
+  } finally {
+    rmSync(home, { recursive: true, force: true })
+  }
+}
+
+/** One client's latencies per tool, 200 calls each after 20 of warm-up. */
+async function perTool(server: Server, rounds: number): Promise<Record<string, number[]>> {
+  const { home, repo } = fresh()
+  const out: Record<string, number[]> = { task_create: [], task_claim: [], 'lock pair': [], note_append: [] }
+  try {
+    const session = await connect(server, home, repo, 'impl-1')
+    await register(server, session, 'implementer')
+    const time = async (name: string, fn: () => Promise<unknown>, keep: boolean) => {
+      const started = performance.now()
+      await fn()
+      if (keep) out[name].push(performance.now() - started)
+    }
+    for (let i = 0; i < rounds + 20; i++) {
+      const keep = i >= 20
+      let id = ''
+      await time('task_create', async () => (id = (await call(server, session, 'task_create', { title: `T${i}`, complexity: 'simple' })).id ?? (await call(server, session, 'task_list', {})).tasks?.at(-1)?.id), keep)
+      await time('task_claim', () => call(server, session, 'task_claim', { id }), keep)
+      await time('lock pair', async () => {
+        await call(server, session, 'lock_acquire', { path: `src/f${i}.ts` })
+        await call(server, session, 'lock_release', { path: `src/f${i}.ts` })
+      }, keep)
+      await time('note_append', () => call(server, session, 'note_append', { text: `note ${i}` }), keep)
+    }
+    await session.client.close()
+    return out
+  } finally {
+    rmSync(home, { recursive: true, force: true })
+  }
+}
+
+/** 8 clients, each locking and releasing its own paths as fast as it can. */
+async function race(server: Server, perClient: number) {
+  const { home, repo } = fresh()
+  try {
+    const sessions = await Promise.all(Array.from({ length: 8 }, (_, c) => connect(server, home, repo, `impl-${c + 1}`)))
+    for (const session of sessions) await register(server, session, 'implementer')
+    const latencies: number[] = []
+    let errors = 0
+    const started = performance.now()
+    await Promise.all(
+      sessions.map(async (session, c) => {
+        for (let i = 0; i < perClient; i++) {
+          for (const name of ['lock_acquire', 'lock_release']) {
+            const t0 = performance.now()
+            try {
+              await call(server, session, name, { path: `area${c}/f${i}.ts` })
+              latencies.push(performance.now() - t0)
+            } catch {
+              errors++
+            }
+          }
+        }
+      }),
+    )
+    const wall = performance.now() - started
+    await Promise.all(sessions.map((session) => session.client.close()))
+    return { opsPerSec: latencies.length / (wall / 1000), errors, p99: summary(latencies).p99 }
+  } finally {
+    rmSync(home, { recursive: true, force: true })
+  }
+}
+
+export async function benchAgainst(folder: string): Promise<string> {
+  const ours: Server = { label: 'ours', cli: OURS, ours: true }
+  const other: Server = { label: 'other', cli: join(folder, 'dist', 'cli.js'), ours: false }
+  const cold = { ours: [] as number[], other: [] as number[] }
+  for (let i = 0; i < 15; i++) {
+    cold.other.push(await coldStart(other))
+    cold.ours.push(await coldStart(ours))
+  }
+  const tools = { ours: {} as Record<string, number[]>, other: {} as Record<string, number[]> }
+  for (let block = 0; block < 4; block++) {
+    for (const [key, server] of [['other', other], ['ours', ours]] as const) {
+      const got = await perTool(server, 50)
+      for (const [name, values] of Object.entries(got)) (tools[key][name] ??= []).push(...values)
+    }
+  }
+  const races = { ours: [] as Awaited<ReturnType<typeof race>>[], other: [] as Awaited<ReturnType<typeof race>>[] }
+  for (let run = 0; run < 3; run++) {
+    races.other.push(await race(other, 60))
+    races.ours.push(await race(ours, 60))
+  }
+  const middle = (runs: Awaited<ReturnType<typeof race>>[]) => [...runs].sort((a, b) => a.opsPerSec - b.opsPerSec)[1]
+  const floor = diskFloor()
+  const rows: (string | number)[][] = [['figure', 'other', 'ours', 'ours ÷ other']]
+  const row = (name: string, a: number, b: number, unit = 'ms') => rows.push([name, unit === 'ms' ? ms(a) : a.toFixed(0), unit === 'ms' ? ms(b) : b.toFixed(0), (b / a).toFixed(2)])
+  row('cold start, spawn → tools/list (median of 15)', summary(cold.other).median, summary(cold.ours).median)
+  for (const name of Object.keys(tools.ours)) row(`${name} median`, summary(tools.other[name]).median, summary(tools.ours[name]).median)
+  const [a, b] = [middle(races.other), middle(races.ours)]
+  row('8 clients on their own paths: successful ops/s (middle of 3)', a.opsPerSec, b.opsPerSec, 'ops')
+  rows.push(['  errors / p99', `${a.errors} / ${ms(a.p99)}`, `${b.errors} / ${ms(b.p99)}`, ''])
+  return [
+    `Against ${folder}, over MCP stdio, interleaved (200 calls per tool after warm-up)`,
+    table(rows),
+    `disk floor, same run: append + fdatasync of a small line ${ms(floor.append)}; write + fsync + rename of a small file ${ms(floor.rename)}`,
+  ].join('\n')
+}

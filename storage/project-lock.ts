@@ -1,0 +1,161 @@
+import { randomBytes } from 'node:crypto'
+import fs from 'node:fs'
+import { hostname } from 'node:os'
+import { LockstepError } from '../lib/errors.js'
+
+// One lock per project, a symbolic link whose target is its owner: created and read in one syscall each, so a lock
+// never exists without its owner (Windows, where links need a privilege, uses a file created exclusively).
+//
+// - A holder that is alive on this machine is never broken, however long it stalls: others wait, then get BUSY.
+// - A holder that is dead on this machine is broken at once; one on another machine (or one that cannot be read)
+//   after LOCK_STALE_MS. Breaking cannot make two commits count: the journal's seq chain fences them (journal.ts).
+
+export const LOCK_STALE_MS = 10_000
+const BREAK_STALE_MS = 5_000
+const LIVENESS_AFTER_MS = 100
+const IS_WINDOWS = process.platform === 'win32'
+export const HOST = hostname()
+const RUNTIME = readRuntime()
+
+export interface LockOwner {
+  pid: number
+  host: string
+  /** Boot and pid namespace: a pid means something only within one of each. */
+  rt?: string
+  /** The process's start time, so a reused pid is not taken for the holder. */
+  st?: string
+  t: string
+}
+
+const held = new Set<string>()
+let exitHook = false
+
+/** Take the lock at `path`, waiting with backoff until `deadlineMs`; throws BUSY then. */
+export async function acquireLock(path: string, deadlineMs: number): Promise<() => void> {
+  const owner: LockOwner = { pid: process.pid, host: HOST, ...(RUNTIME ? { rt: RUNTIME } : {}), ...startOf(process.pid), t: randomBytes(6).toString('hex') }
+  const text = JSON.stringify(owner)
+  for (let delay = 1; ; delay = Math.min(delay * 2, 8)) {
+    if (create(path, text)) {
+      held.add(path)
+      installExitHook()
+      return () => release(path, text)
+    }
+    const current = readLock(path)
+    if (current && isAbandoned(current)) {
+      breakLock(path, current.text, text)
+      continue
+    }
+    if (Date.now() >= deadlineMs) throw busy(path, current)
+    await new Promise((resolve) => setTimeout(resolve, Math.ceil(delay * (0.5 + Math.random()))))
+  }
+}
+
+/** The current owner of the lock at `path` and its age; null when nobody holds it. */
+export function readLock(path: string): { owner: LockOwner | null; text: string; ageMs: number } | null {
+  let text: string
+  let mtimeMs: number
+  try {
+    text = IS_WINDOWS ? fs.readFileSync(path, 'utf8') : fs.readlinkSync(path)
+    mtimeMs = fs.lstatSync(path).mtimeMs
+  } catch {
+    return null
+  }
+  let owner: LockOwner | null = null
+  try {
+    owner = JSON.parse(text) as LockOwner
+  } catch {
+    // unreadable: only its age can free it
+  }
+  return { owner, text, ageMs: Date.now() - mtimeMs }
+}
+
+/** Whether a process of this machine (same boot and pid namespace) is alive and is the one that recorded `owner`. */
+export function isAliveHere(owner: LockOwner): boolean | null {
+  if (owner.host !== HOST || (owner.rt ?? RUNTIME) !== RUNTIME) return null
+  if (owner.pid === process.pid) return true
+  try {
+    process.kill(owner.pid, 0)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false
+  }
+  const start = startOf(owner.pid).st
+  return owner.st === undefined || start === undefined || start === owner.st
+}
+
+function isAbandoned(lock: { owner: LockOwner | null; ageMs: number }): boolean {
+  if (lock.ageMs < LIVENESS_AFTER_MS) return false
+  const alive = lock.owner ? isAliveHere(lock.owner) : null
+  return alive === null ? lock.ageMs > LOCK_STALE_MS : !alive
+}
+
+function create(path: string, text: string): boolean {
+  try {
+    if (IS_WINDOWS) fs.writeFileSync(path, text, { flag: 'wx', mode: 0o600 })
+    else fs.symlinkSync(text, path)
+    return true
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw error
+  }
+}
+
+function release(path: string, text: string): void {
+  held.delete(path)
+  // a lock broken while this process stalled belongs to its new holder now
+  if (readLock(path)?.text === text) fs.rmSync(path, { force: true })
+}
+
+/** Breakers take turns on `<lock>.break`, and remove the lock only if it is still the one judged abandoned. */
+function breakLock(path: string, judged: string, text: string): void {
+  const breakPath = `${path}.break`
+  if (!create(breakPath, text)) {
+    const other = readLock(breakPath)
+    if (other && (other.ageMs > BREAK_STALE_MS || (other.owner && isAliveHere(other.owner) === false))) fs.rmSync(breakPath, { force: true })
+    return
+  }
+  try {
+    if (readLock(path)?.text === judged) fs.rmSync(path, { force: true })
+  } finally {
+    fs.rmSync(breakPath, { force: true })
+  }
+}
+
+function busy(path: string, lock: ReturnType<typeof readLock>): LockstepError {
+  const holder = lock?.owner ? `process ${lock.owner.pid} on ${lock.owner.host}` : 'another process'
+  const seconds = lock ? Math.round(lock.ageMs / 1000) : 0
+  return new LockstepError(
+    'BUSY',
+    `The store at ${path.replace(/[/\\][^/\\]*$/, '')} is locked by ${holder} for ${seconds}s (a stalled or busy process); nothing was written. Retry in a moment.`,
+    { file: path, holder: lock?.owner ? { pid: lock.owner.pid, host: lock.owner.host } : null, heldForSec: seconds },
+  )
+}
+
+function installExitHook(): void {
+  if (exitHook) return
+  exitHook = true
+  process.once('exit', () => {
+    for (const path of held) {
+      const lock = readLock(path)
+      if (lock?.owner?.pid === process.pid && lock.owner.host === HOST) fs.rmSync(path, { force: true })
+    }
+  })
+}
+
+function startOf(pid: number): { st?: string } {
+  if (process.platform !== 'linux') return {}
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return { st: stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] }
+  } catch {
+    return {}
+  }
+}
+
+function readRuntime(): string | undefined {
+  if (process.platform !== 'linux') return undefined
+  try {
+    return `${fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()} ${fs.readlinkSync('/proc/self/ns/pid')}`
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,123 @@
+import fs from 'node:fs'
+import { join } from 'node:path'
+import { LockstepError } from '../lib/errors.js'
+import { TrackedDocument, type Op } from './collections.js'
+import { parseDocument, type DocumentDef, type ProjectRef } from './documents.js'
+import { legacyLastEventSeq } from './legacy-events.js'
+import { Journal, type CommitLine, type Position } from './journal.js'
+import type { LogEvent } from './events.js'
+
+export type Registry = Record<string, DocumentDef<object>>
+
+/** A text appended to a file of the project folder by a commit: applied once, at byte `at`, under the lock. */
+export type FileOp = [doc: '@file', action: 'append', name: string, at: { at: number; text: string }]
+
+const RECENT_EVENTS = 5000
+
+/**
+ * One project's state in this process: every document's snapshot, brought up to date from the journal. A document
+ * whose snapshot is corrupt holds its CORRUPT_STATE error instead, and the others go on.
+ */
+export class ProjectState {
+  readonly journal: Journal
+  readonly docs = new Map<string, TrackedDocument>()
+  readonly broken = new Map<string, LockstepError>()
+  /** Per document, the commit its snapshot includes: older journal lines are not applied to it again. */
+  readonly snapshotSeq = new Map<string, number>()
+  readonly snapshotOffset = new Map<string, number>()
+  /** The newest events, fed by every line applied. */
+  readonly recent: LogEvent[] = []
+  readonly pendingFiles: FileOp[] = []
+  loaded = false
+
+  constructor(
+    readonly project: ProjectRef,
+    private readonly registry: Registry,
+    private readonly options: { backup: boolean },
+  ) {
+    this.journal = new Journal(project.dir)
+  }
+
+  /** Read the snapshots and replay the journal past them. */
+  async load(): Promise<void> {
+    this.docs.clear()
+    this.broken.clear()
+    this.snapshotSeq.clear()
+    this.snapshotOffset.clear()
+    this.recent.length = 0
+    let from: Position | null = null
+    for (const [name, def] of Object.entries(this.registry)) {
+      const file = join(this.project.dir, def.file)
+      let text: string | null = null
+      try {
+        text = fs.readFileSync(file, 'utf8')
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+      }
+      let body: object
+      let position: Position = { seq: 0, eventSeq: 0, offset: 0 }
+      if (text === null) body = def.empty(this.project)
+      else {
+        try {
+          const doc = await parseDocument(this.project, def, text, { backup: this.options.backup })
+          body = doc.body
+          if (doc.journal) position = doc.journal
+        } catch (error) {
+          if (!(error instanceof LockstepError)) throw error
+          this.broken.set(name, error)
+          continue
+        }
+      }
+      this.docs.set(name, new TrackedDocument(name, body, def.collections ?? {}))
+      this.snapshotSeq.set(name, position.seq)
+      this.snapshotOffset.set(name, position.offset)
+      if (!from || position.seq < from.seq) from = position
+    }
+    from ??= { seq: 0, eventSeq: 0, offset: 0 }
+    if (from.offset === 0 && !this.journal.exists) from = { ...from, eventSeq: await legacyLastEventSeq(this.project.dir) }
+    this.journal.open(from)
+    this.loaded = true
+    this.catchUp()
+  }
+
+  /** Apply what other processes committed since; rebuild when the journal was replaced or cut. */
+  async sync(): Promise<void> {
+    if (!this.loaded) return this.load()
+    if (this.catchUp() === 'reset') await this.load()
+  }
+
+  /** The document, or its CORRUPT_STATE error. */
+  doc(name: string): TrackedDocument {
+    const broken = this.broken.get(name)
+    if (broken) throw broken
+    const doc = this.docs.get(name)
+    if (!doc) throw new Error(`unknown document ${name}`)
+    return doc
+  }
+
+  /** Record a line this process committed itself: its changes are in memory already. */
+  committed(line: CommitLine): void {
+    for (const op of line.ops as (Op | FileOp)[]) if (op[0] === '@file') this.pendingFiles.push(op as FileOp)
+    this.remember(line)
+  }
+
+  private catchUp(): 'ok' | 'reset' {
+    return this.journal.catchUp((line) => {
+      for (const op of line.ops as (Op | FileOp)[]) {
+        if (op[0] === '@file') {
+          this.pendingFiles.push(op as FileOp)
+          continue
+        }
+        const doc = this.docs.get(op[0])
+        if (doc && line.seq > (this.snapshotSeq.get(op[0]) ?? 0)) doc.apply(op as Op)
+      }
+      this.remember(line)
+    })
+  }
+
+  private remember(line: CommitLine): void {
+    if (!line.events?.length) return
+    this.recent.push(...line.events)
+    if (this.recent.length > RECENT_EVENTS * 2) this.recent.splice(0, this.recent.length - RECENT_EVENTS)
+  }
+}

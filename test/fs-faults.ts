@@ -1,0 +1,31 @@
+// Preload (node --import) that makes a chosen file-system call of the journal append misbehave, to put a process at
+// an exact point of a write: FAULT=stop-before-append stops the process (SIGSTOP) right before it appends;
+// FAULT=enospc fails the first FAULT_COUNT appends with ENOSPC after writing half the line.
+import fs from 'node:fs'
+
+const fault = process.env.FAULT
+let left = Number(process.env.FAULT_COUNT ?? 1)
+const appendFds = new Set<number>()
+const openSync = fs.openSync
+const writeSync = fs.writeSync
+
+fs.openSync = ((path: fs.PathLike, flags?: fs.OpenMode, mode?: fs.Mode) => {
+  const fd = openSync(path, flags as fs.OpenMode, mode)
+  if (String(path).endsWith('journal.jsonl') && flags === 'a') appendFds.add(fd)
+  return fd
+}) as typeof fs.openSync
+
+fs.writeSync = ((fd: number, buffer: Buffer, ...rest: unknown[]) => {
+  if (appendFds.has(fd) && left > 0) {
+    appendFds.delete(fd)
+    left--
+    if (fault === 'stop-before-append') {
+      fs.writeFileSync(process.env.FAULT_SIGNAL!, 'stopping')
+      process.kill(process.pid, 'SIGSTOP')
+    } else if (fault === 'enospc') {
+      writeSync(fd, buffer.subarray(0, Math.floor(buffer.length / 2)))
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' })
+    }
+  }
+  return (writeSync as (...args: unknown[]) => number)(fd, buffer, ...rest)
+}) as typeof fs.writeSync
