@@ -4,11 +4,13 @@
 // coordination_init.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
+import { DOCUMENTS } from '../lib/schema.js'
+import { Store } from '../storage/store.js'
 import { diskFloor } from './_floor.js'
 import { ms, summary, table } from './_stats.js'
 
@@ -67,9 +69,10 @@ async function coldStart(server: Server): Promise<number> {
 }
 
 /** One client's latencies per tool, 200 calls each after 20 of warm-up. */
-async function perTool(server: Server, rounds: number): Promise<Record<string, number[]>> {
+async function perTool(server: Server, rounds: number, seed?: (home: string, repo: string) => Promise<void>): Promise<Record<string, number[]>> {
   const { home, repo } = fresh()
-  const out: Record<string, number[]> = { task_create: [], task_claim: [], 'lock pair': [], note_append: [] }
+  await seed?.(home, repo)
+  const out: Record<string, number[]> = { task_create: [], task_claim: [], 'lock pair': [], note_append: [], 'task_list (open)': [] }
   try {
     const session = await connect(server, home, repo, 'impl-1')
     await register(server, session, 'implementer')
@@ -88,6 +91,7 @@ async function perTool(server: Server, rounds: number): Promise<Record<string, n
         await call(server, session, 'lock_release', { path: `src/f${i}.ts` })
       }, keep)
       await time('note_append', () => call(server, session, 'note_append', { text: `note ${i}` }), keep)
+      await time('task_list (open)', () => call(server, session, 'task_list', { status: 'todo', limit: 20 }), keep)
     }
     await session.client.close()
     return out
@@ -126,6 +130,42 @@ async function race(server: Server, perClient: number) {
   } finally {
     rmSync(home, { recursive: true, force: true })
   }
+}
+
+/** A project with `tasks` tasks (all but 100 done) and `notes` notes (the newest 2,000 current, the rest archived). */
+function seeded(tasks: number, notes: number) {
+  return async (home: string, repo: string) => {
+    const store = new Store({ dataDir: join(home, 'lh'), documents: DOCUMENTS })
+    const project = store.project(repo)
+    const now = new Date().toISOString()
+    await store.transact(project, ['tasks', 'notes'], (docs) => {
+      for (let i = 0; i < tasks; i++) {
+        const done = i < tasks - 100
+        docs.tasks.tasks.push({ id: `task-seed${i}`, title: `Seeded ${i}`, description: 'x'.repeat(200), status: done ? 'done' : 'todo', complexity: 'simple', isolation: 'shared', priority: 'normal', tags: ['seed'], metadata: {}, dependsOn: [], files: [`src/s${i}.ts`], reviewRounds: 0, createdBy: 'seed', createdAt: now, updatedAt: now, version: 1, ...(done ? { owner: 'impl-9', completedAt: now } : {}) })
+      }
+      const current = Math.min(notes, 2000)
+      for (let i = notes - current; i < notes; i++) docs.notes.notes.push({ id: `note-seed${i}`, seq: i + 1, text: `seeded note ${i}`, author: 'seed', createdAt: now })
+      docs.notes.nextSeq = notes + 1
+    })
+    const archived = Array.from({ length: Math.max(0, notes - 2000) }, (_, i) => JSON.stringify({ id: `note-seed${i}`, seq: i + 1, text: `seeded note ${i}`, author: 'seed', createdAt: now }))
+    if (archived.length) appendFileSync(join(project.dir, 'notes-archive.jsonl'), `${archived.join('\n')}\n`)
+    store.close()
+  }
+}
+
+/** Our own cost on a large project beside a small one, interleaved. */
+export async function benchGrowth(): Promise<string> {
+  const ours: Server = { label: 'ours', cli: OURS, ours: true }
+  const small: Record<string, number[]> = {}
+  const large: Record<string, number[]> = {}
+  for (let block = 0; block < 4; block++) {
+    for (const [into, seed] of [[small, seeded(100, 100)], [large, seeded(10_000, 100_000)]] as const) {
+      for (const [name, values] of Object.entries(await perTool(ours, 50, seed))) (into[name] ??= []).push(...values)
+    }
+  }
+  const rows: (string | number)[][] = [['tool', '100 tasks', '10,000 tasks + 100,000 notes', 'large ÷ small']]
+  for (const name of Object.keys(small)) rows.push([name, ms(summary(small[name]).median), ms(summary(large[name]).median), (summary(large[name]).median / summary(small[name]).median).toFixed(2)])
+  return `Growth, this build over MCP stdio (medians, interleaved)\n${table(rows)}`
 }
 
 export async function benchAgainst(folder: string): Promise<string> {

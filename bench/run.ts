@@ -1,4 +1,4 @@
-// npm run bench [-- store|store-small|mcp|dashboard|git] [-- --against <folder>]: whole-system figures, printed as tables.
+// npm run bench [-- store|store-small|mcp|growth|dashboard|git] [-- --against <folder>]: whole-system figures, printed as tables.
 import { benchStore } from './store.js'
 
 const args = process.argv.slice(2)
@@ -14,4 +14,5 @@ if (all || wanted.has('store')) console.log(`${await benchStore()}\n`)
 if (wanted.has('store-small')) console.log(`${await benchStore([100])}\n`)
 if (all || wanted.has('mcp')) console.log(`${await (await import('./mcp.js')).benchMcp()}\n`)
 if (all || wanted.has('dashboard')) console.log(`${await (await import('./dashboard.js')).benchDashboard()}\n`)
+if (all || wanted.has('growth')) console.log(`${await (await import('./against.js')).benchGrowth()}\n`)
 if (wanted.has('git')) await import('./git-worktrees.js')

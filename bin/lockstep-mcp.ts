@@ -10,12 +10,13 @@ import { EnableCommand } from './commands/enable.js'
 import { DisableCommand } from './commands/disable.js'
 import { StatusCommand } from './commands/status.js'
 import { CheckCommand } from './commands/check.js'
+import { DoctorCommand } from './commands/doctor.js'
 import { PromptsCommand } from './commands/prompts.js'
 import { TmuxCommand } from './commands/tmux.js'
 import { MacosCommand } from './commands/macos.js'
 import type { CliContext } from './commands/_base.js'
 
-const COMMANDS = [HelpCommand, VersionCommand, ServerCommand, DashboardCommand, InstallCommand, UninstallCommand, InitCommand, EnableCommand, DisableCommand, StatusCommand, CheckCommand, PromptsCommand, TmuxCommand, MacosCommand]
+const COMMANDS = [HelpCommand, VersionCommand, ServerCommand, DashboardCommand, InstallCommand, UninstallCommand, InitCommand, EnableCommand, DisableCommand, StatusCommand, CheckCommand, DoctorCommand, PromptsCommand, TmuxCommand, MacosCommand]
 
 /** Parse, run and map the exit code; clipanion's own error printing (to stdout) is bypassed. */
 export async function main(argv: string[], context: CliContext): Promise<number> {

@@ -228,6 +228,8 @@ export async function cleanupDiscussions(ctx: Ctx, raw: unknown) {
     for (const discussion of doomed) {
       tx.emit({ type: 'discussion.deleted', actor: tx.actor, ids: { discussionId: discussion.id }, ...forNames(participantsOf(discussion, doc.messages)), ...decisionData(discussion) })
     }
+    // deleting is for good: a copy of everything as it was is kept first
+    if (doomed.length) tx.backup('cleanup')
     const gone = new Set(doomed.map((item) => item.id))
     doc.discussions = doc.discussions.filter((item) => !gone.has(item.id))
     doc.messages = doc.messages.filter((message) => !gone.has(message.discussionId))

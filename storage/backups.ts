@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
 import { createHash } from 'node:crypto'
+import fs from 'node:fs'
 
 function compactStamp(date = new Date()): string {
   return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
@@ -24,3 +25,17 @@ export async function backupCorrupt(projectDir: string, file: string, text: stri
   })
   return target
 }
+
+const RESTORE_POINT = /^restore-(\d{8}T\d{6}Z)$/
+
+/** The restore points in `backups`, oldest first, by their stamp. */
+export function restorePoints(backups: string): string[] {
+  let names: string[] = []
+  try {
+    names = fs.readdirSync(backups)
+  } catch {
+    return []
+  }
+  return names.map((name) => RESTORE_POINT.exec(name)?.[1]).filter((item): item is string => Boolean(item)).sort()
+}
+

@@ -3,7 +3,7 @@ import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
 import * as v from 'valibot'
 import { LockstepError } from '../lib/errors.js'
-import { backupCorrupt } from './backups.js'
+import { backupCorrupt, restorePoints } from './backups.js'
 
 /** Where a project's documents live. */
 export interface ProjectRef {
@@ -63,7 +63,8 @@ export async function parseDocument<B extends object>(
   try {
     raw = JSON.parse(text)
   } catch (error) {
-    return fail(`it does not parse as JSON (${(error as Error).message})`)
+    const { line, column } = lineAndColumn(text, (error as Error).message)
+    return fail(`it does not parse as JSON at line ${line}, column ${column} (${(error as Error).message})`)
   }
   if (!isPlainObject(raw)) return fail('it is not a JSON object')
   const version = raw.schemaVersion
@@ -108,11 +109,21 @@ export async function parseDocument<B extends object>(
 function corruptError(project: ProjectRef, def: DocumentDef, problem: string, backup: string | null, step?: string): LockstepError {
   const path = join(project.dir, def.file)
   const kept = backup ? ` A copy is kept at ${backup}.` : ''
+  const point = restorePoints(join(project.dir, 'backups')).at(-1)
+  const restore = point ? join(project.dir, 'backups', `restore-${point}`) : null
   return new LockstepError(
     'CORRUPT_STATE',
-    `${path} is corrupt${step ? ` at ${step}` : ''}: ${problem}.${kept} Restore a restore point from ${join(project.dir, 'backups')}, repair the file by hand, or delete it to start the ${def.kind} collection empty.`,
-    { file: path, problem, backup, ...(step ? { step } : {}) },
+    `${path} is corrupt${step ? ` at ${step}` : ''}: ${problem}.${kept} Run lockstep-mcp doctor --repair to restore it from ${restore ?? 'the journal'} and replay the journal since; or repair the file by hand.`,
+    { file: path, problem, backup, restorePoint: restore, ...(step ? { step } : {}) },
   )
+}
+
+/** The line and column (from 1) of the position a JSON.parse error names; the end of the text when it names none. */
+function lineAndColumn(text: string, message: string): { line: number; column: number } {
+  const match = /position (\d+)/.exec(message)
+  const position = match ? Math.min(Number(match[1]), text.length) : text.length
+  const before = text.slice(0, position).split('\n')
+  return { line: before.length, column: before[before.length - 1].length + 1 }
 }
 
 function isPosition(value: unknown): value is { seq: number; eventSeq: number; offset: number } {

@@ -35,6 +35,7 @@ export interface Position {
 export class Journal {
   readonly path: string
   private fd = -1
+  private appendFd = -1
   private ino = -1
   position: Position = { seq: 0, eventSeq: 0, offset: 0 }
   /** Complete lines that did not parse, or lost their seq to another line. */
@@ -57,7 +58,9 @@ export class Journal {
 
   close(): void {
     if (this.fd >= 0) fs.closeSync(this.fd)
+    if (this.appendFd >= 0) fs.closeSync(this.appendFd)
     this.fd = -1
+    this.appendFd = -1
     this.ino = -1
   }
 
@@ -136,21 +139,19 @@ export class Journal {
   append(line: CommitLine): boolean {
     const bytes = Buffer.from(`${JSON.stringify(line)}\n`)
     const start = this.position.offset
-    const fd = fs.openSync(this.path, 'a', 0o600)
-    try {
-      try {
-        for (let done = 0; done < bytes.length; ) done += fs.writeSync(fd, bytes, done, bytes.length - done)
-        fs.fdatasyncSync(fd)
-      } catch (error) {
-        // a partial or unsynced line must not stay for readers to apply: cut it back, if it is still the last
-        const size = fs.fstatSync(fd).size
-        if (size <= start + bytes.length) fs.ftruncateSync(fd, Math.min(size, start))
-        throw diskError(this.dir, error as NodeJS.ErrnoException)
-      }
-    } finally {
-      fs.closeSync(fd)
-    }
     if (this.fd < 0) this.openFile()
+    // the same file as the reading descriptor: catchUp reports a replaced journal before any append
+    if (this.appendFd < 0) this.appendFd = fs.openSync(this.path, 'a', 0o600)
+    const fd = this.appendFd
+    try {
+      for (let done = 0; done < bytes.length; ) done += fs.writeSync(fd, bytes, done, bytes.length - done)
+      fs.fdatasyncSync(fd)
+    } catch (error) {
+      // a partial or unsynced line must not stay for readers to apply: cut it back, if it is still the last
+      const size = fs.fstatSync(fd).size
+      if (size <= start + bytes.length) fs.ftruncateSync(fd, Math.min(size, start))
+      throw diskError(this.dir, error as NodeJS.ErrnoException)
+    }
     const check = Buffer.allocUnsafe(bytes.length)
     const read = fs.readSync(this.fd, check, 0, bytes.length, start)
     if (read === bytes.length && check.equals(bytes)) {

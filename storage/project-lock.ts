@@ -29,11 +29,12 @@ export interface LockOwner {
 
 const held = new Set<string>()
 let exitHook = false
+let ownText: string | undefined
 
 /** Take the lock at `path`, waiting with backoff until `deadlineMs`; throws BUSY then. */
 export async function acquireLock(path: string, deadlineMs: number): Promise<() => void> {
-  const owner: LockOwner = { pid: process.pid, host: HOST, ...(RUNTIME ? { rt: RUNTIME } : {}), ...startOf(process.pid), t: randomBytes(6).toString('hex') }
-  const text = JSON.stringify(owner)
+  // one owner per process: this process takes each lock only after releasing it (its transactions queue)
+  const text = (ownText ??= JSON.stringify({ pid: process.pid, host: HOST, ...(RUNTIME ? { rt: RUNTIME } : {}), ...startOf(process.pid), t: randomBytes(6).toString('hex') }))
   for (let delay = 1; ; delay = Math.min(delay * 2, 8)) {
     if (create(path, text)) {
       held.add(path)
@@ -102,7 +103,23 @@ function create(path: string, text: string): boolean {
 function release(path: string, text: string): void {
   held.delete(path)
   // a lock broken while this process stalled belongs to its new holder now
-  if (readLock(path)?.text === text) fs.rmSync(path, { force: true })
+  if (readTarget(path) === text) unlink(path)
+}
+
+function unlink(path: string): void {
+  try {
+    fs.unlinkSync(path)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+  }
+}
+
+function readTarget(path: string): string | null {
+  try {
+    return IS_WINDOWS ? fs.readFileSync(path, 'utf8') : fs.readlinkSync(path)
+  } catch {
+    return null
+  }
 }
 
 /** Breakers take turns on `<lock>.break`, and remove the lock only if it is still the one judged abandoned. */

@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import { join } from 'node:path'
 import { syncDirectory, writeFileAtomic } from './atomic.js'
+import { restorePoints } from './backups.js'
 import { envelopeText, type DocumentDef } from './documents.js'
 import type { ProjectState } from './project-state.js'
 
@@ -11,7 +12,6 @@ import type { ProjectState } from './project-state.js'
 const SNAPSHOT_BYTES = 1 << 20
 const RESTORE_EVERY_MS = 3_600_000
 const RESTORE_POINTS_KEPT = 48
-const RESTORE_POINT = /^restore-(\d{8}T\d{6}Z)$/
 const lastWritten = new Map<string, { offset: number; at: number }>()
 
 type Registry = Record<string, DocumentDef<object>>
@@ -23,10 +23,10 @@ export async function writeSnapshotsIfDue(state: ProjectState, registry: Registr
   if (!last) {
     // from the snapshots on disk: the oldest position any of them includes
     const offsets = [...state.docs.keys()].map((name) => state.snapshotOffset.get(name) ?? 0)
-    lastWritten.set(state.project.dir, (last = { offset: Math.min(...offsets, position.offset), at: Date.now() }))
+    lastWritten.set(state.project.dir, (last = { offset: Math.min(...offsets, position.offset), at: now.getTime() }))
   }
   const grown = position.offset - last.offset
-  if (grown < snapshotBytes && !(grown > 0 && Date.now() - last.at > RESTORE_EVERY_MS)) return
+  if (grown < snapshotBytes && !(grown > 0 && now.getTime() - last.at >= RESTORE_EVERY_MS)) return
   await writeSnapshots(state, registry, now)
 }
 
@@ -41,7 +41,7 @@ export async function writeSnapshots(state: ProjectState, registry: Registry, no
     state.snapshotOffset.set(name, position.offset)
   }
   await syncDirectory(state.project.dir)
-  lastWritten.set(state.project.dir, { offset: position.offset, at: Date.now() })
+  lastWritten.set(state.project.dir, { offset: position.offset, at: now.getTime() })
   const backups = join(state.project.dir, 'backups')
   const newest = restorePoints(backups).at(-1)
   if (!newest || now.getTime() - Date.parse(stampToIso(newest)) >= RESTORE_EVERY_MS) {
@@ -62,17 +62,6 @@ export function keepCopy(state: ProjectState, registry: Registry, label: string,
     for (const [file, text] of texts) await writeFileAtomic(join(folder, file), text, { mode: 0o600 })
   })
   return folder
-}
-
-/** The restore points in `backups`, oldest first, by their stamp. */
-export function restorePoints(backups: string): string[] {
-  let names: string[] = []
-  try {
-    names = fs.readdirSync(backups)
-  } catch {
-    return []
-  }
-  return names.map((name) => RESTORE_POINT.exec(name)?.[1]).filter((item): item is string => Boolean(item)).sort()
 }
 
 function copyDocuments(state: ProjectState, registry: Registry, folder: string): void {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import fs from 'node:fs'
 import { join } from 'node:path'
 import { LockstepError } from '../lib/errors.js'
 import { removeOldTempFiles } from './atomic.js'
@@ -181,8 +182,10 @@ export class Store<R extends Registry> {
     try {
       await state.sync()
       state.journal.repairTail()
-      const created = !state.journal.exists
-      if (created) {
+      const journalStarts = !state.journal.exists
+      // a store of the older layout has documents but no journal yet: it is not created, only continued
+      const created = journalStarts && !fs.existsSync(join(project.dir, this.registry().project?.file ?? 'project.json'))
+      if (journalStarts) {
         state.journal.create(state.journal.position.eventSeq)
         await state.sync()
       }
@@ -209,8 +212,9 @@ export class Store<R extends Registry> {
       }
       state.committed(line)
       applyFileOps(project.dir, state.pendingFiles)
-      // a new project's snapshots are written at once: project.json names the root for every lister of projects
-      if (created) await writeSnapshots(state, this.registry(), this.now())
+      // a new journal's snapshots are written at once: project.json names the root for every lister of projects, and
+      // each document records where in the journal it stands
+      if (journalStarts) await writeSnapshots(state, this.registry(), this.now())
       else await writeSnapshotsIfDue(state, this.registry(), this.now(), this.options.snapshotBytes)
       return { result, commit }
     } finally {

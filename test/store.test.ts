@@ -228,3 +228,24 @@ test('a store written by the older layout opens with everything, and event seqs 
   assert.deepEqual(events.map((event) => event.seq), [1, 2, 3, 4])
   assert.ok(statSync(join(project.dir, 'journal.jsonl')).size > 0)
 })
+
+test('a restore point is kept at least hourly while the project changes, and a copy before destructive work', async (t) => {
+  const clock = { ms: Date.parse('2026-12-01T08:00:00Z') }
+  const { store, project } = storeSetup(t, { now: () => new Date(clock.ms) })
+  await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-a')))
+  clock.ms += 30 * 60_000
+  await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-b')))
+  clock.ms += 31 * 60_000
+  await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-c')))
+  const points = readdirSync(join(project.dir, 'backups')).filter((name) => name.startsWith('restore-')).sort()
+  assert.deepEqual(points, ['restore-20261201T080000Z', 'restore-20261201T090100Z'])
+  const later = JSON.parse(readFileSync(join(project.dir, 'backups', points[1], 'tasks.json'), 'utf8'))
+  assert.deepEqual(later.tasks.map((item: { id: string }) => item.id), ['task-a', 'task-b', 'task-c'])
+  let folder = ''
+  await store.transact(project, ['tasks'], (docs, tx) => {
+    folder = tx.backup('reset')
+    docs.tasks.tasks = []
+  })
+  const copy = JSON.parse(readFileSync(join(folder, 'tasks.json'), 'utf8'))
+  assert.equal(copy.tasks.length, 3)
+})
