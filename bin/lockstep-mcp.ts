@@ -1,28 +1,35 @@
 import { Cli, Command, type CommandClass } from 'clipanion'
 import { packageVersion } from '../lib/version.js'
 import { HelpCommand, VersionCommand } from './commands/help.js'
-import { DashboardCommand } from './commands/dashboard.js'
-import { ServerCommand } from './commands/server.js'
-import { InstallCommand } from './commands/install.js'
-import { UninstallCommand } from './commands/uninstall.js'
-import { InitCommand } from './commands/init.js'
-import { EnableCommand } from './commands/enable.js'
-import { DisableCommand } from './commands/disable.js'
-import { StatusCommand } from './commands/status.js'
-import { CheckCommand } from './commands/check.js'
-import { DoctorCommand } from './commands/doctor.js'
-import { PromptsCommand } from './commands/prompts.js'
-import { TmuxCommand } from './commands/tmux.js'
-import { MacosCommand } from './commands/macos.js'
 import type { CliContext } from './commands/_base.js'
 
-const COMMANDS = [HelpCommand, VersionCommand, ServerCommand, DashboardCommand, InstallCommand, UninstallCommand, InitCommand, EnableCommand, DisableCommand, StatusCommand, CheckCommand, DoctorCommand, PromptsCommand, TmuxCommand, MacosCommand]
+// Each command's module is loaded only when it can run: `server` is started for every agent session and must not
+// wait for the dashboard's, the installer's or the git layer's code.
+async function commandsFor(args: string[]): Promise<CommandClass<CliContext>[]> {
+  if (args[0] === 'server') return [HelpCommand, VersionCommand, (await import('./commands/server.js')).ServerCommand]
+  const modules = await Promise.all([
+    import('./commands/server.js'),
+    import('./commands/dashboard.js'),
+    import('./commands/install.js'),
+    import('./commands/uninstall.js'),
+    import('./commands/init.js'),
+    import('./commands/enable.js'),
+    import('./commands/disable.js'),
+    import('./commands/status.js'),
+    import('./commands/check.js'),
+    import('./commands/doctor.js'),
+    import('./commands/prompts.js'),
+    import('./commands/tmux.js'),
+    import('./commands/macos.js'),
+  ])
+  return [HelpCommand, VersionCommand, ...modules.flatMap((module) => Object.values(module) as CommandClass<CliContext>[])]
+}
 
 /** Parse, run and map the exit code; clipanion's own error printing (to stdout) is bypassed. */
 export async function main(argv: string[], context: CliContext): Promise<number> {
   const cli = new Cli<CliContext>({ binaryLabel: 'lockstep-mcp', binaryName: 'lockstep-mcp', binaryVersion: packageVersion(), enableColors: false })
-  for (const command of COMMANDS) cli.register(command)
   const args = argv.length ? argv : [(context.stdin as NodeJS.ReadStream).isTTY ? 'help' : 'server']
+  for (const command of await commandsFor(args)) cli.register(command)
   let command: Command<CliContext>
   try {
     command = cli.process(args, context) as Command<CliContext>

@@ -1,6 +1,7 @@
 // Preload (node --import) that makes a chosen file-system call of the journal append misbehave, to put a process at
 // an exact point of a write: FAULT=stop-before-append stops the process (SIGSTOP) right before it appends;
-// FAULT=enospc fails the first FAULT_COUNT appends with ENOSPC after writing half the line.
+// stop-after-append right after the line is durable and before it is checked; kill-after-append kills it (SIGKILL)
+// there; enospc fails the first FAULT_COUNT appends with ENOSPC after writing half the line.
 import fs from 'node:fs'
 
 const fault = process.env.FAULT
@@ -8,6 +9,7 @@ let left = Number(process.env.FAULT_COUNT ?? 1)
 const appendFds = new Set<number>()
 const openSync = fs.openSync
 const writeSync = fs.writeSync
+const fdatasyncSync = fs.fdatasyncSync
 
 fs.openSync = ((path: fs.PathLike, flags?: fs.OpenMode, mode?: fs.Mode) => {
   const fd = openSync(path, flags as fs.OpenMode, mode)
@@ -16,7 +18,7 @@ fs.openSync = ((path: fs.PathLike, flags?: fs.OpenMode, mode?: fs.Mode) => {
 }) as typeof fs.openSync
 
 fs.writeSync = ((fd: number, buffer: Buffer, ...rest: unknown[]) => {
-  if (appendFds.has(fd) && left > 0) {
+  if (appendFds.has(fd) && left > 0 && (fault === 'stop-before-append' || fault === 'enospc')) {
     appendFds.delete(fd)
     left--
     if (fault === 'stop-before-append') {
@@ -29,3 +31,15 @@ fs.writeSync = ((fd: number, buffer: Buffer, ...rest: unknown[]) => {
   }
   return (writeSync as (...args: unknown[]) => number)(fd, buffer, ...rest)
 }) as typeof fs.writeSync
+
+fs.fdatasyncSync = ((fd: number) => {
+  fdatasyncSync(fd)
+  if (fault === 'stop-after-append' || fault === 'kill-after-append') {
+    if (appendFds.has(fd) && !done) {
+      done = true
+      if (process.env.FAULT_SIGNAL) fs.writeFileSync(process.env.FAULT_SIGNAL, 'stopping')
+      process.kill(process.pid, fault === 'stop-after-append' ? 'SIGSTOP' : 'SIGKILL')
+    }
+  }
+}) as typeof fs.fdatasyncSync
+let done = false

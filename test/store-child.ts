@@ -46,6 +46,13 @@ async function main(): Promise<void> {
     } catch (error) {
       process.stdout.write(`error ${(error as { code?: string }).code}`)
     }
+  } else if (command === 'archive') {
+    // one commit that appends a line to the notes archive
+    await store.transact(project, ['notes'], (docs, tx) => {
+      docs.notes.nextSeq++
+      tx.appendFile('notes-archive.jsonl', `${rest[0]}\n`)
+    })
+    process.stdout.write('committed')
   } else if (command === 'read-loop') {
     const until = Date.now() + Number(rest[0])
     let reads = 0

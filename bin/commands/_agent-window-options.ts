@@ -1,9 +1,6 @@
 import { Option } from 'clipanion'
-import { fileURLToPath } from 'node:url'
+import { cliScriptPath } from '../../lib/install.js'
 import { BaseCommand } from './_base.js'
-
-/** The package's CLI entry (dist/cli.js), which the dashboard window runs. */
-export const CLI_PATH = fileURLToPath(new URL('../../cli.js', import.meta.url))
 
 /** The options that `tmux` and `macos` share (CLI §10, §11). */
 export abstract class AgentWindowsCommand extends BaseCommand {
@@ -19,6 +16,6 @@ export abstract class AgentWindowsCommand extends BaseCommand {
 
   protected windowValues(): Record<string, unknown> {
     const { repo, claudeCmd, codexCmd, prompts, dashboard, dashboardHost, dashboardPort, dataDir, logDir } = this
-    return { repo, claudeCmd, codexCmd, prompts, dashboard, dashboardHost, dashboardPort, dataDir, logDir, cliPath: CLI_PATH }
+    return { repo, claudeCmd, codexCmd, prompts, dashboard, dashboardHost, dashboardPort, dataDir, logDir, cliPath: cliScriptPath() }
   }
 }

@@ -4,7 +4,6 @@ import { Store } from '../../storage/store.js'
 import { defaultIsAlive, newCaller, type Ctx } from '../../lib/context.js'
 import { LockstepError } from '../../lib/errors.js'
 import { newId } from '../../lib/ids.js'
-import { resolveHttpOptions, startHttpServer } from '../../lib/mcp/http.js'
 import { createMcpServer } from '../../lib/mcp/server.js'
 import { DOCUMENTS } from '../../lib/schema.js'
 import { endSession } from '../../lib/sessions.js'
@@ -74,6 +73,8 @@ export class ServerCommand extends withServerFlags(BaseCommand) {
   }
 
   private async runHttp(settings: Settings, logger: Logger): Promise<number> {
+    // the HTTP transport is loaded only here: a stdio server never needs it
+    const { resolveHttpOptions, startHttpServer } = await import('../../lib/mcp/http.js')
     const options = resolveHttpOptions({ host: this.host, port: this.port, token: this.token, allowedHosts: this.allowedHosts, allowedOrigins: this.allowedOrigins }, this.context.env, settings.dataDir)
     if (options.tokenFile) this.context.stderr.write(`lockstep-mcp bearer token in ${options.tokenFile}\n`)
     if (options.exposed) logger.log('warn', `listening on ${options.host}, beyond loopback: anyone with the token can act as any agent, and the file, command and launch tools act on this machine.`)
