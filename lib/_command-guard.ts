@@ -31,6 +31,11 @@ export const RUNS_ANYTHING = new Set([
   'cmd', 'osascript', 'env', 'xargs', 'find', 'awk', 'gawk', 'sed', 'make', 'sudo', 'nohup', 'timeout', 'nice',
 ])
 
+/** The allowed programs that run any code given to them. */
+export function programsRunningAnything(allow: readonly string[]): string[] {
+  return allow.filter((program) => RUNS_ANYTHING.has(program.toLowerCase().replace(/\.(exe|cmd)$/, '')))
+}
+
 /** Environment names the agent may not set in allowlist mode. */
 export function refusedEnvNames(env: Record<string, string> | undefined): string[] {
   return Object.keys(env ?? {}).filter((name) => REFUSED_ENV.some((pattern) => pattern.test(name.toUpperCase())))

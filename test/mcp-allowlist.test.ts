@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
-import { startAgent, type McpAgent } from './mcp-helpers.js'
-import { tempDir } from './helpers.js'
+import { CLI, startAgent, type McpAgent } from './mcp-helpers.js'
+import { runNode, tempDir } from './helpers.js'
 
 // run `npm run build` first: these tests start the built CLI and attack it as an agent would, through its tools
 
@@ -123,4 +123,14 @@ test('status_get says which allowed programs run anything', { timeout: 60_000 },
   const gitOnly = await setup(t, 'git')
   const plain = await gitOnly.agent.ok('status_get')
   assert.deepEqual(plain.config.command, { mode: 'allowlist', allow: ['git'] })
+})
+
+test('lockstep-mcp status reports an allowlist that names an interpreter as a problem', { timeout: 60_000 }, async (t) => {
+  const home = tempDir(t, 'lockstep-allow-status-')
+  const env = { HOME: home, LOCKSTEP_HOME: join(home, 'lh'), LOCKSTEP_COMMAND_MODE: 'allowlist' }
+  const status = async (allow: string) => JSON.parse((await runNode([CLI, 'status', '--json'], { cwd: home, env: { ...env, LOCKSTEP_COMMAND_ALLOW: allow } })).stdout)
+  const withNode = await status('git,node')
+  assert.deepEqual(withNode.problems.filter((problem: any) => problem.kind === 'allowlist_interpreter').length, 1)
+  const gitOnly = await status('git')
+  assert.deepEqual(gitOnly.problems.filter((problem: any) => problem.kind === 'allowlist_interpreter'), [])
 })

@@ -33,7 +33,10 @@ export class ServerCommand extends withServerFlags(BaseCommand) {
   port = Option.String('--port', { description: 'With --http: port (default 8788; 0 lets the system pick)' })
   token = Option.String('--token', { description: 'With --http: bearer token (default LOCKSTEP_HTTP_TOKEN, else <data>/http-token)' })
   allowedHosts = Option.String('--allowed-hosts', { description: 'With --http: comma-separated extra Host header values' })
-  allowedOrigins = Option.String('--allowed-origins', { description: 'With --http: comma-separated origins allowed to call (default none)' })
+  allowedOrigins = Option.String('--allowed-origins', { description: 'With --http: comma-separated origins allowed to call (default none; on loopback, the server\'s own loopback origins)' })
+  maxSessions = Option.String('--max-sessions', { description: 'With --http: live sessions in all (default 64; beyond: 503)' })
+  maxSessionsPerToken = Option.String('--max-sessions-per-token', { description: 'With --http: live sessions per token (default 32; beyond: 429)' })
+  sessionIdle = Option.String('--session-idle', { description: 'With --http: seconds without a request before a session is closed (default 600)' })
 
   async run(): Promise<number> {
     const { settings, warnings } = resolveSettings({ ...this.serverFlags(), logLevel: this.logLevel, serverName: this.serverName, serverVersion: this.serverVersion, storage: this.storage, dbPath: this.dbPath }, this.context.env, this.context.cwd, packageVersion())
@@ -41,7 +44,7 @@ export class ServerCommand extends withServerFlags(BaseCommand) {
     redirectConsole((line) => logger.log('info', line))
     for (const warning of warnings) logger.log('warn', warning)
     if (this.http) return this.runHttp({ ...settings, transport: 'http' }, logger)
-    const httpFlags = { '--host': this.host, '--port': this.port, '--token': this.token, '--allowed-hosts': this.allowedHosts, '--allowed-origins': this.allowedOrigins }
+    const httpFlags = { '--host': this.host, '--port': this.port, '--token': this.token, '--allowed-hosts': this.allowedHosts, '--allowed-origins': this.allowedOrigins, '--max-sessions': this.maxSessions, '--max-sessions-per-token': this.maxSessionsPerToken, '--session-idle': this.sessionIdle }
     const stray = Object.entries(httpFlags).find(([, value]) => value !== undefined)?.[0]
     if (stray) throw new LockstepError('INVALID_INPUT', `${stray} applies only to the HTTP server; add --http, or leave ${stray} out.`, { flag: stray })
     const store = new Store({ dataDir: settings.dataDir, documents: DOCUMENTS })
@@ -74,7 +77,8 @@ export class ServerCommand extends withServerFlags(BaseCommand) {
   }
 
   private async runHttp(settings: Settings, logger: Logger): Promise<number> {
-    const options = resolveHttpOptions({ host: this.host, port: this.port, token: this.token, allowedHosts: this.allowedHosts, allowedOrigins: this.allowedOrigins }, this.context.env, settings.dataDir)
+    const flags = { host: this.host, port: this.port, token: this.token, allowedHosts: this.allowedHosts, allowedOrigins: this.allowedOrigins, maxSessions: this.maxSessions, maxSessionsPerToken: this.maxSessionsPerToken, sessionIdle: this.sessionIdle }
+    const options = resolveHttpOptions(flags, this.context.env, settings.dataDir)
     if (options.tokenFile) this.context.stderr.write(`lockstep-mcp bearer token in ${options.tokenFile}\n`)
     if (options.exposed) logger.log('warn', `listening on ${options.host}, beyond loopback: anyone with the token can act as any agent, and the file, command and launch tools act on this machine.`)
     const store = new Store({ dataDir: settings.dataDir, documents: DOCUMENTS })
