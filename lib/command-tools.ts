@@ -5,6 +5,7 @@ import { resolveAccessPath } from './access.js'
 import { checkCommandPolicy, parseCommand, runCommand, runToolInstall, TOOL_MANAGERS, type CommandResult } from './commands.js'
 import type { Ctx } from './context.js'
 import { LockstepError } from './errors.js'
+import { MAX_CONTENT_BYTES } from './limits.js'
 import { actorOf } from './project-tx.js'
 import { projectFor, strictRoots, workRootFor } from './projects.js'
 import { ProjectRoot, parseInput } from './validate.js'
@@ -24,7 +25,7 @@ export const CommandRunInput = v.strictObject({
   command: v.pipe(v.string(), v.minLength(1), v.maxLength(10_000)),
   cwd: v.optional(Cwd),
   timeoutMs: Timeout(120_000),
-  maxOutputBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024), v.maxValue(10 * 1024 * 1024)), 1024 * 1024),
+  maxOutputBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024), v.maxValue(MAX_CONTENT_BYTES)), 1024 * 1024),
   env: v.optional(Env),
   shell: v.optional(v.boolean(), false),
   projectRoot: ProjectRoot,

@@ -1,11 +1,11 @@
 import { Option } from 'clipanion'
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { Store } from '../../storage/store.js'
 import { defaultIsAlive, newCaller, type Ctx } from '../../lib/context.js'
 import { LockstepError } from '../../lib/errors.js'
 import { newId } from '../../lib/ids.js'
 import { resolveHttpOptions, startHttpServer } from '../../lib/mcp/http.js'
 import { createMcpServer } from '../../lib/mcp/server.js'
+import { LineStdioTransport } from '../../lib/mcp/stdio.js'
 import { DOCUMENTS } from '../../lib/schema.js'
 import { endSession } from '../../lib/sessions.js'
 import { resolveSettings, type Settings } from '../../lib/settings.js'
@@ -58,7 +58,8 @@ export class ServerCommand extends withServerFlags(BaseCommand) {
     const snapshots = new SnapshotWriter({ store, warn: (message) => logger.log('warn', message) })
     snapshots.attach(store)
     const server = createMcpServer(ctx, (error) => logger.log('error', `internal error: ${(error as Error)?.stack ?? String(error)}`))
-    const transport = new StdioServerTransport()
+    const transport = new LineStdioTransport(process.stdin, process.stdout)
+    transport.onerror = (error) => logger.log('warn', `stdio: ${error.message}`)
     const shutdown = shutdownOnce(logger, async () => {
       await endSession(ctx).catch((error) => logger.log('warn', `could not mark the session ended: ${String(error)}`))
       await snapshots.flush()
