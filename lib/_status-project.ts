@@ -10,7 +10,7 @@ import { snapshotPath } from './snapshot.js'
 import { readLeasedState } from './task-queries.js'
 
 export interface Problem {
-  kind: 'corrupt_document' | 'newer_schema' | 'unreadable_document' | 'event_lines' | 'root_missing' | 'network_home' | 'snapshot_unwritable' | 'store_conflict' | 'project_missing'
+  kind: 'corrupt_document' | 'newer_schema' | 'unreadable_document' | 'event_lines' | 'root_missing' | 'network_home' | 'snapshot_unwritable' | 'store_conflict' | 'project_missing' | 'allowlist_interpreter'
   message: string
   file?: string
   backup?: string | null

@@ -6,7 +6,8 @@ import { writeFileAtomic as writeStoreFile } from '../storage/atomic.js'
 import { ensureDir, type ProjectRef } from '../storage/documents.js'
 import type { Ctx } from './context.js'
 import { LockstepError } from './errors.js'
-import { assertContentSize, Content, FILE_ENCODINGS, MAX_CONTENT_BYTES, MaxBytes, WriteMode } from './file-tools.js'
+import { assertContentSize, Content, FILE_ENCODINGS, MAX_CONTENT_BYTES, MaxBytes, Offset, WriteMode } from './file-tools.js'
+import { pageOf } from './files.js'
 import { identityFor } from './identity.js'
 import { ARTIFACT_PREFIX } from './lock-paths.js'
 import { mutate } from './project-tx.js'
@@ -31,25 +32,23 @@ export const ArtifactReadInput = v.strictObject({
   path: ArtifactName,
   encoding: v.optional(v.picklist(FILE_ENCODINGS)),
   maxBytes: MaxBytes,
+  offset: Offset,
   binary: v.optional(v.boolean(), false),
   projectRoot: ProjectRoot,
 })
 
-/** Read an artifact of the project store, at most maxBytes. Throws NOT_FOUND (with data.available). */
+/** Read an artifact of the project store, at most maxBytes from offset, paged like file_read. Throws NOT_FOUND (with data.available). */
 export async function readArtifact(ctx: Ctx, raw: unknown) {
   const input = parseInput(ArtifactReadInput, raw)
   const project = projectFor(ctx, input.projectRoot)
   const { artifact, data } = await readConsistent(ctx, project, input.path)
   // a binary artifact comes back as base64 unless another encoding is asked for
   const encoding = input.binary ? 'base64' : (input.encoding ?? artifact.encoding)
-  const shown = data.subarray(0, input.maxBytes)
+  const page = pageOf(data.subarray(input.offset, input.offset + input.maxBytes), input.offset, data.length, encoding)
   return {
     path: artifact.name,
     name: artifact.name,
-    bytes: data.length,
-    truncated: data.length > input.maxBytes,
-    encoding,
-    content: shown.toString(encoding),
+    ...page,
     version: artifact.version,
     author: artifact.author,
     updatedAt: artifact.updatedAt,

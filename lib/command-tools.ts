@@ -5,14 +5,14 @@ import { resolveAccessPath } from './access.js'
 import { checkCommandPolicy, parseCommand, runCommand, runToolInstall, TOOL_MANAGERS, type CommandResult } from './commands.js'
 import type { Ctx } from './context.js'
 import { LockstepError } from './errors.js'
+import { MAX_CONTENT_BYTES } from './limits.js'
 import { actorOf } from './project-tx.js'
 import { projectFor, strictRoots, workRootFor } from './projects.js'
 import { ProjectRoot, parseInput } from './validate.js'
+import { assertNoExecOptions, pinnedEnv, refusedEnvNames } from './_command-guard.js'
 import { emitEvent, recordRefusals } from './_tool-events.js'
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
-// in allowlist mode these would choose which program runs, or inject code into an allowed one
-const ALLOWLIST_PINNED_ENV = /^(PATH|PATHEXT|LD_\w*|DYLD_\w*)$/i
 
 const Env = v.pipe(
   v.record(v.pipe(v.string(), v.regex(ENV_NAME, 'an environment name matches [A-Za-z_][A-Za-z0-9_]*')), v.pipe(v.string(), v.maxLength(32_768))),
@@ -25,7 +25,7 @@ export const CommandRunInput = v.strictObject({
   command: v.pipe(v.string(), v.minLength(1), v.maxLength(10_000)),
   cwd: v.optional(Cwd),
   timeoutMs: Timeout(120_000),
-  maxOutputBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024), v.maxValue(10 * 1024 * 1024)), 1024 * 1024),
+  maxOutputBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024), v.maxValue(MAX_CONTENT_BYTES)), 1024 * 1024),
   env: v.optional(Env),
   shell: v.optional(v.boolean(), false),
   projectRoot: ProjectRoot,
@@ -42,10 +42,11 @@ export async function runCommandTool(ctx: Ctx, raw: unknown): Promise<CommandRes
     const { commandMode, commandAllow, mode } = ctx.settings
     const argv = input.shell ? [] : parseCommand(input.command, commandMode)
     checkCommandPolicy({ argv, raw: input.command, shell: input.shell, commandMode, allow: commandAllow, accessMode: mode })
-    if (commandMode === 'allowlist') assertPinned(argv[0] ?? '', input.env)
+    if (commandMode === 'allowlist') assertPinned(argv, input.env)
     const cwd = await commandCwd(ctx, project, input.cwd)
     const target = input.shell ? { shellCommand: input.command } : { argv }
-    const result = await runCommand({ ...target, cwd, timeoutMs: input.timeoutMs, maxOutputBytes: input.maxOutputBytes, ...options(ctx, input.env) })
+    const env = commandMode === 'allowlist' ? { ...input.env, ...pinnedEnv(process.env) } : input.env
+    const result = await runCommand({ ...target, cwd, timeoutMs: input.timeoutMs, maxOutputBytes: input.maxOutputBytes, ...options(ctx, env) })
     await recordRan(ctx, project, result)
     return result
   })
@@ -68,9 +69,10 @@ export async function installToolTool(ctx: Ctx, raw: unknown): Promise<CommandRe
     const { commandMode, commandAllow, mode } = ctx.settings
     // no raw text: the arguments are argv entries that no shell ever sees, so metacharacters in them are inert
     checkCommandPolicy({ argv: [input.manager, ...input.args], shell: false, commandMode, allow: commandAllow, accessMode: mode })
-    if (commandMode === 'allowlist') assertPinned(input.manager, input.env)
+    if (commandMode === 'allowlist') assertPinned([input.manager, ...input.args], input.env)
     const cwd = await commandCwd(ctx, project, input.cwd)
-    const result = await runToolInstall({ manager: input.manager, args: input.args, cwd, timeoutMs: input.timeoutMs, ...options(ctx, input.env) })
+    const env = commandMode === 'allowlist' ? { ...input.env, ...pinnedEnv(process.env) } : input.env
+    const result = await runToolInstall({ manager: input.manager, args: input.args, cwd, timeoutMs: input.timeoutMs, ...options(ctx, env) })
     await recordRan(ctx, project, result)
     return result
   })
@@ -86,20 +88,23 @@ async function commandCwd(ctx: Ctx, project: ProjectRef, cwd: string | undefined
 
 /**
  * The allowlist names programs by basename, so the program must come from the server's PATH: a path such as
- * `./echo` could be a planted file, and an `env` that sets PATH or a preloaded library would swap what runs.
+ * `./echo` could be a planted file. The agent's env and the program's own options must not swap what runs either:
+ * variables that load code or config, and options of git and npm that start another program, are refused.
  */
-function assertPinned(program: string, env: Record<string, string> | undefined): void {
+function assertPinned(argv: readonly string[], env: Record<string, string> | undefined): void {
+  const program = argv[0] ?? ''
   if (/[\\/]/.test(program)) {
     throw new LockstepError('FORBIDDEN', `${program} is a path; in allowlist mode give the bare program name (${basename(program)}) so that it is found on the server's PATH.`, {
       program,
     })
   }
-  const pinned = Object.keys(env ?? {}).filter((name) => ALLOWLIST_PINNED_ENV.test(name))
-  if (pinned.length) {
-    throw new LockstepError('FORBIDDEN', `env may not set ${pinned.join(', ')} in allowlist mode: they change which program runs or what it loads. Leave them out.`, {
-      env: pinned,
+  const refused = refusedEnvNames(env)
+  if (refused.length) {
+    throw new LockstepError('FORBIDDEN', `env may not set ${refused.join(', ')} in allowlist mode: they change which program runs, or load code or config into it. Leave them out.`, {
+      env: refused,
     })
   }
+  assertNoExecOptions(program.replace(/\.(exe|cmd)$/i, ''), argv.slice(1))
 }
 
 function options(ctx: Ctx, env: Record<string, string> | undefined) {

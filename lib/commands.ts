@@ -5,6 +5,7 @@ import { spawnAndCollect } from './_process.js'
 import { windowsLaunch, windowsShellLaunch, type WindowsLaunch } from './_windows.js'
 import type { AccessMode } from './access.js'
 import { LockstepError } from './errors.js'
+import { ANSWER_CONTENT_BUDGET, fitText } from './limits.js'
 
 export type CommandMode = 'open' | 'allowlist'
 
@@ -142,7 +143,21 @@ export async function runCommand(request: RunCommandRequest): Promise<CommandRes
   if (IS_WINDOWS) {
     launch = shellCommand === undefined ? windowsLaunch(argv, cwd, env) : windowsShellLaunch(shellCommand, env)
   }
-  return spawnAndCollect(argv, launch, { cwd, env, timeoutMs, maxOutputBytes, signal })
+  return fitAnswer(await spawnAndCollect(argv, launch, { cwd, env, timeoutMs, maxOutputBytes, signal }))
+}
+
+/** Output that escapes badly in JSON (control characters, quotes) is cut further, so that the answer fits. */
+function fitAnswer(result: CommandResult): CommandResult {
+  const stdout = fitText(result.stdout, ANSWER_CONTENT_BUDGET / 2)
+  const stderr = fitText(result.stderr, ANSWER_CONTENT_BUDGET / 2)
+  if (!stdout.cut && !stderr.cut) return result
+  return {
+    ...result,
+    stdout: stdout.text,
+    stderr: stderr.text,
+    stdoutTruncated: result.stdoutTruncated || stdout.cut,
+    stderrTruncated: result.stderrTruncated || stderr.cut,
+  }
 }
 
 function shellArgv(command: string, env: Record<string, string>): string[] {

@@ -5,19 +5,21 @@ import type { Ctx } from './context.js'
 import { LockstepError } from './errors.js'
 import { readFileSafe, writeFileAtomic } from './files.js'
 import { identityFor } from './identity.js'
+import { MAX_CONTENT_BYTES } from './limits.js'
 import { projectFor, strictRoots, workRootFor } from './projects.js'
 import { readLeasedState } from './task-queries.js'
 import { Name, ProjectRoot, parseInput } from './validate.js'
 import { conflictsFor, lockedError } from './_claims.js'
 import { emitEvent, recordRefusals } from './_tool-events.js'
 
-export const MAX_CONTENT_BYTES = 10 * 1024 * 1024
+export { MAX_CONTENT_BYTES }
 export const FILE_ENCODINGS = ['utf8', 'utf16le', 'latin1', 'ascii', 'base64', 'hex'] as const
 
 // NUL bytes pass the schema on purpose: the access policy refuses them with FORBIDDEN, as it does every escape
 export const FilePath = v.pipe(v.string(), v.minLength(1), v.maxLength(4096))
 export const MaxBytes = v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_CONTENT_BYTES)), 1024 * 1024)
-// hex spends two characters per byte; the decoded size is checked against the 10 MiB limit after parsing
+export const Offset = v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER)), 0)
+// hex spends two characters per byte; the decoded size is checked against the 4 MiB limit after parsing
 export const Content = v.pipe(v.string(), v.maxLength(2 * MAX_CONTENT_BYTES))
 export const WriteMode = v.optional(v.picklist(['overwrite', 'append']), 'overwrite')
 
@@ -25,17 +27,21 @@ export const FileReadInput = v.strictObject({
   path: FilePath,
   encoding: v.optional(v.picklist(FILE_ENCODINGS), 'utf8'),
   maxBytes: MaxBytes,
+  offset: Offset,
   binary: v.optional(v.boolean(), false),
   projectRoot: ProjectRoot,
 })
 
-/** Read a file under the access policy, at most maxBytes. Throws NOT_FOUND, INVALID_INPUT, FORBIDDEN. */
+/**
+ * Read a file under the access policy: at most maxBytes from offset, fewer when the answer would be too large
+ * (then `nextOffset` says where to carry on). Throws NOT_FOUND, INVALID_INPUT, FORBIDDEN.
+ */
 export async function readFileTool(ctx: Ctx, raw: unknown) {
   const input = parseInput(FileReadInput, raw)
   const project = projectFor(ctx, input.projectRoot)
   return recordRefusals(ctx, project, 'file.refused', { tool: 'file_read', path: input.path }, async () => {
     const resolved = await resolveFor(ctx, project, input.path, false)
-    const read = await readFileSafe({ absPath: resolved.realPath, encoding: input.encoding, maxBytes: input.maxBytes, binary: input.binary })
+    const read = await readFileSafe({ absPath: resolved.realPath, encoding: input.encoding, maxBytes: input.maxBytes, binary: input.binary, offset: input.offset })
     return { path: resolved.realPath, ...relativeOf(resolved), ...read }
   })
 }
@@ -93,11 +99,11 @@ function relativeOf(resolved: ResolvedPath): { relativePath?: string } {
   return resolved.relativePath === undefined ? {} : { relativePath: resolved.relativePath }
 }
 
-/** Content is limited to 10 MiB once decoded. Throws INVALID_INPUT. */
+/** Content is limited to 4 MiB once decoded. Throws INVALID_INPUT. */
 export function assertContentSize(content: string, encoding: BufferEncoding): number {
   const bytes = Buffer.byteLength(content, encoding)
   if (bytes > MAX_CONTENT_BYTES) {
-    throw new LockstepError('INVALID_INPUT', `content is ${bytes} bytes once decoded; the limit is ${MAX_CONTENT_BYTES} (10 MiB). Split it into several writes or files.`, {
+    throw new LockstepError('INVALID_INPUT', `content is ${bytes} bytes once decoded; the limit is ${MAX_CONTENT_BYTES} (4 MiB). Split it into several writes or files.`, {
       property: 'content',
       bytes,
       limit: MAX_CONTENT_BYTES,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { constants, promises as fsp, type Stats } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { LockstepError } from './errors.js'
+import { ANSWER_CONTENT_BUDGET, fittingBytes } from './limits.js'
 
 export type FileEncoding = 'utf8' | 'utf16le' | 'latin1' | 'ascii' | 'base64' | 'hex'
 export type WriteMode = 'overwrite' | 'append'
@@ -11,12 +12,17 @@ export interface ReadFileRequest {
   encoding: FileEncoding
   maxBytes: number
   binary: boolean
+  /** The first byte to read (default 0). */
+  offset?: number
 }
 
 export interface FileContent {
   /** The file's size, which may exceed the bytes returned. */
   bytes: number
+  /** Whether bytes remain after the ones returned. */
   truncated: boolean
+  /** Where the next page starts, when truncated. */
+  nextOffset?: number
   encoding: FileEncoding
   content: string
 }
@@ -38,9 +44,12 @@ export interface WriteResult {
 const IS_WINDOWS = process.platform === 'win32'
 const WINDOWS_BUSY = new Set(['EPERM', 'EACCES', 'EBUSY'])
 
-/** Read at most maxBytes of a regular file; binary returns base64. Throws NOT_FOUND, INVALID_INPUT. */
+/**
+ * Read at most maxBytes of a regular file from `offset`; binary returns base64. The content is cut further when its
+ * JSON form would not fit in one answer; `nextOffset` says where to carry on. Throws NOT_FOUND, INVALID_INPUT.
+ */
 export async function readFileSafe(request: ReadFileRequest): Promise<FileContent> {
-  const { absPath, maxBytes, binary } = request
+  const { absPath, maxBytes, binary, offset = 0 } = request
   const encoding: FileEncoding = binary ? 'base64' : request.encoding
   // stat first: opening a FIFO for reading would block until a writer appears
   assertRegularFile(absPath, await statOrThrow(absPath))
@@ -49,17 +58,25 @@ export async function readFileSafe(request: ReadFileRequest): Promise<FileConten
   })
   try {
     const { size } = await handle.stat()
-    const buffer = Buffer.alloc(Math.min(size, maxBytes))
+    const buffer = Buffer.alloc(Math.max(0, Math.min(size - offset, maxBytes)))
     let filled = 0
     while (filled < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled)
+      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, offset + filled)
       if (bytesRead === 0) break
       filled += bytesRead
     }
-    return { bytes: size, truncated: size > maxBytes, encoding, content: buffer.subarray(0, filled).toString(encoding) }
+    return pageOf(buffer.subarray(0, filled), offset, size, encoding)
   } finally {
     await handle.close()
   }
+}
+
+/** The content of one page of `data` (which starts at `offset` of `size` bytes), cut to fit one answer. */
+export function pageOf(data: Buffer, offset: number, size: number, encoding: FileEncoding): FileContent {
+  const shown = fittingBytes(data, encoding, ANSWER_CONTENT_BUDGET)
+  const end = Math.min(offset, size) + shown
+  const content = data.subarray(0, shown).toString(encoding)
+  return end < size ? { bytes: size, truncated: true, nextOffset: end, encoding, content } : { bytes: size, truncated: false, encoding, content }
 }
 
 /**

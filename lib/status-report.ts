@@ -11,6 +11,7 @@ import { DOCUMENTS } from './schema.js'
 import { resolveSettings, type SettingsFlags } from './settings.js'
 import { parseInput } from './validate.js'
 import { packageVersion } from './version.js'
+import { programsRunningAnything } from './_command-guard.js'
 import { clientStatuses, type ClientStatus } from './_status-clients.js'
 import { networkHomeProblems, readDashboard, storesWithMissingRoot, type DashboardStatus } from './_status-host.js'
 import { projectStatus, type Problem, type ProjectStatus } from './_status-project.js'
@@ -70,6 +71,7 @@ export async function buildStatusReport(raw: unknown, host: { env: NodeJS.Proces
       project = section.project
       problems.push(...section.problems)
     }
+    problems.push(...allowlistProblems(settings.commandMode, settings.commandAllow, clients))
     problems.push(...storesWithMissingRoot(settings.dataDir))
     problems.push(...networkHomeProblems(unique([{ label: 'home', path: settings.home }, { label: 'data', path: settings.dataDir }])))
     const dashboard = readDashboard(settings.dataDir, (pid) => defaultIsAlive(pid, HOST))
@@ -95,6 +97,23 @@ function nextSteps(report: Omit<StatusReport, 'next'>): string[] {
   }
   if (report.problems.length) steps.push('Look at the problems listed below.')
   return steps
+}
+
+/** An allowlist that names an interpreter limits nothing: say so, for the environment and for each client entry. */
+function allowlistProblems(mode: string, allow: string[], clients: ClientStatus[]): Problem[] {
+  const flag = (args: string[], name: string) => {
+    const at = args.findIndex((arg) => arg === name || arg.startsWith(`${name}=`))
+    return at < 0 ? undefined : args[at]!.includes('=') ? args[at]!.slice(name.length + 1) : args[at + 1]
+  }
+  const sources = [
+    { where: 'the environment (LOCKSTEP_COMMAND_ALLOW)', mode, allow },
+    ...clients.flatMap((row) => (row.args ? [{ where: row.file, mode: flag(row.args, '--command-mode') ?? mode, allow: (flag(row.args, '--command-allow') ?? '').split(',').filter(Boolean) }] : [])),
+  ]
+  return sources.flatMap(({ where, mode, allow }) => {
+    const interpreters = mode === 'allowlist' ? programsRunningAnything(allow) : []
+    if (!interpreters.length) return []
+    return [{ kind: 'allowlist_interpreter' as const, message: `The command allowlist in ${where} names ${interpreters.join(', ')}, which run${interpreters.length === 1 ? 's' : ''} any code an agent writes: with ${interpreters.length === 1 ? 'it' : 'them'} allowed, agents can do anything your user can. Remove ${interpreters.length === 1 ? 'it' : 'them'} from --command-allow to make the allowlist mean something.` }]
+  })
 }
 
 function unique(folders: { label: string; path: string }[]): { label: string; path: string }[] {

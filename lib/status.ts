@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Ctx } from './context.js'
 import { projectFor } from './projects.js'
+import { programsRunningAnything } from './_command-guard.js'
 import { readLeasedState } from './task-queries.js'
 import { ProjectRoot, parseInput } from './validate.js'
 
@@ -30,7 +31,7 @@ export async function getStatus(ctx: Ctx, raw: unknown) {
       home: s.home,
       dataDir: s.dataDir,
       logDir: s.logDir,
-      command: { mode: s.commandMode, allow: s.commandAllow },
+      command: commandPolicy(s.commandMode, s.commandAllow),
       tools: s.tools,
       leaseTtlSec: s.leaseTtlSec,
       graceSec: s.graceSec,
@@ -54,4 +55,12 @@ export async function getStatus(ctx: Ctx, raw: unknown) {
     },
     artifacts: artifacts.artifacts.map((artifact) => ({ name: artifact.name, bytes: artifact.bytes, updatedAt: artifact.updatedAt, author: artifact.author })),
   }
+}
+
+/** The command policy, saying plainly when an allowed program is an interpreter: then the allowlist allows anything. */
+function commandPolicy(mode: Ctx['settings']['commandMode'], allow: readonly string[]) {
+  const runsAnything = programsRunningAnything(allow)
+  if (mode !== 'allowlist' || !runsAnything.length) return { mode, allow }
+  const warning = `${runsAnything.join(', ')} run${runsAnything.length === 1 ? 's' : ''} any code given to ${runsAnything.length === 1 ? 'it' : 'them'}: with ${runsAnything.length === 1 ? 'it' : 'them'} on the allowlist, an agent can do anything the server's user can.`
+  return { mode, allow, runsAnything, warning }
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { MAX_CONTENT_BYTES } from '../lib/limits.js'
 import { test, type TestContext } from 'node:test'
 import { readArtifact, writeArtifact } from '../lib/artifacts.js'
 import type { Ctx } from '../lib/context.js'
@@ -113,13 +114,13 @@ test('names that clash on disk are CONFLICT: a file and a folder, or only a case
   assert.equal((await readArtifact(ctx, { path: 'notes' })).version, 1)
 })
 
-test('content over 10 MiB is refused, also when an append would cross the limit', async (t) => {
+test('content over 4 MiB is refused, also when an append would cross the limit', async (t) => {
   const { ctx } = setup(t)
-  await rejects(writeArtifact(ctx, { path: 'big', content: 'a'.repeat(10 * 1024 * 1024 + 1) }), 'INVALID_INPUT')
-  await writeArtifact(ctx, { path: 'big', content: 'a'.repeat(10 * 1024 * 1024 - 1) })
+  await rejects(writeArtifact(ctx, { path: 'big', content: 'a'.repeat(MAX_CONTENT_BYTES + 1) }), 'INVALID_INPUT')
+  await writeArtifact(ctx, { path: 'big', content: 'a'.repeat(MAX_CONTENT_BYTES - 1) })
   await rejects(writeArtifact(ctx, { path: 'big', content: 'bb', mode: 'append' }), 'INVALID_INPUT')
   const read = await readArtifact(ctx, { path: 'big', maxBytes: 1 })
-  assert.deepEqual([read.bytes, read.version], [10 * 1024 * 1024 - 1, 1])
+  assert.deepEqual([read.bytes, read.version], [MAX_CONTENT_BYTES - 1, 1])
 })
 
 test("artifact_write is refused with LOCKED under another holder's artifact: lock, and recorded", async (t) => {

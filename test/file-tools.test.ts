@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
 import type { Ctx } from '../lib/context.js'
 import { readFileTool, writeFileTool } from '../lib/file-tools.js'
+import { MAX_CONTENT_BYTES } from '../lib/limits.js'
 import { acquireLock, releaseLock } from '../lib/locks.js'
 import { tempDir, testCtx, rejectsWith as rejects, eventsOfType as events } from './helpers.js'
 
@@ -209,11 +210,11 @@ test('refusals are recorded as events and successful writes as file.written', as
   assert.deepEqual(written.map((event) => [event.ids?.path, event.data?.bytes]), [['src/b.ts', 5]])
 })
 
-test('file inputs are validated: unknown properties, encodings and content over 10 MiB', async (t) => {
+test('file inputs are validated: unknown properties, encodings and content over 4 MiB', async (t) => {
   const { ctx, repo } = sandbox(t)
   await rejects(writeFileTool(ctx, { path: 'x', content: 'x', extra: true }), 'INVALID_INPUT')
   await rejects(writeFileTool(ctx, { path: 'x', content: 'x', encoding: 'utf32' }), 'INVALID_INPUT')
-  await rejects(writeFileTool(ctx, { path: 'x', content: 'a'.repeat(10 * 1024 * 1024 + 1) }), 'INVALID_INPUT')
+  await rejects(writeFileTool(ctx, { path: 'x', content: 'a'.repeat(MAX_CONTENT_BYTES + 1) }), 'INVALID_INPUT')
   await rejects(readFileTool(ctx, { path: '' }), 'INVALID_INPUT')
   assert.deepEqual(readdirSync(repo), ['src'])
 })

@@ -1,10 +1,10 @@
 import { Option } from 'clipanion'
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { Store } from '../../storage/store.js'
 import { defaultIsAlive, newCaller, type Ctx } from '../../lib/context.js'
 import { LockstepError } from '../../lib/errors.js'
 import { newId } from '../../lib/ids.js'
 import { createMcpServer } from '../../lib/mcp/server.js'
+import { LineStdioTransport } from '../../lib/mcp/stdio.js'
 import { DOCUMENTS } from '../../lib/schema.js'
 import { endSession } from '../../lib/sessions.js'
 import { resolveSettings, type Settings } from '../../lib/settings.js'
@@ -32,7 +32,10 @@ export class ServerCommand extends withServerFlags(BaseCommand) {
   port = Option.String('--port', { description: 'With --http: port (default 8788; 0 lets the system pick)' })
   token = Option.String('--token', { description: 'With --http: bearer token (default LOCKSTEP_HTTP_TOKEN, else <data>/http-token)' })
   allowedHosts = Option.String('--allowed-hosts', { description: 'With --http: comma-separated extra Host header values' })
-  allowedOrigins = Option.String('--allowed-origins', { description: 'With --http: comma-separated origins allowed to call (default none)' })
+  allowedOrigins = Option.String('--allowed-origins', { description: 'With --http: comma-separated origins allowed to call (default none; on loopback, the server\'s own loopback origins)' })
+  maxSessions = Option.String('--max-sessions', { description: 'With --http: live sessions in all (default 64; beyond: 503)' })
+  maxSessionsPerToken = Option.String('--max-sessions-per-token', { description: 'With --http: live sessions per token (default 32; beyond: 429)' })
+  sessionIdle = Option.String('--session-idle', { description: 'With --http: seconds without a request before a session is closed (default 600)' })
 
   async run(): Promise<number> {
     const { settings, warnings } = resolveSettings({ ...this.serverFlags(), logLevel: this.logLevel, serverName: this.serverName, serverVersion: this.serverVersion, storage: this.storage, dbPath: this.dbPath }, this.context.env, this.context.cwd, packageVersion())
@@ -40,7 +43,7 @@ export class ServerCommand extends withServerFlags(BaseCommand) {
     redirectConsole((line) => logger.log('info', line))
     for (const warning of warnings) logger.log('warn', warning)
     if (this.http) return this.runHttp({ ...settings, transport: 'http' }, logger)
-    const httpFlags = { '--host': this.host, '--port': this.port, '--token': this.token, '--allowed-hosts': this.allowedHosts, '--allowed-origins': this.allowedOrigins }
+    const httpFlags = { '--host': this.host, '--port': this.port, '--token': this.token, '--allowed-hosts': this.allowedHosts, '--allowed-origins': this.allowedOrigins, '--max-sessions': this.maxSessions, '--max-sessions-per-token': this.maxSessionsPerToken, '--session-idle': this.sessionIdle }
     const stray = Object.entries(httpFlags).find(([, value]) => value !== undefined)?.[0]
     if (stray) throw new LockstepError('INVALID_INPUT', `${stray} applies only to the HTTP server; add --http, or leave ${stray} out.`, { flag: stray })
     const store = new Store({ dataDir: settings.dataDir, documents: DOCUMENTS })
@@ -54,7 +57,8 @@ export class ServerCommand extends withServerFlags(BaseCommand) {
     const snapshots = new SnapshotWriter({ store, warn: (message) => logger.log('warn', message) })
     snapshots.attach(store)
     const server = createMcpServer(ctx, (error) => logger.log('error', `internal error: ${(error as Error)?.stack ?? String(error)}`))
-    const transport = new StdioServerTransport()
+    const transport = new LineStdioTransport(process.stdin, process.stdout)
+    transport.onerror = (error) => logger.log('warn', `stdio: ${error.message}`)
     const shutdown = shutdownOnce(logger, async () => {
       await endSession(ctx).catch((error) => logger.log('warn', `could not mark the session ended: ${String(error)}`))
       await snapshots.flush()
@@ -75,7 +79,8 @@ export class ServerCommand extends withServerFlags(BaseCommand) {
   private async runHttp(settings: Settings, logger: Logger): Promise<number> {
     // the HTTP transport is loaded only here: a stdio server never needs it
     const { resolveHttpOptions, startHttpServer } = await import('../../lib/mcp/http.js')
-    const options = resolveHttpOptions({ host: this.host, port: this.port, token: this.token, allowedHosts: this.allowedHosts, allowedOrigins: this.allowedOrigins }, this.context.env, settings.dataDir)
+    const flags = { host: this.host, port: this.port, token: this.token, allowedHosts: this.allowedHosts, allowedOrigins: this.allowedOrigins, maxSessions: this.maxSessions, maxSessionsPerToken: this.maxSessionsPerToken, sessionIdle: this.sessionIdle }
+    const options = resolveHttpOptions(flags, this.context.env, settings.dataDir)
     if (options.tokenFile) this.context.stderr.write(`lockstep-mcp bearer token in ${options.tokenFile}\n`)
     if (options.exposed) logger.log('warn', `listening on ${options.host}, beyond loopback: anyone with the token can act as any agent, and the file, command and launch tools act on this machine.`)
     const store = new Store({ dataDir: settings.dataDir, documents: DOCUMENTS })

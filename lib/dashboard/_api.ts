@@ -15,15 +15,18 @@ import { worktreesView } from './_worktrees.js'
 type Body = Record<string, unknown>
 type Action = (ctx: Ctx, body: Body, projectRoot: string) => Promise<unknown>
 
-/** The dashboard's actions: the tools' lib functions, run as `human` (POST /api/projects/:id/actions/<name>). */
-export const ACTIONS: Record<string, Action> = {
+/**
+ * The dashboard's actions: the tools' lib functions, run as `human` (POST /api/projects/:id/actions/<name>). A Map, so
+ * that a name such as `constructor` or `__proto__` finds nothing instead of a property of Object.prototype.
+ */
+export const ACTIONS: ReadonlyMap<string, Action> = new Map(Object.entries({
   approve: (ctx, body, projectRoot) => approveTask(ctx, { id: body.id, feedback: body.feedback, projectRoot }),
   'request-changes': (ctx, body, projectRoot) => requestChanges(ctx, { id: body.id, feedback: body.feedback, projectRoot }),
   'release-lock': (ctx, body, projectRoot) => releaseLock(ctx, { id: body.id, path: body.path, force: true, projectRoot }),
   reassign: (ctx, body, projectRoot) => updateTask(ctx, { id: body.id, owner: body.owner, projectRoot }),
   'return-to-todo': (ctx, body, projectRoot) => updateTask(ctx, { id: body.id, status: 'todo', projectRoot }),
   'set-status': (ctx, body, projectRoot) => setProjectStatusTool(ctx, { status: body.status, projectRoot }),
-}
+} satisfies Record<string, Action>))
 
 export interface ApiDeps {
   dataDir: string
@@ -77,8 +80,8 @@ export function mountApi(app: Polka, deps: ApiDeps): void {
   app.post('/api/projects/:id/actions/:name', async (req, res) => {
     if (!guard.originAllowed(req)) throw forbidden('Actions are accepted only from the dashboard page itself (Origin check).')
     if (!guard.hasToken(req)) throw forbidden('Actions need the token from the URL that lockstep-mcp dashboard printed.')
-    const action = ACTIONS[req.params.name]
-    if (!action) throw new LockstepError('NOT_FOUND', `No action ${req.params.name}; use one of ${Object.keys(ACTIONS).join(', ')}.`, { action: req.params.name })
+    const action = ACTIONS.get(req.params.name ?? '')
+    if (!action) throw new LockstepError('NOT_FOUND', `No action ${req.params.name}; use one of ${[...ACTIONS.keys()].join(', ')}.`, { action: req.params.name })
     const body = await readJson(req)
     const project = await storedProject(deps.dataDir, req.params.id)
     const result = await action(deps.actionCtx(project), body, project.root)
@@ -90,7 +93,7 @@ export function mountApi(app: Polka, deps: ApiDeps): void {
 /** The one error mapping of the dashboard: LockstepError code → HTTP status; anything else is a 500 without detail. */
 export function sendError(res: ServerResponse, error: unknown, log: ApiDeps['log']): void {
   if (res.headersSent) return void res.end()
-  if (isLockstepError(error)) return sendJson(res, STATUS[error.code] ?? 500, { error: error.toJSON() })
+  if (isLockstepError(error)) return sendJson(res, Object.hasOwn(STATUS, error.code) ? STATUS[error.code] : 500, { error: error.toJSON() })
   log('error', `internal error: ${(error as Error)?.stack ?? String(error)}`)
   sendJson(res, 500, { error: { code: 'INTERNAL', message: 'An internal error occurred; it was logged in dashboard.log.', data: {} } })
 }

@@ -16,13 +16,16 @@ export class HttpGuard {
   private readonly origins: Set<string>
   private readonly tokenDigest: Buffer
 
-  constructor(options: { host: string; port: number; token: string; allowedHosts: string[]; allowedOrigins: string[] }) {
+  constructor(options: { host: string; port: number; token: string; allowedHosts: string[]; allowedOrigins: string[]; exposed: boolean }) {
     for (const name of [hostForUrl(options.host), ...LOOPBACK_NAMES]) this.hosts.add(`${name.toLowerCase()}:${options.port}`)
     for (const entry of options.allowedHosts.map((item) => item.toLowerCase())) {
       this.hosts.add(entry)
       if (!/:\d+$/.test(entry)) this.hosts.add(`${entry}:${options.port}`)
     }
     this.origins = new Set(options.allowedOrigins.map((origin) => origin.toLowerCase().replace(/\/+$/, '')))
+    // a page served by this machine on the server's own loopback port is no rebinding attack: a browser-based MCP
+    // client on the same machine may connect (the token is still required); a listener beyond loopback keeps the list
+    if (!options.exposed) for (const name of LOOPBACK_NAMES) this.origins.add(`http://${name}:${options.port}`)
     this.tokenDigest = digest(options.token)
   }
 
@@ -36,8 +39,13 @@ export class HttpGuard {
     return 0
   }
 
+  /** A key for the request's token, to count sessions per token (the digest: the token itself is not kept around). */
+  tokenKey(req: IncomingMessage): string {
+    return digest(bearerOf(req) ?? '').toString('hex')
+  }
+
   private hasToken(req: IncomingMessage): boolean {
-    const given = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1]
+    const given = bearerOf(req)
     // digests have equal length, so the comparison does not reveal the token's length either
     return given !== undefined && timingSafeEqual(digest(given), this.tokenDigest)
   }
@@ -67,6 +75,10 @@ function readToken(file: string): string | undefined {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw error
   }
+}
+
+function bearerOf(req: IncomingMessage): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1]
 }
 
 function digest(value: string): Buffer {

@@ -9,9 +9,12 @@ import { endSession } from '../sessions.js'
 import type { Settings } from '../settings.js'
 import { packageVersion } from '../version.js'
 import { HttpGuard, tokenFromFile } from './_http-guard.js'
+import { admit, DEFAULT_SESSION_CAPS, isIdle, type SessionCaps } from './_session-caps.js'
 import { createMcpServer } from './server.js'
 
 export const DEFAULT_HTTP_PORT = 8788
+/** One request or answer at most, as on stdio (the SDK's stdio cap; its HTTP default is 4 MiB). */
+const MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 
 /** The `--http` flags as given (undefined when absent). */
 export interface HttpFlags {
@@ -20,6 +23,9 @@ export interface HttpFlags {
   token?: string
   allowedHosts?: string
   allowedOrigins?: string
+  maxSessions?: string
+  maxSessionsPerToken?: string
+  sessionIdle?: string
 }
 
 export interface HttpOptions {
@@ -32,6 +38,7 @@ export interface HttpOptions {
   allowedOrigins: string[]
   /** Whether `host` is reachable beyond this machine. */
   exposed: boolean
+  sessionCaps: SessionCaps
 }
 
 /**
@@ -51,10 +58,20 @@ export function resolveHttpOptions(flags: HttpFlags, env: NodeJS.ProcessEnv, dat
   if (exposed && !allowedHosts.length) {
     throw new LockstepError('INVALID_INPUT', `--host ${host} listens beyond loopback and needs --allowed-hosts: list the host names clients use to reach this server (e.g. --allowed-hosts coord.lan:8788).`, { flag: '--host', value: host })
   }
+  const count = (flag: string, value: string | undefined, fallback: number, max: number) => {
+    if (value === undefined) return fallback
+    if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) throw invalid(flag, value, `a whole number from 1 to ${max}`)
+    return Number(value)
+  }
+  const sessionCaps: SessionCaps = {
+    total: count('--max-sessions', flags.maxSessions, DEFAULT_SESSION_CAPS.total, 10_000),
+    perToken: count('--max-sessions-per-token', flags.maxSessionsPerToken, DEFAULT_SESSION_CAPS.perToken, 10_000),
+    idleMs: count('--session-idle', flags.sessionIdle, DEFAULT_SESSION_CAPS.idleMs / 1000, 86_400) * 1000,
+  }
   const fromEnv = env.LOCKSTEP_HTTP_TOKEN?.trim()
   const file = flags.token === undefined && !fromEnv ? tokenFromFile(dataDir) : undefined
   const token = flags.token ?? (fromEnv || file!.token)
-  return { host, port, token, ...(file ? { tokenFile: file.file } : {}), allowedHosts, allowedOrigins: list(flags.allowedOrigins), exposed }
+  return { host, port, token, ...(file ? { tokenFile: file.file } : {}), allowedHosts, allowedOrigins: list(flags.allowedOrigins), exposed, sessionCaps }
 }
 
 export interface HttpServerOptions extends HttpOptions {
@@ -78,20 +95,25 @@ interface McpSession {
   ctx: Ctx
   server: Server
   transport: StreamableHTTPServerTransport
+  /** The digest of the bearer token that opened it. */
+  token: string
   lastSeen: number
+  inFlight: number
   closing?: Promise<void>
 }
 
 /**
  * Serve MCP over Streamable HTTP at `/mcp` with stateful sessions: each MCP session gets its own lockstep session
- * (its own Ctx and MCP Server) and is closed once idle longer than the lease TTL. `GET /healthz` needs no token.
+ * (its own Ctx and MCP Server) and is closed once idle longer than `sessionCaps.idleMs`. New sessions beyond the caps
+ * are refused with 429 (per token) or 503 (in all) and Retry-After. `GET /healthz` needs no token.
  * Throws UNAVAILABLE when the address cannot be bound.
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
-  const { store, settings, log } = options
+  const { store, settings, log, sessionCaps: caps } = options
   const version = packageVersion()
-  const idleMs = settings.leaseTtlSec * 1000
   const sessions = new Map<string, McpSession>()
+  // sessions whose initialize is being answered count against the caps too
+  const opening = new Set<McpSession>()
   const onInternal = (error: unknown) => log('error', `internal error: ${(error as Error)?.stack ?? String(error)}`)
   // the Host check needs the bound port: until it is known, every request is refused
   let guard: HttpGuard | undefined
@@ -99,20 +121,26 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const closeSession = (session: McpSession): Promise<void> =>
     (session.closing ??= (async () => {
       sessions.delete(session.ctx.caller.sessionId)
+      opening.delete(session)
       await endSession(session.ctx).catch((error) => log('warn', `could not mark session ${session.ctx.caller.sessionId} ended: ${String(error)}`))
       await session.server.close().catch(() => undefined)
     })())
 
-  const openSession = async (req: IncomingMessage): Promise<McpSession> => {
+  const openSession = async (req: IncomingMessage, token: string): Promise<McpSession> => {
     const caller = newCaller({ sessionId: newId('sess'), transport: 'http', cwd: options.cwd, host: clientHost(req) })
     const ctx: Ctx = { store, settings, caller, now: () => new Date(), isAlive: defaultIsAlive }
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => caller.sessionId,
-      onsessioninitialized: (id) => void sessions.set(id, session),
+      onsessioninitialized: (id) => {
+        opening.delete(session)
+        sessions.set(id, session)
+      },
       // a DELETE is answered only after the session is marked ended
       onsessionclosed: () => closeSession(session),
+      maxRequestBodySize: MAX_MESSAGE_BYTES,
     })
-    const session: McpSession = { ctx, server: createMcpServer(ctx, onInternal), transport, lastSeen: Date.now() }
+    const session: McpSession = { ctx, server: createMcpServer(ctx, onInternal), transport, token, lastSeen: Date.now(), inFlight: 0 }
+    opening.add(session)
     session.server.onclose = () => void closeSession(session)
     await session.server.connect(transport)
     return session
@@ -123,15 +151,31 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     if (typeof id === 'string') {
       const session = sessions.get(id)
       if (!session) return sendRpcError(res, 404, -32001, 'Session not found: start a new session (send initialize without Mcp-Session-Id).')
-      session.lastSeen = Date.now()
-      res.once('close', () => (session.lastSeen = Date.now()))
+      track(session, res)
       return session.transport.handleRequest(req, res)
     }
     if (req.method !== 'POST') return sendRpcError(res, 400, -32000, 'Bad Request: no Mcp-Session-Id; send initialize first.')
-    const session = await openSession(req)
+    const token = guard!.tokenKey(req)
+    const refusal = admit([...sessions.values(), ...opening], token, caps, Date.now())
+    if (refusal) {
+      res.setHeader('Retry-After', String(refusal.retryAfterSec))
+      const which = refusal.status === 429 ? `${caps.perToken} sessions for this token` : `${caps.total} sessions in all`
+      return sendRpcError(res, refusal.status, -32000, `Too many sessions: this server keeps at most ${which}. Close a session (DELETE /mcp) or retry after ${refusal.retryAfterSec} s, when idle ones are closed.`)
+    }
+    const session = await openSession(req, token)
+    track(session, res)
     await session.transport.handleRequest(req, res)
     // anything but a valid initialize leaves the transport without a session: drop it
     if (!session.transport.sessionId) await closeSession(session)
+  }
+
+  const track = (session: McpSession, res: ServerResponse) => {
+    session.lastSeen = Date.now()
+    session.inFlight++
+    res.once('close', () => {
+      session.inFlight--
+      session.lastSeen = Date.now()
+    })
   }
 
   const route = async (req: IncomingMessage, res: ServerResponse) => {
@@ -169,11 +213,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 
   const reaper = setInterval(() => {
     for (const session of sessions.values()) {
-      if (Date.now() - session.lastSeen <= idleMs) continue
-      log('info', `closing session ${session.ctx.caller.sessionId}: idle for more than ${settings.leaseTtlSec} s`)
+      if (!isIdle(session, caps.idleMs, Date.now())) continue
+      log('info', `closing session ${session.ctx.caller.sessionId}: idle for more than ${caps.idleMs / 1000} s`)
       void closeSession(session)
     }
-  }, Math.min(60_000, idleMs / 4))
+  }, Math.max(250, Math.min(60_000, caps.idleMs / 4)))
   reaper.unref()
 
   return {

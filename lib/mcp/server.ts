@@ -3,7 +3,8 @@ import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } fr
 import { toJsonSchema } from '@valibot/to-json-schema'
 import type { Ctx } from '../context.js'
 import { callTool } from '../calls.js'
-import { isLockstepError } from '../errors.js'
+import { isLockstepError, LockstepError } from '../errors.js'
+import { MAX_ANSWER_BYTES, MAX_MESSAGE_BYTES } from '../limits.js'
 import { toolsFor } from './tools.js'
 
 export const INSTRUCTIONS =
@@ -26,9 +27,22 @@ export function createMcpServer(ctx: Ctx, onInternal: (error: unknown) => void):
     const client = server.getClientVersion()
     if (client && !ctx.caller.client) ctx.caller.client = { name: client.name, version: client.version }
     const outcome = await callTool({ ...ctx, signal: extra.signal }, request.params.name, request.params.arguments ?? {})
-    return outcome.ok ? toResult(outcome.value, outcome.notices) : toErrorResult(outcome.error, onInternal)
+    const result = outcome.ok ? toResult(outcome.value, outcome.notices) : toErrorResult(outcome.error, onInternal)
+    return withinLimit(result, onInternal)
   })
   return server
+}
+
+/** An answer over the transport's cap would end the session on the client's side: refuse it instead. */
+export function withinLimit(result: CallToolResult, onInternal: (error: unknown) => void): CallToolResult {
+  const bytes = Buffer.byteLength(JSON.stringify(result))
+  if (bytes <= MAX_ANSWER_BYTES) return result
+  const error = new LockstepError(
+    'INVALID_INPUT',
+    `The answer would be ${bytes} bytes, over the ${MAX_MESSAGE_BYTES}-byte message limit; ask for less (a smaller limit, maxBytes or maxOutputBytes, or page with offset).`,
+    { bytes, limit: MAX_MESSAGE_BYTES },
+  )
+  return toErrorResult(error, onInternal)
 }
 
 function inputSchemaOf(schema: Parameters<typeof toJsonSchema>[0]) {
