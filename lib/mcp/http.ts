@@ -9,6 +9,7 @@ import { endSession } from '../sessions.js'
 import type { Settings } from '../settings.js'
 import { packageVersion } from '../version.js'
 import { HttpGuard, tokenFromFile } from './_http-guard.js'
+import { readJsonBody, refusalBeforeInitialize } from './_preinit.js'
 import { createMcpServer } from './server.js'
 
 export const DEFAULT_HTTP_PORT = 8788
@@ -128,8 +129,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       return session.transport.handleRequest(req, res)
     }
     if (req.method !== 'POST') return sendRpcError(res, 400, -32000, 'Bad Request: no Mcp-Session-Id; send initialize first.')
+    const body = await readJsonBody(req)
+    if (body === undefined) return sendRpcError(res, 400, -32700, 'Parse error: send one JSON-RPC initialize request as JSON (at most 4 MiB).')
+    const refusal = refusalBeforeInitialize(body)
+    if (refusal) return sendJson(res, refusal.status, refusal.body)
     const session = await openSession(req)
-    await session.transport.handleRequest(req, res)
+    await session.transport.handleRequest(req, res, body)
     // anything but a valid initialize leaves the transport without a session: drop it
     if (!session.transport.sessionId) await closeSession(session)
   }
