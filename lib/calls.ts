@@ -35,5 +35,5 @@ export async function callTool(ctx: Ctx, tool: ToolDef, args: unknown): Promise<
   } catch (error) {
     return { ok: false, error, notices: [] }
   }
-  return { ok: true, value, notices: await collectNotices(ctx).catch(() => []) }
+  return { ok: true, value: tool.view ? tool.view(value as Record<string, unknown>) : value, notices: await collectNotices(ctx).catch(() => []) }
 }

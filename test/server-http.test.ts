@@ -78,8 +78,8 @@ test('each MCP session of server --http is its own lockstep session, and a claim
   const initPlanner = await planner.ok('coordination_init', { role: 'planner' })
   const implementers = await Promise.all([connect(t, server.url), connect(t, server.url)])
   const inits = await Promise.all(implementers.map((agent) => agent.ok('coordination_init', { role: 'implementer' })))
-  assert.equal(initPlanner.agent.role, 'planner')
-  assert.deepEqual(inits.map((init) => init.agent.role), ['implementer', 'implementer'])
+  assert.equal(initPlanner.role, 'planner')
+  assert.deepEqual(inits.map((init) => init.role), ['implementer', 'implementer'])
   assert.equal(new Set([initPlanner, ...inits].map((init) => init.agent.name)).size, 3)
   assert.equal((await planner.ok('status_get')).config.transport, 'http')
 

@@ -20,6 +20,8 @@ import * as updates from '../task-updates.js'
 import * as tasks from '../tasks.js'
 import * as worktrees from '../worktrees.js'
 import type { ToolProfile } from '../settings.js'
+import * as views from '../results.js'
+import type { ResultView } from '../results.js'
 
 export interface ToolDef {
   name: string
@@ -29,6 +31,8 @@ export interface ToolDef {
   destructive?: boolean
   /** Calling again with the same arguments changes nothing more. */
   idempotent?: boolean
+  /** What the agent reads back, when it is less than the lib function returns (lib/results.ts). */
+  view?: ResultView
   handler: (ctx: Ctx, args: unknown) => Promise<unknown>
 }
 
@@ -57,30 +61,30 @@ export const TOOLS: ToolDef[] = [
   tool('worktree_merge', 'Use to merge an implementer\'s branch before approving (planner only).', worktrees.MergeWorktreeInput, worktrees.mergeWorktree),
   tool('worktree_list', 'Use to list worktrees and their branches.', worktrees.ListWorktreesInput, worktrees.listWorktrees, read),
   tool('worktree_cleanup', 'Use to remove worktrees of stopped implementers (planner only).', worktrees.CleanupWorktreesInput, worktrees.cleanupWorktrees, { destructive: true, idempotent: true }),
-  tool('task_create', 'Use to add a task.', tasks.CreateTaskInput, tasks.createTask),
-  tool('task_claim', 'Use to take a given todo task and lock its files.', tasks.ClaimTaskInput, tasks.claimTask, same),
-  tool('task_claim_next', 'Use to take the best ready task.', claimNext.ClaimNextTaskInput, claimNext.claimNextTask),
-  tool('task_update', 'Use to edit a task or change its status.', updates.UpdateTaskInput, updates.updateTask),
+  tool('task_create', 'Use to add a task.', tasks.CreateTaskInput, tasks.createTask, { view: views.taskChange }),
+  tool('task_claim', 'Use to take a given todo task and lock its files.', tasks.ClaimTaskInput, tasks.claimTask, { ...same, view: views.taskClaim }),
+  tool('task_claim_next', 'Use to take the best ready task.', claimNext.ClaimNextTaskInput, claimNext.claimNextTask, { view: views.taskClaimNext }),
+  tool('task_update', 'Use to edit a task or change its status.', updates.UpdateTaskInput, updates.updateTask, { view: views.taskChange }),
   tool('task_list', 'Use to list and filter tasks.', queries.ListTasksInput, queries.listTasks, read),
   tool('task_summary', 'Use for task counts per status.', queries.TaskSummaryInput, queries.taskSummary, read),
-  tool('task_submit_for_review', 'Use when your task is done and needs review.', reviews.SubmitForReviewInput, reviews.submitForReview),
-  tool('task_approve', 'Use to accept a task in review (planner only).', reviews.ApproveTaskInput, reviews.approveTask, same),
+  tool('task_submit_for_review', 'Use when your task is done and needs review.', reviews.SubmitForReviewInput, reviews.submitForReview, { view: views.taskSubmitted }),
+  tool('task_approve', 'Use to accept a task in review (planner only).', reviews.ApproveTaskInput, reviews.approveTask, { ...same, view: views.taskChange }),
   tool('task_approve_batch', 'Use to accept several tasks in review (planner only).', reviews.ApproveBatchInput, reviews.approveBatch),
-  tool('task_request_changes', 'Use to send a reviewed task back with feedback (planner only).', reviews.RequestChangesInput, reviews.requestChanges),
-  tool('lock_acquire', 'Use before editing a path outside your task files.', locks.AcquireLockInput, locks.acquireLock),
-  tool('lock_release', 'Use when done with a lock you took.', locks.ReleaseLockInput, locks.releaseLock, same),
+  tool('task_request_changes', 'Use to send a reviewed task back with feedback (planner only).', reviews.RequestChangesInput, reviews.requestChanges, { view: views.taskChange }),
+  tool('lock_acquire', 'Use before editing a path outside your task files.', locks.AcquireLockInput, locks.acquireLock, { view: views.lockChange }),
+  tool('lock_release', 'Use when done with a lock you took.', locks.ReleaseLockInput, locks.releaseLock, { ...same, view: views.lockChange }),
   tool('lock_list', 'Use to see held locks.', locks.ListLocksInput, locks.listLocks, read),
-  tool('note_append', 'Use to tell every agent something.', notes.AppendNoteInput, notes.appendNote),
+  tool('note_append', 'Use to tell every agent something.', notes.AppendNoteInput, notes.appendNote, { view: views.noteAdded }),
   tool('note_list', 'Use to read the shared notes.', notes.ListNotesInput, notes.listNotes, read),
   tool('events_wait', 'Use when idle: waits for project events.', notes.WaitEventsInput, notes.waitEvents, read),
   tool('log_append', 'Use to log a custom event.', notes.AppendLogInput, notes.appendLog),
-  tool('discussion_start', 'Use to ask another agent or settle a decision.', discussions.StartDiscussionInput, discussions.startDiscussion),
-  tool('discussion_reply', 'Use to answer in a discussion.', discussions.ReplyDiscussionInput, discussions.replyDiscussion),
-  tool('discussion_resolve', 'Use to record a discussion\'s decision.', discussions.ResolveDiscussionInput, discussions.resolveDiscussion),
+  tool('discussion_start', 'Use to ask another agent or settle a decision.', discussions.StartDiscussionInput, discussions.startDiscussion, { view: views.discussionChange }),
+  tool('discussion_reply', 'Use to answer in a discussion.', discussions.ReplyDiscussionInput, discussions.replyDiscussion, { view: views.discussionChange }),
+  tool('discussion_resolve', 'Use to record a discussion\'s decision.', discussions.ResolveDiscussionInput, discussions.resolveDiscussion, { view: views.discussionChange }),
   tool('discussion_get', 'Use to read a discussion and its messages.', discussions.GetDiscussionInput, discussions.getDiscussion, read),
   tool('discussion_list', 'Use to find discussions.', discussions.ListDiscussionsInput, discussions.listDiscussions, read),
   tool('discussion_inbox', 'Use to see discussions waiting on you.', discussions.DiscussionInboxInput, discussions.discussionInbox, read),
-  tool('discussion_archive', 'Use to put a finished discussion away.', discussions.ArchiveDiscussionInput, discussions.archiveDiscussion, same),
+  tool('discussion_archive', 'Use to put a finished discussion away.', discussions.ArchiveDiscussionInput, discussions.archiveDiscussion, { ...same, view: views.discussionChange }),
   tool('discussion_cleanup', 'Use to archive and delete old discussions.', discussions.CleanupDiscussionsInput, discussions.cleanupDiscussions, { destructive: true }),
   tool('file_read', 'Use to read a file.', fileTools.FileReadInput, fileTools.readFileTool, read),
   tool('file_write', 'Use to write or append to a file.', fileTools.FileWriteInput, fileTools.writeFileTool),
