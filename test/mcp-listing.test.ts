@@ -40,6 +40,8 @@ for (const [profile, count, budget] of BUDGETS) {
       for (const [param, schema] of Object.entries(tool.inputSchema.properties ?? {})) {
         const description = (schema as { description?: string }).description
         assert.ok(typeof description === 'string' && description.trim().length >= 3, `${tool.name}.${param} has no description`)
+        // Codex drops the description of a property without a type (an enumeration is typed by its values)
+        assert.ok((schema as { type?: string; enum?: unknown }).type || (schema as { enum?: unknown }).enum, `${tool.name}.${param} has no type`)
       }
       for (const name of tool.inputSchema.required ?? []) assert.ok(name in (tool.inputSchema.properties ?? {}), `${tool.name}: required ${name} is listed`)
       // annotations name only what is true

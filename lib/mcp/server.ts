@@ -9,6 +9,8 @@ import { activeProfile, toolsFor } from './tools.js'
 export const INSTRUCTIONS =
   'lockstep-mcp coordinates several coding agents on one repository through tasks, file locks, notes and discussions. Call coordination_init first (role planner or implementer), then follow the instruction it returns.'
 
+const LIST_WAIT_MS = 1000
+
 /** Build the MCP server over a session context. `onInternal` receives bugs (logged by the caller, never sent). */
 export function createMcpServer(ctx: Ctx, onInternal: (error: unknown) => void): Server {
   const auto = ctx.settings.tools === 'auto'
@@ -18,8 +20,13 @@ export function createMcpServer(ctx: Ctx, onInternal: (error: unknown) => void):
   )
   const profile = () => activeProfile(ctx.settings, ctx.caller.binding?.role)
   const lists = new Map<string, ReturnType<typeof listedTool>[]>()
-  const listFor = (name: ReturnType<typeof profile>) => lists.get(name) ?? lists.set(name, toolsFor(name).map(listedTool)).get(name)!
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listFor(profile()) }))
+  const listFor = (name: ReturnType<typeof profile>) => lists.get(name) ?? lists.set(name, toolsFor(name).map((tool) => listedTool(tool, name))).get(name)!
+  // resolved by the next tools/list: lets the answer to coordination_init wait until the client has the new list
+  let listed: (() => void) | undefined
+  server.setRequestHandler(ListToolsRequestSchema, async () => {
+    listed?.()
+    return { tools: listFor(profile()) }
+  })
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const client = server.getClientVersion()
     if (client && !ctx.caller.client) ctx.caller.client = { name: client.name, version: client.version }
@@ -32,7 +39,14 @@ export function createMcpServer(ctx: Ctx, onInternal: (error: unknown) => void):
     }
     const before = profile()
     const outcome = await callTool({ ...ctx, signal: extra.signal }, tool, request.params.arguments ?? {})
-    if (auto && profile() !== before) void server.sendToolListChanged().catch(() => undefined)
+    if (auto && profile() !== before) {
+      // a client that follows the notification fetches the list at once; holding the answer until then (at most
+      // LIST_WAIT_MS) means the model's next turn already offers the role's tools
+      const fetched = new Promise<void>((resolve) => (listed = resolve))
+      await server.sendToolListChanged().catch(() => undefined)
+      await Promise.race([fetched, new Promise((resolve) => setTimeout(resolve, LIST_WAIT_MS).unref())])
+      listed = undefined
+    }
     return outcome.ok ? toResult(outcome.value, outcome.notices) : toErrorResult(outcome.error, onInternal)
   })
   return server
