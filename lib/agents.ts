@@ -6,8 +6,7 @@ import { liveHolder } from './identity.js'
 import { renewLeases } from './leases.js'
 import { mutate, type DomainTx, type Docs } from './project-tx.js'
 import { projectFor } from './projects.js'
-import { contextView } from './project-context.js'
-import { implementerGuidance, plannerGuidance } from './guidance.js'
+import { contextBrief, implementerGuidance, plannerGuidance } from './guidance.js'
 import { ROLES, type Agent, type DocName, type Notice } from './schema.js'
 import { Name, ProjectRoot, parseInput } from './validate.js'
 import { sameName } from './_claims.js'
@@ -34,7 +33,7 @@ export async function coordinationInit(ctx: Ctx, raw: unknown) {
     const agent = bindAgent(ctx, docs, tx, name, input.role)
     const notices = agent.pendingNotices.splice(0)
     renewLeases(docs, agent.name, tx.now, ctx.settings.leaseTtlSec * 1000)
-    const view = contextView(project, docs.project)
+    const view = contextBrief(docs.project)
     const implementers = docs.agents.agents.filter((item) => item.role === 'implementer')
     const inbox = discussions.discussions.filter((item) => item.status === 'waiting' && sameName(item.waitingOn, agent.name)).length
     const guidance =
@@ -49,14 +48,14 @@ export async function coordinationInit(ctx: Ctx, raw: unknown) {
               alive: implementers.filter((item) => livenessOf(ctx, item, docs.agents.sessions, tx.now) === 'alive').length,
             },
           })
-        : { ...implementerGuidance(docs, agent, view), inbox }
+        : { ...implementerGuidance(docs, agent), inbox }
     return {
       agent,
       body: {
         role: input.role,
         ...guidance,
-        agent: { id: agent.id, name: agent.name, role: agent.role, type: agent.type },
-        project: { id: project.id, root: project.root, name: project.name, status: docs.project.status },
+        agent: { name: agent.name },
+        project: { id: project.id, status: docs.project.status },
         ...(input.role === 'implementer' ? { inbox } : {}),
         ...(notices.length ? { _notices: notices } : {}),
       },

@@ -21,7 +21,7 @@ export function taskCounts(tasks: Task[]): TaskCounts {
 }
 
 const COMPLEXITY_GUIDE =
-  'Complexity: simple = one or two files and an obvious change (the implementer closes it); medium = a few files or some ambiguity (reviewed); complex = many files or design choices (reviewed, discuss if unclear); critical = schema, security or cross-cutting changes (agree first in a discussion).'
+  'Complexity: simple = 1-2 files, obvious (no review); medium = a few files or some ambiguity; complex = many files or design choices; critical = schema, security or cross-cutting (agree in a discussion first).'
 
 interface PlannerState {
   docs: Pick<Docs, 'project' | 'agents' | 'tasks'>
@@ -42,12 +42,11 @@ export function plannerGuidance({ docs, contextView, implementers, inbox }: Plan
       message: 'No project context yet.',
       steps: [
         'Acknowledge the request, or ask the user what to build.',
-        'Read the README and the manifest files (package.json, pyproject.toml, …) and summarise what you learn.',
-        'Ask the user for the end state, the acceptance criteria, the constraints and the implementer type (claude or codex); wait for the answers, do not guess.',
+        'Read the README and manifests (package.json, pyproject.toml, …); summarise what you learn.',
+        'Ask the user for the end state, acceptance criteria, constraints and implementer type (claude or codex); wait for the answers, do not guess.',
         'Then call project_context_set with description, endState, acceptanceCriteria, constraints and preferredImplementer.',
       ],
-      instruction:
-        'Gather the project context before planning: read the README and manifests, ask the user for the end state, acceptance criteria, constraints and implementer type (claude or codex), wait for the answers, then call project_context_set.',
+      instruction: 'Follow the steps in order; plan nothing before the user answers.',
     }
   }
   if (!context.implementationPlan.length) {
@@ -56,7 +55,7 @@ export function plannerGuidance({ docs, contextView, implementers, inbox }: Plan
       phase: 'create_plan',
       projectContext: contextView,
       instruction:
-        'Draft numbered implementation steps with their reasons and trade-offs, present them to the user and revise them together. After the user approves, save them with project_context_set {implementationPlan: [...], status: "ready"}.',
+        'Draft numbered steps with reasons and trade-offs, present them and revise them with the user. Once approved, save them: project_context_set {implementationPlan: [...], status: "ready"}.',
     }
   }
   if (docs.project.status === 'stopped') {
@@ -73,20 +72,20 @@ export function plannerGuidance({ docs, contextView, implementers, inbox }: Plan
       projectContext: contextView,
       preferredImplementer,
       instruction: [
-        'Turn the plan into tasks with task_create, each with a complexity, files, dependsOn and a priority.',
+        'Turn the plan into tasks with task_create: complexity, files, dependsOn, priority.',
         COMPLEXITY_GUIDE,
-        `Ask the user how many implementers to run, then call launch_implementer {type: "${preferredImplementer}"} for each (isolation "worktree" for parallel work on overlapping areas).`,
+        `Ask the user how many implementers to run, then launch_implementer {type: "${preferredImplementer}"} each (isolation "worktree" for overlapping parallel work).`,
       ].join('\n'),
     }
   }
   const pendingReviews = tasks.filter((task) => task.status === 'review').map((task) => ({ id: task.id, title: task.title, owner: task.owner, round: task.reviewRounds }))
   const steps: string[] = []
-  if (pendingReviews.length) steps.push(`Review ${pendingReviews.length} submission(s): for worktree tasks worktree_merge first, then task_approve or task_request_changes with concrete feedback.`)
-  if (inbox) steps.push(`Answer ${inbox} discussion(s) waiting on you (discussion_inbox).`)
+  if (pendingReviews.length) steps.push(`Review ${pendingReviews.length} submission(s): worktree_merge first for worktree tasks, then task_approve or task_request_changes with concrete feedback.`)
+  if (inbox) steps.push(`Answer ${inbox} discussion(s) in discussion_inbox.`)
   const remaining = tasks.filter((task) => task.status !== 'done').length
-  if (remaining && !implementers.alive) steps.push('Work remains and no implementer is alive: ask the user before launching one with launch_implementer.')
-  if (!remaining) steps.push('Every task is done: verify the result with the user, then call project_status_set {status: "complete"}.')
-  steps.push('When idle, wait with events_wait. You coordinate and review; do not edit code or run builds yourself.')
+  if (remaining && !implementers.alive) steps.push('Work remains and no implementer is alive: ask the user before launch_implementer.')
+  if (!remaining) steps.push('Every task is done: verify with the user, then project_status_set {status: "complete"}.')
+  steps.push('When idle, events_wait. You coordinate and review; do not edit code or run builds.')
   return {
     status: 'monitoring',
     phase: 'monitor',
@@ -101,38 +100,52 @@ export function plannerGuidance({ docs, contextView, implementers, inbox }: Plan
 }
 
 const IMPLEMENTER_LOOP = [
-  '1. Check discussion_inbox and answer what waits on you.',
-  '2. Finish your own tasks first: in_progress ones, and any returned with changes requested.',
-  '3. Otherwise call task_claim_next.',
-  '4. Follow its _instruction. Lock any file outside the task\'s files with lock_acquire before editing it. In a worktree, commit to your branch.',
-  '5. Close the task: simple tasks with task_update {status: "done"}; others with task_submit_for_review and notes on what you changed and how you tested it.',
-  '6. Continue with the next task; do not wait for the user between tasks.',
-  '7. When nothing is claimable, wait with events_wait({mine: true}).',
-  '8. Stop at once when you see stopped or complete, or receive a stop notice.',
-  '9. During long edits, make any lockstep call at least every 15 minutes to keep your leases.',
+  '1. Answer discussion_inbox.',
+  '2. Finish your own tasks first.',
+  '3. Else task_claim_next.',
+  '4. Follow its _instruction; lock_acquire other files first; in a worktree, commit there.',
+  '5. Close: simple via task_update {status:"done"}, else task_submit_for_review (what changed, how tested).',
+  "6. Continue; don't wait for the user.",
+  '7. Nothing to claim: events_wait({mine:true}).',
+  '8. Stop if the project is stopped or a notice says so.',
+  '9. Call lockstep at least every 15 min (leases).',
 ].join('\n')
 
 /** The implementer's status and instruction (TOOLS §11.2). */
-export function implementerGuidance(docs: Pick<Docs, 'project' | 'tasks'>, agent: Agent, contextView: unknown): Record<string, unknown> {
+export function implementerGuidance(docs: Pick<Docs, 'project' | 'tasks'>, agent: Agent): Record<string, unknown> {
   const tasks = docs.tasks.tasks
-  const yourTasks = tasks.filter((task) => sameName(task.owner, agent.name) && task.status !== 'done').map((task) => ({ id: task.id, title: task.title, status: task.status }))
-  const base = { yourTasks }
+  const owned = tasks.filter((task) => sameName(task.owner, agent.name) && task.status !== 'done')
+  // ids and statuses only: task_list {owner} has the rest, and every byte here is paid on each re-orientation
+  const base = { yourTasks: owned.map((task) => ({ id: task.id, status: task.status })) }
   if (docs.project.status === 'stopped') return { ...base, status: 'stopped', message: 'The project is stopped.', instruction: 'Stop now, start nothing, and wait for the user.' }
-  if (docs.project.status === 'complete') return { ...base, status: 'complete', message: 'The project is complete.', instruction: 'The work is finished; stop.' }
+  if (docs.project.status === 'complete') {
+    // completing with open tasks cancels or moves them and tells their owners; tasks still owned here are unfinished work
+    const instruction = owned.length
+      ? `You still own ${owned.length} open task(s): keep them, and ask the planner with discussion_start whether to finish them.`
+      : 'Nothing is left for you: stop.'
+    return { ...base, status: 'complete', message: 'The project is marked complete.', instruction }
+  }
   const todo = tasks.filter((task) => task.status === 'todo')
   const ready = todo.filter((task) => blockersOf(tasks, task).length === 0 && (!task.owner || sameName(task.owner, agent.name)))
-  const inProgress = tasks.filter((task) => task.status === 'in_progress' && sameName(task.owner, agent.name)).map((task) => ({ id: task.id, title: task.title }))
-  if (inProgress.length || ready.length) {
-    // tasks may exist before the planner sets a context: leave the field out rather than send null
-    return { ...base, status: 'ready', ...(contextView ? { projectContext: contextView } : {}), availableTasks: ready.length, inProgressTasks: inProgress, instruction: IMPLEMENTER_LOOP }
-  }
+  const inProgress = owned.filter((task) => task.status === 'in_progress')
+  if (inProgress.length || ready.length) return { ...base, status: 'ready', availableTasks: ready.length, instruction: IMPLEMENTER_LOOP }
   const reason = !docs.project.context ? 'no_context' : !todo.length ? 'none_left' : todo.every((task) => blockersOf(tasks, task).length > 0) ? 'all_blocked' : 'all_assigned'
   return {
     ...base,
     status: 'waiting',
     reason,
-    message: { no_context: 'The planner has not set the project context yet.', none_left: 'No todo tasks are left.', all_blocked: 'Every todo task waits on dependencies.', all_assigned: 'Every ready task is assigned to someone else.' }[reason],
-    ...(contextView ? { projectContext: contextView } : {}),
+    message: { no_context: 'No project context yet.', none_left: 'No todo tasks are left.', all_blocked: 'Every todo task waits on dependencies.', all_assigned: 'Every ready task is assigned to someone else.' }[reason],
     instruction: 'Wait with events_wait({types: ["task.*", "project.status_changed"]}), then call task_claim_next again.',
   }
+}
+
+/** The context in brief: what a planner sees in coordination_init; project_context_get gives all of it. */
+export function contextBrief(doc: Docs['project']): Record<string, unknown> | null {
+  const context = doc.context
+  if (!context) return null
+  return { goal: clip(context.description, 160), endState: clip(context.endState, 160), criteria: context.acceptanceCriteria.length, planSteps: context.implementationPlan.length }
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text
 }

@@ -32,7 +32,8 @@ export async function acquireLock(ctx: Ctx, raw: unknown) {
   const project = projectFor(ctx, input.projectRoot)
   const owner = await identityFor(ctx, project, input.owner, 'owner')
   const path = normaliseLockPath(input.path, workRootFor(ctx, project))
-  const deadline = Date.now() + input.waitMs
+  const started = Date.now()
+  const deadline = started + input.waitMs
   for (;;) {
     try {
       return await mutate(ctx, project, [...LOCK_DOCS], (docs, tx) => {
@@ -72,7 +73,8 @@ export async function acquireLock(ctx: Ctx, raw: unknown) {
       }, { actor: owner })
     } catch (error) {
       const remaining = deadline - Date.now()
-      if (!(error instanceof LockstepError) || error.code !== 'LOCKED' || remaining <= 0 || ctx.signal?.aborted) throw error
+      if (!(error instanceof LockstepError) || error.code !== 'LOCKED') throw error
+      if (remaining <= 0 || ctx.signal?.aborted) throw input.waitMs ? waitedError(error, Date.now() - started) : error
       // no store lock is held while waiting: wake on any change to the project's files
       await ctx.store.waitForChange(project, remaining, ctx.signal)
     }
@@ -157,4 +159,14 @@ export async function listLocks(ctx: Ctx, raw: unknown) {
       ? matching.sort((a, b) => a.createdAt.localeCompare(b.createdAt))
       : matching.sort((a, b) => (b.releasedAt ?? '').localeCompare(a.releasedAt ?? ''))
   return ordered.map(publicLock)
+}
+
+/** A LOCKED answer after waiting: says how long it waited, and does not suggest waiting again. */
+function waitedError(error: LockstepError, waitedMs: number): LockstepError {
+  const { path, holder, expiresAt } = error.data as { path: string; holder: string; expiresAt: string }
+  return new LockstepError(
+    'LOCKED',
+    `${path} is still locked by ${holder} (until ${expiresAt}) after waiting ${waitedMs} ms; work on something else, or ask ${holder} to release it (discussion_start).`,
+    { ...error.data, waitedMs },
+  )
 }

@@ -5,10 +5,10 @@ import { identityFor } from './identity.js'
 import { mutate, mutateCommit } from './project-tx.js'
 import { projectFor } from './projects.js'
 import type { LogEvent } from '../storage/events.js'
-import { JsonObject, Limit, Name, ProjectRoot, parseInput } from './validate.js'
+import { JsonObject, Limit, Name, ProjectRoot, Visible, parseInput } from './validate.js'
 
 export const AppendNoteInput = v.strictObject({
-  text: v.pipe(v.string(), v.minLength(1), v.maxLength(8000)),
+  text: v.pipe(v.string(), v.minLength(1), v.maxLength(8000), Visible),
   author: v.optional(Name),
   projectRoot: ProjectRoot,
 })

@@ -8,6 +8,7 @@ import { projectFor } from './projects.js'
 import { PROJECT_STATUSES, type DocName, type ProjectStatus, type StoredContext } from './schema.js'
 import { ContextList, LongText, ProjectRoot, parseInput } from './validate.js'
 import { setProjectStatus } from './_claims.js'
+import { closeOpenTasks, OPEN_TASK_ACTIONS, refuseOpenTasks } from './project-completion.js'
 
 const LISTS = ['techStack', 'constraints', 'acceptanceCriteria', 'tests', 'implementationPlan'] as const
 
@@ -56,9 +57,9 @@ export async function setProjectContext(ctx: Ctx, raw: unknown) {
       docs.project.context = next
       tx.emit({ type: 'project.context_set', actor: tx.actor, ids: {}, data: { changes } })
     }
+    if (input.status === 'complete' && docs.project.status !== 'complete') refuseOpenTasks(docs)
     if (input.status) changeStatus(docs, tx, input.status)
-    const context = contextView(project, docs.project)!
-    return { success: true as const, context, instruction: contextInstruction(docs) }
+    return { success: true as const, status: docs.project.status, changes, instruction: contextInstruction(docs) }
   })
 }
 
@@ -79,19 +80,30 @@ export async function getProjectContext(ctx: Ctx, raw: unknown) {
   return context ? { found: true as const, context } : { found: false as const, message: 'No context yet; the planner sets it with project_context_set.' }
 }
 
-export const SetStatusInput = v.strictObject({ status: v.picklist(PROJECT_STATUSES), projectRoot: ProjectRoot })
+export const SetStatusInput = v.strictObject({
+  status: v.picklist(PROJECT_STATUSES),
+  force: v.optional(v.boolean(), false),
+  openTasks: v.optional(v.picklist(OPEN_TASK_ACTIONS), 'cancel'),
+  projectRoot: ProjectRoot,
+})
 
-/** Set the project status (planner only). Throws NOT_FOUND (no context), FORBIDDEN. */
+/**
+ * Set the project status (planner only). Completing with open tasks needs force, which closes them as `openTasks`
+ * says and tells their owners. Throws NOT_FOUND (no context), CONFLICT (open tasks), FORBIDDEN.
+ */
 export async function setProjectStatusTool(ctx: Ctx, raw: unknown) {
   const input = parseInput(SetStatusInput, raw)
   requirePlanner(ctx, 'project_status_set')
   const project = projectFor(ctx, input.projectRoot)
-  return mutate(ctx, project, ['project', 'agents', 'tasks', 'notes'], (docs, tx) => {
+  return mutate(ctx, project, ['project', 'agents', 'tasks', 'locks', 'notes'], (docs, tx) => {
     if (!docs.project.context) throw new LockstepError('NOT_FOUND', 'This project has no context yet; set it first with project_context_set.', {})
+    const from = docs.project.status
+    const completing = input.status === 'complete' && from !== 'complete'
+    if (completing && !input.force) refuseOpenTasks(docs)
+    const closed = completing ? closeOpenTasks(docs, tx, input.openTasks) : []
     const message = changeStatus(docs, tx, input.status)
-    const notDone = docs.tasks.tasks.filter((task) => task.status !== 'done').length
-    const warnings = input.status === 'complete' && notDone ? [`${notDone} of ${docs.tasks.tasks.length} task(s) are not done.`] : undefined
-    return { success: true as const, context: contextView(project, docs.project)!, message, ...(warnings ? { warnings } : {}) }
+    if (closed.length) tx.note(`[SYSTEM] ${closed.length} open task(s) ${input.openTasks === 'cancel' ? 'cancelled' : `moved to ${input.openTasks}`} on completion: ${closed.join(', ')}.`)
+    return { success: true as const, status: docs.project.status, from, message, ...(closed.length ? { closedTasks: closed, openTasks: input.openTasks } : {}) }
   })
 }
 

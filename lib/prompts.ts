@@ -52,7 +52,7 @@ The work loop
 5. Close the task: simple tasks with task_update {status: "done"}; others with task_submit_for_review and notes on what you changed and how you tested it.
 6. Continue with the next task. Do not wait for the user between tasks.
 7. When nothing is claimable, wait with events_wait({mine: true}).
-8. Stop at once when you see stopped or complete, or receive a stop notice.
+8. Stop at once when the project is stopped or a notice tells you to. When it is complete, finish nothing new: ask the planner about any task you still own.
 
 Protocol by complexity
 - simple: implement it, then close it yourself with task_update {status: "done"}.

@@ -9,22 +9,23 @@ import { DOCUMENTS } from './schema.js'
 import { ProjectRoot, parseInput } from './validate.js'
 
 export const SessionResetInput = v.strictObject({
-  confirm: v.optional(v.boolean()),
+  confirm: v.boolean(),
   keepProjectContext: v.optional(v.boolean(), false),
   projectRoot: ProjectRoot,
 })
 
 /** Clear this project's tasks, locks and notes, stop implementers and archive open discussions, after a backup. */
 export async function resetSession(ctx: Ctx, raw: unknown) {
-  const input = parseInput(SessionResetInput, raw)
   requirePlanner(ctx, 'session_reset')
-  if (input.confirm !== true) {
+  // the explanation of what a reset deletes answers a missing confirm too, not only a false one
+  if ((raw as { confirm?: unknown } | null)?.confirm !== true) {
     throw new LockstepError(
       'INVALID_INPUT',
       'session_reset deletes every task, lock and note of this project, stops all implementers, archives open discussions and clears the context (keepProjectContext: true keeps it). A backup is kept. Pass confirm: true to do it.',
-      { property: 'confirm' },
+      { property: 'confirm', expected: 'true' },
     )
   }
+  const input = parseInput(SessionResetInput, raw)
   const project = projectFor(ctx, input.projectRoot)
   return mutate(ctx, project, ['project', 'agents', 'tasks', 'locks', 'notes', 'discussions'], (docs, tx) => {
     const backup = tx.backup('reset')

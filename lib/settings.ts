@@ -3,7 +3,8 @@ import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { LockstepError } from './errors.js'
 
-export type ToolProfile = 'core' | 'planner' | 'implementer' | 'all'
+/** `auto` lists `core` until coordination_init, then the role's profile (and tells the client the list changed). */
+export type ToolProfile = 'core' | 'planner' | 'implementer' | 'all' | 'auto'
 
 export interface Settings {
   home: string
@@ -79,7 +80,7 @@ export interface SettingsFlags {
 const ENUMS = {
   mode: ['open', 'strict'],
   commandMode: ['open', 'allowlist'],
-  tools: ['core', 'planner', 'implementer', 'all'],
+  tools: ['core', 'planner', 'implementer', 'all', 'auto'],
   logLevel: ['error', 'warn', 'info', 'debug'],
 } as const
 

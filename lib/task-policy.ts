@@ -15,12 +15,13 @@ export interface StatusActor {
 export function statusRefusal(task: Task, to: Task['status'], who: StatusActor): LockstepError | null {
   const from = task.status
   const owner = task.owner
-  const refuse = (instead: string) =>
+  const refuse = (instead: string, next?: string) =>
     new LockstepError('CONFLICT', `Task ${task.id} is ${from}${owner ? ` (owner ${owner})` : ''}; ${who.actor} cannot move it to ${to}. ${instead}`, {
       id: task.id,
       status: from,
       ...(owner ? { owner } : {}),
       to,
+      ...(next ? { next } : {}),
     })
   if (to === 'review') return refuse('Use task_submit_for_review.')
   if (who.isPlanner) {
@@ -28,7 +29,8 @@ export function statusRefusal(task: Task, to: Task['status'], who: StatusActor):
     return null
   }
   const isOwner = sameName(owner, who.actor)
-  if (from === 'todo' && to === 'in_progress') return refuse('Claim it with task_claim.')
+  if (from === 'todo' && to === 'in_progress') return refuse(`Claim it with task_claim {id: "${task.id}"}.`, 'task_claim')
+  if (from === 'todo' && (!owner || isOwner) && to === 'done') return refuse(`It is not claimed yet: claim it first with task_claim {id: "${task.id}"}, do the work, then close it.`, 'task_claim')
   if (from === 'review') return refuse('Wait for the planner: task_approve or task_request_changes.')
   if (from === 'done') return refuse('Ask the planner to reopen it.')
   if ((from === 'todo' || from === 'blocked') && (to === 'todo' || to === 'blocked') && (!owner || isOwner)) return null

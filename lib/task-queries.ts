@@ -6,7 +6,7 @@ import { projectFor } from './projects.js'
 import { TASK_STATUSES, type Lock, type Task } from './schema.js'
 import { Limit, Name, ProjectRoot, parseInput } from './validate.js'
 import { blockersOf } from './_claims.js'
-import { listedTask } from './task-views.js'
+import { listedTask, taskRow } from './task-views.js'
 
 /**
  * Tasks and locks as a reader must see them: an expired lease is never reported as held (TOOLS §1.5). The
@@ -42,6 +42,7 @@ export const ListTasksInput = v.strictObject({
   includeDone: v.optional(v.boolean(), false),
   limit: Limit(100),
   offset: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 0),
+  verbose: v.optional(v.boolean(), false),
   projectRoot: ProjectRoot,
 })
 
@@ -57,7 +58,7 @@ export async function listTasks(ctx: Ctx, raw: unknown) {
     .filter((task) => !input.owner || task.owner?.toLowerCase() === input.owner.toLowerCase())
     .filter((task) => !input.tag || task.tags.includes(input.tag))
     .filter((task) => !input.ready || (task.status === 'todo' && blockersOf(tasks, task).length === 0))
-  const page = matches.slice(input.offset, input.offset + input.limit).map((task) => listedTask(task, tasks))
+  const page = matches.slice(input.offset, input.offset + input.limit).map((task) => (input.verbose ? listedTask(task, tasks) : taskRow(listedTask(task, tasks))))
   const hidden = !input.status && !input.includeDone ? doneCount : 0
   const hint = listHint(projectStatus, hidden, tasks.filter((task) => task.status === 'review').length)
   return { tasks: page, total: matches.length, offset: input.offset, hasMore: input.offset + page.length < matches.length, doneCount, projectStatus, ...(hint ? { _hint: hint } : {}) }

@@ -53,6 +53,9 @@ export async function updateTask(ctx: Ctx, raw: unknown) {
       })
     }
     if (!isPlanner && OWNER_FIELDS.some((field) => input[field] !== undefined) && !sameName(task.owner, actor)) {
+      if (!task.owner && task.status === 'todo') {
+        throw new LockstepError('FORBIDDEN', `Nobody has claimed task ${task.id}: claim it first with task_claim {id: "${task.id}"}, then update it.`, { id: task.id, next: 'task_claim' })
+      }
       throw new LockstepError('FORBIDDEN', `Task ${task.id} is owned by ${task.owner ?? 'nobody'}; only its owner or the planner may change it.`, { id: task.id, owner: task.owner })
     }
     const before = JSON.stringify(task)
@@ -87,13 +90,13 @@ export async function updateTask(ctx: Ctx, raw: unknown) {
       notes.push(...changeStatus(docs, tx, task, input.status, input.owner))
       changes.push('status')
     }
-    if (JSON.stringify(task) === before) return publicTask(task)
+    if (JSON.stringify(task) === before) return { ...publicTask(task), changes: [] as string[] }
     task.version++
     task.updatedAt = tx.now.toISOString()
     const data = { changes, ...(from !== task.status ? { from, to: task.status } : {}) }
     tx.emit({ type: 'task.updated', actor, ids: { taskId: task.id }, for: task.owner ? [task.owner] : [], data })
     allDoneCheck(docs, tx)
-    return { ...publicTask(task), ...(from !== task.status || notes.length ? { _instruction: notes.join(' ') || `Task is now ${task.status}.` } : {}) }
+    return { ...publicTask(task), changes, ...(from !== task.status || notes.length ? { _instruction: notes.join(' ') || `Task is now ${task.status}.` } : {}) }
   })
 }
 

@@ -70,7 +70,7 @@ test('a claim refused after a revocation says the lease was revoked, also for a 
   })
 })
 
-test('project_status_set: notes, one event for implementers, a notice each, warnings on complete, claims refused', async (t) => {
+test('project_status_set: notes, one event for implementers, a notice each, complete refused with open tasks unless forced, claims refused', async (t) => {
   const planner = testCtx(t)
   const impl = peerCtx(planner)
   await coordinationInit(planner, { role: 'planner' })
@@ -79,12 +79,14 @@ test('project_status_set: notes, one event for implementers, a notice each, warn
   await setProjectContext(planner, { description: 'd', endState: 'e' })
   const task = await createTask(planner, { title: 'A', complexity: 'simple' })
   const stopped = await setProjectStatusTool(planner, { status: 'stopped' })
-  assert.deepEqual([stopped.success, stopped.context.status, 'warnings' in stopped], [true, 'stopped', false])
+  assert.deepEqual([stopped.success, stopped.status, stopped.from], [true, 'stopped', 'planning'])
   await rejects(claimTask(impl, { id: task.id }), 'CONFLICT')
   assert.equal((await claimNextTask(impl, {}) as { reason?: string }).reason, 'project_stopped')
   await rejects(setProjectStatusTool(impl, { status: 'ready' }), 'FORBIDDEN')
-  const complete = await setProjectStatusTool(planner, { status: 'complete' })
-  assert.equal(complete.warnings?.length, 1)
+  const refused = await rejects(setProjectStatusTool(planner, { status: 'complete' }), 'CONFLICT')
+  assert.deepEqual(refused.open.map((item: { id: string }) => item.id), [task.id])
+  const complete = await setProjectStatusTool(planner, { status: 'complete', force: true })
+  assert.deepEqual(complete.closedTasks, [task.id])
   const changed = (await events(planner)).filter((event) => event.type === 'project.status_changed')
   assert.deepEqual(changed.map((event) => [event.actor, event.for, event.data]), [
     ['planner', ['impl-1'], { from: 'planning', to: 'stopped' }],

@@ -83,7 +83,7 @@ test('a server in strict and allowlist mode refuses escapes and chained commands
   assert.equal(failed.exitCode, 4)
 
   const { tools } = await agent.client.listTools()
-  const annotations = Object.fromEntries(tools.map((tool) => [tool.name, tool.annotations?.readOnlyHint]))
+  const annotations = Object.fromEntries(tools.map((tool) => [tool.name, tool.annotations?.readOnlyHint === true]))
   assert.deepEqual(
     ['file_read', 'file_write', 'artifact_read', 'artifact_write', 'command_run', 'tool_install'].map((name) => annotations[name]),
     [true, false, true, false, false, false],

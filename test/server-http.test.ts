@@ -12,8 +12,8 @@ test('each MCP session of server --http is its own lockstep session, and a claim
   const initPlanner = await planner.ok('coordination_init', { role: 'planner' })
   const implementers = await Promise.all([connect(t, server.url), connect(t, server.url)])
   const inits = await Promise.all(implementers.map((agent) => agent.ok('coordination_init', { role: 'implementer' })))
-  assert.equal(initPlanner.agent.role, 'planner')
-  assert.deepEqual(inits.map((init) => init.agent.role), ['implementer', 'implementer'])
+  assert.equal(initPlanner.role, 'planner')
+  assert.deepEqual(inits.map((init) => init.role), ['implementer', 'implementer'])
   assert.equal(new Set([initPlanner, ...inits].map((init) => init.agent.name)).size, 3)
   assert.equal((await planner.ok('status_get')).config.transport, 'http')
 
@@ -108,4 +108,20 @@ test('SIGTERM: server --http exits within 1 s and marks its open sessions ended'
   const sessions = (await server.agentsFile()).sessions
   assert.equal(sessions.length, 2)
   assert.ok(sessions.every((session: any) => session.endedAt), 'sessions marked ended')
+})
+
+test('a first message other than initialize gets a JSON-RPC error that says what to send: server/discover is not found, then initialize works', { timeout: 60_000 }, async (t) => {
+  const server = await startHttp(t, { args: ['--token', TOKEN] })
+  const headers = { ...MCP_HEADERS, Authorization: `Bearer ${TOKEN}` }
+  const discover = await raw(server.port, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'server/discover', params: {} }) })
+  assert.equal(discover.status, 200)
+  const body = JSON.parse(discover.body)
+  assert.deepEqual([body.id, body.error.code], [7, -32601])
+  const early = await raw(server.port, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: 8, method: 'tools/list' }) })
+  assert.deepEqual([early.status, JSON.parse(early.body).id, JSON.parse(early.body).error.code], [400, 8, -32000])
+  const garbled = await raw(server.port, { method: 'POST', headers, body: '{not json' })
+  assert.deepEqual([garbled.status, JSON.parse(garbled.body).error.code], [400, -32700])
+  const init = await raw(server.port, { method: 'POST', headers, body: INITIALIZE })
+  assert.equal(init.status, 200)
+  assert.match(init.body, /"protocolVersion":"2025-06-18"/)
 })

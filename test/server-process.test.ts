@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js'
 import { CLI } from './mcp-helpers.js'
 import { tempDir } from './helpers.js'
 
@@ -73,3 +74,32 @@ for (const [how, stop] of [
     assert.ok(agents.sessions[0].endedAt, 'session marked ended')
   })
 }
+
+for (const version of ['2025-06-18', LATEST_PROTOCOL_VERSION]) {
+  test(`a client speaking protocol ${version} is answered in it and can list and call tools`, { timeout: 60_000 }, async (t) => {
+    const server = startRaw(t)
+    server.send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: version, capabilities: {}, clientInfo: { name: 'raw', version: '1' } } })
+    assert.equal((await server.waitFor(1)).result.protocolVersion, version)
+    server.send({ jsonrpc: '2.0', method: 'notifications/initialized' })
+    server.send({ jsonrpc: '2.0', id: 2, method: 'tools/list' })
+    assert.equal((await server.waitFor(2)).result.tools.length, 45)
+    server.send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'coordination_init', arguments: { role: 'planner' } } })
+    assert.equal((await server.waitFor(3)).result.isError, undefined)
+  })
+}
+
+test('protocol errors: server/discover is method-not-found, an unknown tool is -32602 naming the nearest, bad arguments stay a tool result', { timeout: 60_000 }, async (t) => {
+  const server = startRaw(t)
+  server.send({ jsonrpc: '2.0', id: 1, method: 'server/discover', params: {} })
+  assert.equal((await server.waitFor(1)).error.code, -32601)
+  await server.initialize()
+  server.send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'task_claimm', arguments: {} } })
+  const unknown = await server.waitFor(2)
+  assert.equal(unknown.error.code, -32602)
+  assert.equal(unknown.error.data.tool, 'task_claimm')
+  assert.ok(unknown.error.data.nearest.includes('task_claim'))
+  server.send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'task_claim', arguments: { id: 7 } } })
+  const invalid = await server.waitFor(3)
+  assert.equal(invalid.result.isError, true)
+  assert.equal(invalid.result.structuredContent.code, 'INVALID_INPUT')
+})

@@ -13,7 +13,7 @@ export function withServerFlags<B extends CommandBase>(Base: B) {
     roots = Option.String('--roots', { description: 'Comma-separated allowed roots' })
     commandMode = Option.String('--command-mode', { description: 'command_run: open or allowlist' })
     commandAllow = Option.String('--command-allow', { description: 'Comma-separated allowed programs' })
-    tools = Option.String('--tools', { description: 'Tool profile: core, planner, implementer or all' })
+    tools = Option.String('--tools', { description: 'Tool profile: core, planner, implementer, all, or auto (core until coordination_init, then the role profile)' })
     leaseTtl = Option.String('--lease-ttl', { description: 'Lease TTL in seconds (60-86400)' })
     grace = Option.String('--grace', { description: 'Liveness grace in seconds (5-3600)' })
     claudeCmd = Option.String('--claude-cmd', { description: 'Command that launches Claude Code' })

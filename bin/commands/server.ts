@@ -59,6 +59,14 @@ export class ServerCommand extends withServerFlags(BaseCommand) {
     const server = createMcpServer(ctx, (error) => logger.log('error', `internal error: ${(error as Error)?.stack ?? String(error)}`))
     const transport = new LineStdioTransport(process.stdin, process.stdout)
     transport.onerror = (error) => logger.log('warn', `stdio: ${error.message}`)
+    // which client and which protocol revision it settled on: the one place that sees the initialize answer
+    const send = transport.send.bind(transport)
+    transport.send = async (message) => {
+      const version = (message as { result?: { protocolVersion?: unknown } }).result?.protocolVersion
+      const client = server.getClientVersion()
+      if (typeof version === 'string' && client) logger.log('info', `client ${client.name} ${client.version} speaks MCP ${version}`)
+      return send(message)
+    }
     const shutdown = shutdownOnce(logger, async () => {
       await endSession(ctx).catch((error) => logger.log('warn', `could not mark the session ended: ${String(error)}`))
       await snapshots.flush()

@@ -25,7 +25,7 @@ export const ACTIONS: ReadonlyMap<string, Action> = new Map(Object.entries({
   'release-lock': (ctx, body, projectRoot) => releaseLock(ctx, { id: body.id, path: body.path, force: true, projectRoot }),
   reassign: (ctx, body, projectRoot) => updateTask(ctx, { id: body.id, owner: body.owner, projectRoot }),
   'return-to-todo': (ctx, body, projectRoot) => updateTask(ctx, { id: body.id, status: 'todo', projectRoot }),
-  'set-status': (ctx, body, projectRoot) => setProjectStatusTool(ctx, { status: body.status, projectRoot }),
+  'set-status': (ctx, body, projectRoot) => setProjectStatusTool(ctx, { status: body.status, force: body.force, openTasks: body.openTasks, projectRoot }),
 } satisfies Record<string, Action>))
 
 export interface ApiDeps {

@@ -10,6 +10,7 @@ import type { Settings } from '../settings.js'
 import { packageVersion } from '../version.js'
 import { HttpGuard, tokenFromFile } from './_http-guard.js'
 import { admit, DEFAULT_SESSION_CAPS, isIdle, type SessionCaps } from './_session-caps.js'
+import { readJsonBody, refusalBeforeInitialize } from './_preinit.js'
 import { createMcpServer } from './server.js'
 
 export const DEFAULT_HTTP_PORT = 8788
@@ -155,16 +156,20 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       return session.transport.handleRequest(req, res)
     }
     if (req.method !== 'POST') return sendRpcError(res, 400, -32000, 'Bad Request: no Mcp-Session-Id; send initialize first.')
+    const body = await readJsonBody(req)
+    if (body === undefined) return sendRpcError(res, 400, -32700, 'Parse error: send one JSON-RPC initialize request as JSON (at most 4 MiB).')
+    const refusal = refusalBeforeInitialize(body)
+    if (refusal) return sendJson(res, refusal.status, refusal.body)
     const token = guard!.tokenKey(req)
-    const refusal = admit([...sessions.values(), ...opening], token, caps, Date.now())
-    if (refusal) {
-      res.setHeader('Retry-After', String(refusal.retryAfterSec))
-      const which = refusal.status === 429 ? `${caps.perToken} sessions for this token` : `${caps.total} sessions in all`
-      return sendRpcError(res, refusal.status, -32000, `Too many sessions: this server keeps at most ${which}. Close a session (DELETE /mcp) or retry after ${refusal.retryAfterSec} s, when idle ones are closed.`)
+    const full = admit([...sessions.values(), ...opening], token, caps, Date.now())
+    if (full) {
+      res.setHeader('Retry-After', String(full.retryAfterSec))
+      const which = full.status === 429 ? `${caps.perToken} sessions for this token` : `${caps.total} sessions in all`
+      return sendRpcError(res, full.status, -32000, `Too many sessions: this server keeps at most ${which}. Close a session (DELETE /mcp) or retry after ${full.retryAfterSec} s, when idle ones are closed.`)
     }
     const session = await openSession(req, token)
     track(session, res)
-    await session.transport.handleRequest(req, res)
+    await session.transport.handleRequest(req, res, body)
     // anything but a valid initialize leaves the transport without a session: drop it
     if (!session.transport.sessionId) await closeSession(session)
   }

@@ -1,32 +1,53 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js'
-import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js'
-import { toJsonSchema } from '@valibot/to-json-schema'
+import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import type { Ctx } from '../context.js'
-import { callTool } from '../calls.js'
+import { callTool, findTool } from '../calls.js'
 import { isLockstepError, LockstepError } from '../errors.js'
 import { MAX_ANSWER_BYTES, MAX_MESSAGE_BYTES } from '../limits.js'
-import { toolsFor } from './tools.js'
+import { listedTool } from './_listing.js'
+import { activeProfile, toolsFor } from './tools.js'
 
 export const INSTRUCTIONS =
   'lockstep-mcp coordinates several coding agents on one repository through tasks, file locks, notes and discussions. Call coordination_init first (role planner or implementer), then follow the instruction it returns.'
 
+const LIST_WAIT_MS = 1000
+
 /** Build the MCP server over a session context. `onInternal` receives bugs (logged by the caller, never sent). */
 export function createMcpServer(ctx: Ctx, onInternal: (error: unknown) => void): Server {
+  const auto = ctx.settings.tools === 'auto'
   const server = new Server(
     { name: ctx.settings.serverName, version: ctx.settings.serverVersion },
-    { capabilities: { tools: {} }, instructions: INSTRUCTIONS },
+    { capabilities: { tools: auto ? { listChanged: true } : {} }, instructions: INSTRUCTIONS },
   )
-  const listed = toolsFor(ctx.settings.tools).map((tool) => ({
-    name: tool.name,
-    description: tool.description,
-    inputSchema: inputSchemaOf(tool.input),
-    annotations: { readOnlyHint: Boolean(tool.readOnly), destructiveHint: Boolean(tool.destructive), idempotentHint: Boolean(tool.readOnly), openWorldHint: false },
-  }))
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listed }))
+  const profile = () => activeProfile(ctx.settings, ctx.caller.binding?.role)
+  const lists = new Map<string, ReturnType<typeof listedTool>[]>()
+  const listFor = (name: ReturnType<typeof profile>) => lists.get(name) ?? lists.set(name, toolsFor(name).map((tool) => listedTool(tool, name))).get(name)!
+  // resolved by the next tools/list: lets the answer to coordination_init wait until the client has the new list
+  let listed: (() => void) | undefined
+  server.setRequestHandler(ListToolsRequestSchema, async () => {
+    listed?.()
+    return { tools: listFor(profile()) }
+  })
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const client = server.getClientVersion()
     if (client && !ctx.caller.client) ctx.caller.client = { name: client.name, version: client.version }
-    const outcome = await callTool({ ...ctx, signal: extra.signal }, request.params.name, request.params.arguments ?? {})
+    let tool
+    try {
+      tool = findTool(ctx, request.params.name)
+    } catch (error) {
+      // MCP: an unknown tool is a protocol error (-32602), unlike a known tool's refusal, which the model reads
+      throw new McpError(ErrorCode.InvalidParams, (error as Error).message, (error as { data?: unknown }).data)
+    }
+    const before = profile()
+    const outcome = await callTool({ ...ctx, signal: extra.signal }, tool, request.params.arguments ?? {})
+    if (auto && profile() !== before) {
+      // a client that follows the notification fetches the list at once; holding the answer until then (at most
+      // LIST_WAIT_MS) means the model's next turn already offers the role's tools
+      const fetched = new Promise<void>((resolve) => (listed = resolve))
+      await server.sendToolListChanged().catch(() => undefined)
+      await Promise.race([fetched, new Promise((resolve) => setTimeout(resolve, LIST_WAIT_MS).unref())])
+      listed = undefined
+    }
     const result = outcome.ok ? toResult(outcome.value, outcome.notices) : toErrorResult(outcome.error, onInternal)
     return withinLimit(result, onInternal)
   })
@@ -43,11 +64,6 @@ export function withinLimit(result: CallToolResult, onInternal: (error: unknown)
     { bytes, limit: MAX_MESSAGE_BYTES },
   )
   return toErrorResult(error, onInternal)
-}
-
-function inputSchemaOf(schema: Parameters<typeof toJsonSchema>[0]) {
-  const { $schema: _draft, ...json } = toJsonSchema(schema, { errorMode: 'ignore' }) as Record<string, unknown>
-  return { ...json, type: 'object' as const }
 }
 
 function toResult(value: unknown, notices: unknown[]): CallToolResult {

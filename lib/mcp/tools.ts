@@ -20,6 +20,8 @@ import * as updates from '../task-updates.js'
 import * as tasks from '../tasks.js'
 import * as worktrees from '../worktrees.js'
 import type { ToolProfile } from '../settings.js'
+import * as views from '../results.js'
+import type { ResultView } from '../results.js'
 
 export interface ToolDef {
   name: string
@@ -27,6 +29,10 @@ export interface ToolDef {
   input: v.GenericSchema
   readOnly?: boolean
   destructive?: boolean
+  /** Calling again with the same arguments changes nothing more. */
+  idempotent?: boolean
+  /** What the agent reads back, when it is less than the lib function returns (lib/results.ts). */
+  view?: ResultView
   handler: (ctx: Ctx, args: unknown) => Promise<unknown>
 }
 
@@ -38,54 +44,55 @@ const tool = (name: string, description: string, input: v.GenericSchema, handler
   ...flags,
 })
 const read = { readOnly: true }
+const same = { idempotent: true }
 
 /** The tool table: schema, name, description and one call into lib per tool. No MCP SDK types here. */
 export const TOOLS: ToolDef[] = [
-  tool('coordination_init', 'Register this session as planner or implementer of the project and get guidance for the current phase. Call it first, and again to re-orient.', agents.CoordinationInitInput, agents.coordinationInit),
-  tool('project_context_set', "Create or update the project's context: description, end state, acceptance criteria, constraints and plan (upsert).", context.SetContextInput, context.setProjectContext),
-  tool('project_context_get', "Read the project's context: goal, constraints and plan.", context.GetContextInput, context.getProjectContext, read),
-  tool('project_status_set', 'Set the project status (planning, ready, in_progress, complete, stopped). Planner only.', context.SetStatusInput, context.setProjectStatusTool),
-  tool('status_get', 'Show the server settings, the project, this session and counts of tasks, locks, notes, discussions and implementers.', status.StatusInput, status.getStatus, read),
-  tool('session_reset', "Clear this project's tasks, locks and notes, stop implementers and archive open discussions, after a backup. Planner only; needs confirm: true.", reset.SessionResetInput, reset.resetSession, { destructive: true }),
-  tool('implementer_list', "List the project's implementers with their liveness (alive, starting, gone) and worktrees.", implementers.ListImplementersInput, implementers.listImplementers, read),
-  tool('launch_implementer', 'Start a claude or codex implementer in tmux, Terminal.app or by hand, optionally in its own git worktree and branch. Planner only.', launch.LaunchImplementerInput, launch.launchImplementer),
-  tool('implementer_reset', 'Stop every active implementer: their tasks return to todo and their locks are released. Planner only.', implementers.ResetImplementersInput, implementers.resetImplementers, { destructive: true }),
-  tool('worktree_status', "Show an implementer's worktree against its base branch: commits ahead and behind, uncommitted files and the diff.", worktrees.WorktreeStatusInput, worktrees.getWorktreeStatus, read),
-  tool('worktree_merge', "Merge an implementer's branch into its base branch (fast-forward or merge commit) without switching the main checkout. Planner only.", worktrees.MergeWorktreeInput, worktrees.mergeWorktree),
-  tool('worktree_list', "List the project's lockstep worktrees with their branches and implementers.", worktrees.ListWorktreesInput, worktrees.listWorktrees, read),
-  tool('worktree_cleanup', 'Remove the worktrees of stopped or gone implementers, skipping uncommitted or unmerged work unless forced (planner only).', worktrees.CleanupWorktreesInput, worktrees.cleanupWorktrees, { destructive: true }),
-  tool('task_create', 'Create a task with a complexity, optional files to lock, dependencies, priority and assignee.', tasks.CreateTaskInput, tasks.createTask),
-  tool('task_claim', 'Claim a todo task by id; its files are locked in the same step, all or nothing.', tasks.ClaimTaskInput, tasks.claimTask),
-  tool('task_claim_next', 'Atomically claim the best ready task you can start now, or learn why there is none.', claimNext.ClaimNextTaskInput, claimNext.claimNextTask),
-  tool('task_update', "Update a task's content, files, dependencies, owner or status along the task state machine.", updates.UpdateTaskInput, updates.updateTask),
-  tool('task_list', 'List tasks in creation order, filtered by status, owner, tag or readiness, with paging.', queries.ListTasksInput, queries.listTasks, read),
-  tool('task_summary', 'Count tasks per status, with the ready count and completion percentage.', queries.TaskSummaryInput, queries.taskSummary, read),
-  tool('task_submit_for_review', 'Submit your in_progress task for review with notes on what changed and how it was checked.', reviews.SubmitForReviewInput, reviews.submitForReview),
-  tool('task_approve', 'Approve a task in review: it becomes done and its locks are released. Planner only; not your own task.', reviews.ApproveTaskInput, reviews.approveTask),
-  tool('task_approve_batch', 'Approve several tasks in review in one step, each judged on its own. Planner only.', reviews.ApproveBatchInput, reviews.approveBatch),
-  tool('task_request_changes', 'Send a task in review back to its owner with feedback. Planner only.', reviews.RequestChangesInput, reviews.requestChanges),
-  tool('lock_acquire', 'Lock a file, directory or glob before editing it; optionally wait up to waitMs for a conflicting lock to clear.', locks.AcquireLockInput, locks.acquireLock),
-  tool('lock_release', 'Release your lock by path or id; a planner may force-release another holder\'s lock.', locks.ReleaseLockInput, locks.releaseLock),
-  tool('lock_list', 'List active locks (or the recent history), optionally those overlapping a path.', locks.ListLocksInput, locks.listLocks, read),
-  tool('note_append', "Post a note to the project's shared feed.", notes.AppendNoteInput, notes.appendNote),
-  tool('note_list', 'Read notes, oldest first: the latest ones, or those after a seq.', notes.ListNotesInput, notes.listNotes, read),
-  tool('events_wait', "Wait for the project's events after a cursor (long poll) instead of polling; filter by type or by what concerns you.", notes.WaitEventsInput, notes.waitEvents, read),
-  tool('log_append', 'Append a custom event (custom.<event>) with a small JSON payload to the event log.', notes.AppendLogInput, notes.appendLog),
-  tool('discussion_start', 'Open a discussion with a first message, optionally waiting on an agent for the answer.', discussions.StartDiscussionInput, discussions.startDiscussion),
-  tool('discussion_reply', 'Reply to a discussion; by default the question goes back to whoever asked it.', discussions.ReplyDiscussionInput, discussions.replyDiscussion),
-  tool('discussion_resolve', 'Record the decision of a discussion with its reasoning.', discussions.ResolveDiscussionInput, discussions.resolveDiscussion),
-  tool('discussion_get', 'Read a discussion with all its messages.', discussions.GetDiscussionInput, discussions.getDiscussion, read),
-  tool('discussion_list', 'List discussions by priority, filtered by status, category, priority or who is waited on.', discussions.ListDiscussionsInput, discussions.listDiscussions, read),
-  tool('discussion_inbox', 'List the discussions waiting on you.', discussions.DiscussionInboxInput, discussions.discussionInbox, read),
-  tool('discussion_archive', 'Archive a discussion.', discussions.ArchiveDiscussionInput, discussions.archiveDiscussion),
-  tool('discussion_cleanup', 'Archive old resolved discussions and delete long-archived ones.', discussions.CleanupDiscussionsInput, discussions.cleanupDiscussions, { destructive: true }),
-  tool('file_read', 'Read a file (relative to the work root, or absolute) under the access policy, up to maxBytes; binary content comes back as base64.', fileTools.FileReadInput, fileTools.readFileTool, read),
-  tool('file_write', "Write a file atomically, or append to it; refused when another agent's lock covers the path.", fileTools.FileWriteInput, fileTools.writeFileTool),
-  tool('artifact_read', 'Read a named artifact shared through the project store, with its version and author.', artifacts.ArtifactReadInput, artifacts.readArtifact, read),
-  tool('artifact_write', 'Write or append to a named artifact that every agent of the project can read; each write adds 1 to its version.', artifacts.ArtifactWriteInput, artifacts.writeArtifact),
-  tool('command_run', 'Run a command without a shell, with a timeout and capped output; a non-zero exit is a result, not an error.', commandTools.CommandRunInput, commandTools.runCommandTool),
-  tool('tool_install', 'Run a package manager (npm, pip, cargo, …) with an argv array and no shell.', commandTools.ToolInstallInput, commandTools.installToolTool),
-  tool('dashboard_open', 'Start or reuse the live dashboard of this store and return its URL (with the action token); open: false only returns the URL.', dashboard.OpenDashboardInput, dashboard.openDashboard),
+  tool('coordination_init', 'Call first: registers you and says what to do next.', agents.CoordinationInitInput, agents.coordinationInit),
+  tool('project_context_set', 'Use to save the project\'s goal, criteria and plan.', context.SetContextInput, context.setProjectContext, same),
+  tool('project_context_get', 'Use to read the goal and plan.', context.GetContextInput, context.getProjectContext, read),
+  tool('project_status_set', 'Use to set the project status (planner only).', context.SetStatusInput, context.setProjectStatusTool, same),
+  tool('status_get', 'Use to check settings and counts.', status.StatusInput, status.getStatus, read),
+  tool('session_reset', 'Use only to wipe this project\'s tasks, locks and notes (planner only).', reset.SessionResetInput, reset.resetSession, { destructive: true }),
+  tool('implementer_list', 'Use to see implementers, their liveness and worktrees.', implementers.ListImplementersInput, implementers.listImplementers, read),
+  tool('launch_implementer', 'Use to start a claude or codex implementer (planner only).', launch.LaunchImplementerInput, launch.launchImplementer),
+  tool('implementer_reset', 'Use to stop all implementers and free their tasks and locks (planner only).', implementers.ResetImplementersInput, implementers.resetImplementers, { destructive: true, idempotent: true }),
+  tool('worktree_status', 'Use to see a worktree\'s changes.', worktrees.WorktreeStatusInput, worktrees.getWorktreeStatus, read),
+  tool('worktree_merge', 'Use to merge an implementer\'s branch before approving (planner only).', worktrees.MergeWorktreeInput, worktrees.mergeWorktree),
+  tool('worktree_list', 'Use to list worktrees and their branches.', worktrees.ListWorktreesInput, worktrees.listWorktrees, read),
+  tool('worktree_cleanup', 'Use to remove worktrees of stopped implementers (planner only).', worktrees.CleanupWorktreesInput, worktrees.cleanupWorktrees, { destructive: true, idempotent: true }),
+  tool('task_create', 'Use to add a task.', tasks.CreateTaskInput, tasks.createTask, { view: views.taskChange }),
+  tool('task_claim', 'Use to take a given todo task.', tasks.ClaimTaskInput, tasks.claimTask, { ...same, view: views.taskClaim }),
+  tool('task_claim_next', 'Use to take the best ready task.', claimNext.ClaimNextTaskInput, claimNext.claimNextTask, { view: views.taskClaimNext }),
+  tool('task_update', 'Use to edit a task or change its status.', updates.UpdateTaskInput, updates.updateTask, { view: views.taskChange }),
+  tool('task_list', 'Use to list tasks.', queries.ListTasksInput, queries.listTasks, read),
+  tool('task_summary', 'Use for task counts.', queries.TaskSummaryInput, queries.taskSummary, read),
+  tool('task_submit_for_review', 'Use when your task is ready for review.', reviews.SubmitForReviewInput, reviews.submitForReview, { view: views.taskSubmitted }),
+  tool('task_approve', 'Use to accept a task in review (planner only).', reviews.ApproveTaskInput, reviews.approveTask, { ...same, view: views.taskChange }),
+  tool('task_approve_batch', 'Use to accept several tasks in review (planner only).', reviews.ApproveBatchInput, reviews.approveBatch),
+  tool('task_request_changes', 'Use to send a reviewed task back with feedback (planner only).', reviews.RequestChangesInput, reviews.requestChanges, { view: views.taskChange }),
+  tool('lock_acquire', 'Use before editing files outside your task.', locks.AcquireLockInput, locks.acquireLock, { view: views.lockChange }),
+  tool('lock_release', 'Use when done with a lock you took.', locks.ReleaseLockInput, locks.releaseLock, { ...same, view: views.lockChange }),
+  tool('lock_list', 'Use to see held locks.', locks.ListLocksInput, locks.listLocks, read),
+  tool('note_append', 'Use to tell all agents something.', notes.AppendNoteInput, notes.appendNote, { view: views.noteAdded }),
+  tool('note_list', 'Use to read notes.', notes.ListNotesInput, notes.listNotes, read),
+  tool('events_wait', 'Use when idle: waits for project events.', notes.WaitEventsInput, notes.waitEvents, read),
+  tool('log_append', 'Use to log a custom event.', notes.AppendLogInput, notes.appendLog),
+  tool('discussion_start', 'Use to ask another agent.', discussions.StartDiscussionInput, discussions.startDiscussion, { view: views.discussionChange }),
+  tool('discussion_reply', 'Use to answer in a discussion.', discussions.ReplyDiscussionInput, discussions.replyDiscussion, { view: views.discussionChange }),
+  tool('discussion_resolve', 'Use to record a discussion\'s decision.', discussions.ResolveDiscussionInput, discussions.resolveDiscussion, { view: views.discussionChange }),
+  tool('discussion_get', 'Use to read a discussion.', discussions.GetDiscussionInput, discussions.getDiscussion, read),
+  tool('discussion_list', 'Use to find discussions.', discussions.ListDiscussionsInput, discussions.listDiscussions, read),
+  tool('discussion_inbox', 'Use to see what waits on you.', discussions.DiscussionInboxInput, discussions.discussionInbox, read),
+  tool('discussion_archive', 'Use to put a finished discussion away.', discussions.ArchiveDiscussionInput, discussions.archiveDiscussion, { ...same, view: views.discussionChange }),
+  tool('discussion_cleanup', 'Use to archive and delete old discussions.', discussions.CleanupDiscussionsInput, discussions.cleanupDiscussions, { destructive: true }),
+  tool('file_read', 'Use to read a file.', fileTools.FileReadInput, fileTools.readFileTool, read),
+  tool('file_write', 'Use to write or append to a file.', fileTools.FileWriteInput, fileTools.writeFileTool),
+  tool('artifact_read', 'Use to read a shared artifact.', artifacts.ArtifactReadInput, artifacts.readArtifact, read),
+  tool('artifact_write', 'Use to share a text with all agents.', artifacts.ArtifactWriteInput, artifacts.writeArtifact),
+  tool('command_run', 'Use to run a program (no shell).', commandTools.CommandRunInput, commandTools.runCommandTool),
+  tool('tool_install', 'Use to run a package manager.', commandTools.ToolInstallInput, commandTools.installToolTool),
+  tool('dashboard_open', 'Use to start the live dashboard and get its URL.', dashboard.OpenDashboardInput, dashboard.openDashboard, same),
 ]
 
 const CORE = [
@@ -94,7 +101,7 @@ const CORE = [
   'discussion_reply', 'discussion_get', 'discussion_inbox',
 ]
 
-export const PROFILES: Record<Exclude<ToolProfile, 'all'>, string[]> = {
+export const PROFILES: Record<Exclude<ToolProfile, 'all' | 'auto'>, string[]> = {
   core: CORE,
   implementer: [...CORE, 'task_create', 'discussion_resolve', 'discussion_list', 'file_read', 'file_write', 'artifact_read', 'artifact_write', 'command_run', 'tool_install', 'log_append', 'worktree_status'],
   planner: [
@@ -104,6 +111,11 @@ export const PROFILES: Record<Exclude<ToolProfile, 'all'>, string[]> = {
   ],
 }
 
-export function toolsFor(profile: ToolProfile): ToolDef[] {
+/** The profile a session lists now: under `auto`, `core` until it registers, then its role's profile. */
+export function activeProfile(settings: { tools: ToolProfile }, role: 'planner' | 'implementer' | undefined): Exclude<ToolProfile, 'auto'> {
+  return settings.tools === 'auto' ? (role ?? 'core') : settings.tools
+}
+
+export function toolsFor(profile: Exclude<ToolProfile, 'auto'>): ToolDef[] {
   return profile === 'all' ? TOOLS : TOOLS.filter((item) => PROFILES[profile].includes(item.name))
 }

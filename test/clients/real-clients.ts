@@ -1,7 +1,9 @@
 // Installs the real Claude Code and Codex CLIs into .cache/clients and checks, with a scratch HOME and CODEX_HOME,
 // that they accept the entries `lockstep-mcp install` writes: `claude mcp list` must report the server Connected and
-// `codex mcp get` must show the entry, whose command must then answer tools/list. Prints SKIP (exit 0) only when the
-// registry cannot be reached and no cached clients exist; any other failure exits 1.
+// `codex mcp get` must show the entry, whose command must then answer tools/list. Then both run headless against
+// scripted model stand-ins with a `--tools auto` server, to show which of them follows tools/list_changed and which
+// protocol revision each negotiates. Prints SKIP (exit 0) only when the registry cannot be reached and no cached
+// clients exist; any other failure exits 1.
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync, appendFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -9,6 +11,8 @@ import { join } from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { ROOT } from '../helpers.js'
+import { runClaudeToolLists } from './claude-tool-lists.js'
+import { runCodexToolLists } from './codex-tool-lists.js'
 
 const CACHE = join(ROOT, '.cache', 'clients')
 const BIN = join(CACHE, 'node_modules', '.bin')
@@ -131,6 +135,21 @@ async function main(): Promise<number> {
     appendFileSync(join(home, '.codex', 'config.toml'), `\n[projects.${JSON.stringify(project)}]\ntrust_level = "trusted"\n`)
     const projectGet = await run(bins.codex, ['mcp', 'get', 'lockstep-mcp', '--json'], { cwd: project, env })
     expect(projectGet.code === 0 && (JSON.parse(projectGet.stdout) as { transport: { command: string } }).transport.command === 'npx', 'codex mcp get lockstep-mcp (trusted project scope)', projectGet)
+
+    // role-sized tool lists: `--tools auto` lists the core tools, then the role's after coordination_init
+    const lists = join(scratch, 'lists')
+    mkdirSync(lists)
+    const claude = await runClaudeToolLists(bins.claude, CLI, lists, env)
+    const claudeShown = `exit ${claude.exit}\nturns ${JSON.stringify(claude.turns)}\n${claude.output}`
+    expect(claude.exit === 0, 'claude -p runs the scripted session against a --tools auto server', claudeShown)
+    expect(claude.turns[0]?.length === 19 && !claude.turns[0].includes('file_write'), 'Claude Code offers the 19 core tools before coordination_init', claudeShown)
+    expect(claude.turns[1]?.length === 30 && claude.turns[1].includes('file_write'), "the model's next turn offers the implementer's 30 tools: Claude Code follows tools/list_changed", claudeShown)
+    const codex = await runCodexToolLists(bins.codex, CLI, lists, env)
+    const codexShown = `exit ${codex.exit}\nturns ${JSON.stringify(codex.turns.map((names) => names.length))}\n${codex.output}`
+    expect(codex.exit === 0 && codex.turns.length >= 3 && codex.turns[0].length === 19, 'codex exec runs the scripted session against a --tools auto server', codexShown)
+    const follows = codex.turns.slice(2).some((names) => names.length === 30)
+    console.log(`note  Codex ${follows ? 'follows' : 'does not follow'} tools/list_changed (tools per turn: ${codex.turns.map((names) => names.length).join(', ')}), so --tools auto ${follows ? 'can' : 'cannot yet'} be the default`)
+    for (const line of new Set([...claude.handshakes, ...codex.handshakes].map((item) => item.replace(/^\S+ \S+ \d+ /, '')))) console.log(`note  ${line}`)
     return 0
   } finally {
     rmSync(scratch, { recursive: true, force: true })

@@ -1,0 +1,76 @@
+// A scripted stand-in for the OpenAI Responses API on 127.0.0.1, for driving the real Codex CLI without a network.
+// Each request that offers tools gets the next step of the script: a function call, or a final message. Every such
+// request body is kept for the test to read.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+export type Step = { tool: string; input: Record<string, unknown> } | { text: string }
+
+export interface ResponsesStandIn {
+  url: string
+  /** Bodies of the requests that offered tools, in order. */
+  turns: any[]
+  close(): Promise<void>
+}
+
+/**
+ * `tool` may be a suffix: the step calls the first offered tool whose name ends with it (clients prefix MCP tools).
+ * A step whose tool is not offered yet (an MCP server still starting) waits: the turn calls `filler` instead.
+ */
+export async function startResponsesStandIn(script: Step[], filler = 'list_mcp_resources'): Promise<ResponsesStandIn> {
+  const turns: any[] = []
+  let next = 0
+  const server = createServer((req, res) => void handle(req, res))
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = []
+    for await (const chunk of req) chunks.push(chunk as Buffer)
+    if (req.method !== 'POST' || !req.url?.endsWith('/responses')) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"message":"not here"}}')
+      return
+    }
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}')
+    // Codex offers each MCP server's tools as a namespace: a call names the namespace and the tool
+    const names: [string, string | undefined][] = (body.tools ?? []).flatMap((tool: { type?: string; name?: string; tools?: { name: string }[] }) =>
+      tool.type === 'namespace' ? (tool.tools ?? []).map((inner) => [inner.name, tool.name] as const) : [[tool.name ?? '', undefined] as const],
+    )
+    let step: Step = { text: 'ok' }
+    if (names.length) {
+      turns.push(body)
+      const planned = script[next] ?? { text: 'Done.' }
+      const waiting = 'tool' in planned && !names.some(([name]) => name.endsWith(planned.tool))
+      step = waiting ? { tool: filler, input: {} } : planned
+      if (!waiting) next++
+    }
+    reply(res, step, turns.length, names)
+  }
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    turns,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
+  }
+}
+
+function reply(res: ServerResponse, step: Step, n: number, offered: [string, string | undefined][]): void {
+  const id = `resp_${n}_${Date.now()}`
+  const [name, namespace] = 'tool' in step ? (offered.find(([item]) => item.endsWith(step.tool)) ?? [step.tool, undefined]) : ['', undefined]
+  const item =
+    'tool' in step
+      ? { type: 'function_call', id: `fc_${n}`, call_id: `call_${n}_${Date.now()}`, name, ...(namespace ? { namespace } : {}), arguments: JSON.stringify(step.input), status: 'completed' }
+      : { type: 'message', id: `msg_${n}`, role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: step.text, annotations: [] }] }
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
+  const send = (data: Record<string, unknown>) => res.write(`event: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`)
+  send({ type: 'response.created', response: { id, status: 'in_progress', output: [] } })
+  send({ type: 'response.output_item.added', output_index: 0, item })
+  send({ type: 'response.output_item.done', output_index: 0, item })
+  send({
+    type: 'response.completed',
+    response: { id, status: 'completed', output: [item], usage: { input_tokens: 10, input_tokens_details: { cached_tokens: 0 }, output_tokens: 10, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 20 } },
+  })
+  res.end()
+}
