@@ -120,6 +120,8 @@ export const SessionRecord = v.object({
   leasesRenewedAt: str,
   goneAt: opt(str),
   endedAt: opt(str),
+  /** The server's parent pid chain, nearest first: the editing guard finds its session through the shared client. */
+  ancestors: opt(v.array(v.number())),
 })
 export type Session = v.InferOutput<typeof SessionRecord>
 

@@ -1,0 +1,191 @@
+import { existsSync, realpathSync } from 'node:fs'
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path'
+import type { ProjectRef } from '../storage/documents.js'
+import { findMainWorkingTree } from '../storage/projects.js'
+import { Store } from '../storage/store.js'
+import { ancestorsOf, nearestSession } from './ancestors.js'
+import { defaultIsAlive, HOST } from './context.js'
+import { isLockstepError } from './errors.js'
+import { goneEvidence, liveNames } from './leases.js'
+import { lockPathMatches, normaliseLockPath } from './lock-paths.js'
+import { DOCUMENTS, type Agent, type Lock, type Session } from './schema.js'
+import { resolveSettings, type Settings } from './settings.js'
+import { editedPaths, type GuardClient } from './_guard-input.js'
+
+export type { GuardClient }
+
+export interface Refusal {
+  projectRoot: string
+  path: string
+  holder: string
+  lockPath: string
+  expiresAt: string
+  message: string
+}
+
+export interface GuardVerdict {
+  client: GuardClient
+  editor: string | null
+  refused: Refusal[]
+  /** Why the guard let everything through without checking (store unreadable, say); said once per project and reason. */
+  passReason?: string
+}
+
+export interface GuardHost {
+  env: NodeJS.ProcessEnv
+  cwd: string
+  /** The hook's parent pid chain; defaults to this process's. */
+  ancestors?: number[]
+}
+
+interface Checked {
+  project: ProjectRef
+  rel: string
+  abs: string
+  locks: Lock[]
+  agents: Agent[]
+  sessions: Session[]
+}
+
+/**
+ * Decide whether an edit (a client's hook payload) or a commit (`paths` staged) may go ahead: refused where another
+ * agent holds an active lock covering a path. Never throws for a store problem: it passes and says why.
+ */
+export async function checkGuard(client: GuardClient, payload: unknown, host: GuardHost, paths?: string[]): Promise<GuardVerdict> {
+  const verdict: GuardVerdict = { client, editor: null, refused: [] }
+  let settings: Settings
+  try {
+    settings = resolveSettings({}, host.env, host.cwd, '0').settings
+  } catch (error) {
+    return { ...verdict, passReason: `lockstep settings are invalid (${(error as Error).message})` }
+  }
+  const base = typeof (payload as { cwd?: unknown })?.cwd === 'string' ? (payload as { cwd: string }).cwd : host.cwd
+  const targets = (paths ?? editedPaths(client, payload)).map((path) => resolve(base, path))
+  if (!targets.length) return verdict
+  const store = new Store({ dataDir: settings.dataDir, documents: DOCUMENTS, readOnly: true })
+  const chain = host.ancestors ?? ancestorsOf()
+  const gone = new Map<string, { project: ProjectRef; names: string[] }>()
+  try {
+    for (const target of targets) {
+      let checked: Checked | null
+      try {
+        checked = await load(store, target)
+      } catch (error) {
+        if (!isLockstepError(error)) throw error
+        return { ...verdict, refused: [], passReason: `the lockstep store could not be read (${error.code}: ${error.message})` }
+      }
+      if (!checked) continue
+      const editor = identify(checked, chain, host.env, client === 'git' ? 6 : 2)
+      verdict.editor ??= editor
+      const now = new Date()
+      const live = liveNames({ agents: { agents: checked.agents, sessions: checked.sessions } }, defaultIsAlive, now, settings.leaseTtlSec * 1000)
+      for (const lock of checked.locks) {
+        if (lock.status !== 'active' || !lockPathMatches(lock.path, checked.rel)) continue
+        const holder = lock.owner ?? 'anonymous'
+        if (editor && lock.owner && lock.owner.toLowerCase() === editor.toLowerCase()) continue
+        if (Date.parse(lock.expiresAt) <= now.getTime() && !live.has(holder.toLowerCase())) continue
+        if (lock.owner && pastGrace(checked, lock.owner, now, settings)) {
+          const entry = gone.get(checked.project.id) ?? { project: checked.project, names: [] }
+          entry.names.push(lock.owner)
+          gone.set(checked.project.id, entry)
+          continue
+        }
+        verdict.refused.push({ projectRoot: checked.project.root, path: checked.rel, holder, lockPath: lock.path, expiresAt: lock.expiresAt, message: refusalText(checked.rel, lock, holder, live.has(holder.toLowerCase())) })
+        break
+      }
+    }
+  } finally {
+    store.close()
+  }
+  if (verdict.refused.length || gone.size) {
+    // rare paths: only now load the transaction layer (the common allowed edit stays read-only and quick)
+    const { recordGuardOutcome } = await import('./_guard-record.js')
+    await recordGuardOutcome(settings, host.cwd, verdict, [...gone.values()]).catch(() => undefined)
+  }
+  return verdict
+}
+
+async function load(store: Store<typeof DOCUMENTS>, target: string): Promise<Checked | null> {
+  const real = realOf(target)
+  const folder = existingFolder(dirname(real))
+  if (!folder) return null
+  let project: ProjectRef
+  try {
+    project = store.project(folder)
+  } catch {
+    return null
+  }
+  // a project lockstep never saw has no locks: no store folder is created for it
+  if (!existsSync(project.dir)) return null
+  const workRoot = workRootOf(folder, project.root)
+  let rel: string
+  try {
+    rel = normaliseLockPath(real, workRoot, { isDirectory: () => false })
+  } catch {
+    return null // outside the project
+  }
+  const [locks, agents] = await Promise.all([store.read(project, 'locks'), store.read(project, 'agents')])
+  return { project, rel, abs: real, locks: locks.locks, agents: agents.agents, sessions: agents.sessions }
+}
+
+/** Who is editing: our launchers' LOCKSTEP_AGENT_NAME, the session sharing the client process, or the worktree's owner. */
+function identify(checked: Checked, chain: number[], env: NodeJS.ProcessEnv, hookDepth: number): string | null {
+  const byName = (name: string | undefined) => checked.agents.find((agent) => name && agent.name.toLowerCase() === name.toLowerCase())
+  const named = byName(env.LOCKSTEP_AGENT_NAME)
+  if (named) return named.name
+  const bound = checked.sessions.filter((session) => session.host === HOST && session.agentId && !session.endedAt && !session.goneAt)
+  const session = nearestSession(chain, bound, hookDepth)
+  const agent = session && checked.agents.find((item) => item.id === session.agentId && item.sessionId === session.id)
+  if (agent) return agent.name
+  const owner = checked.agents.find((item) => item.status === 'active' && item.worktreePath && isInside(checked.abs, realOf(item.worktreePath)))
+  return owner?.name ?? null
+}
+
+function pastGrace(checked: Checked, owner: string, now: Date, settings: Settings): boolean {
+  const agent = checked.agents.find((item) => item.name.toLowerCase() === owner.toLowerCase())
+  if (!agent) return false
+  const since = goneEvidence(defaultIsAlive, structuredClone(agent), checked.sessions.map((session) => ({ ...session })), now.toISOString(), false)
+  return since !== null && since !== now.toISOString() && Date.parse(since) + settings.graceSec * 1000 <= now.getTime()
+}
+
+function refusalText(rel: string, lock: Lock, holder: string, live: boolean): string {
+  const until = live ? `for as long as ${holder} is running` : `until ${lock.expiresAt}`
+  const covered = lock.path === rel ? '' : ` (lock ${lock.path})`
+  return `LOCKED: ${rel} is locked by ${holder}${covered} ${until}; this edit was refused and nothing changed. Next: wait for it with lock_acquire {"path": "${rel}", "waitMs": 60000}, ask ${holder} to release it (discussion_start), or work on another file.`
+}
+
+function realOf(path: string): string {
+  // the file may not exist yet: resolve the deepest folder that does, as lock paths are resolved
+  const rest: string[] = []
+  let current = path
+  for (;;) {
+    try {
+      return join(realpathSync.native(current), ...rest.reverse())
+    } catch {
+      const parent = dirname(current)
+      if (parent === current) return path
+      rest.push(basename(current))
+      current = parent
+    }
+  }
+}
+
+function existingFolder(dir: string): string | null {
+  for (let current = dir; ; current = dirname(current)) {
+    if (existsSync(current)) return current
+    if (dirname(current) === current) return null
+  }
+}
+
+/** The checkout the path lies in (a linked worktree of the project, or its main tree): lock paths are relative to it. */
+function workRootOf(folder: string, projectRoot: string): string {
+  for (let current = folder; ; current = dirname(current)) {
+    if (existsSync(join(current, '.git'))) return findMainWorkingTree(current) === projectRoot ? current : projectRoot
+    if (dirname(current) === current) return projectRoot
+  }
+}
+
+function isInside(child: string, parent: string): boolean {
+  const rel = child.startsWith(parent) ? child.slice(parent.length) : null
+  return rel !== null && (rel === '' || rel.startsWith('/') || rel.startsWith('\\')) && !isAbsolute(rel.slice(1))
+}
