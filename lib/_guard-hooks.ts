@@ -134,6 +134,11 @@ export async function removeHook(root: string, client: HookClient): Promise<'rem
   return 'removed'
 }
 
+/** Throws CONFLICT when the client's file exists and does not parse: checked for every client before any is written. */
+export async function checkHookFile(root: string, client: HookClient): Promise<void> {
+  await readJson(join(root, HOOK_FILES[client].file), HOOK_FILES[client].file)
+}
+
 /** Whether our hook is in the client's file. */
 export async function hasHook(root: string, client: HookClient): Promise<boolean> {
   const spec = HOOK_FILES[client]

@@ -3,7 +3,7 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path'
 import type { ProjectRef } from '../storage/documents.js'
 import { findMainWorkingTree } from '../storage/projects.js'
 import { Store } from '../storage/store.js'
-import { ancestorsOf, nearestSession } from './ancestors.js'
+import { clientChain, sessionOfClient } from './ancestors.js'
 import { defaultIsAlive, HOST } from './context.js'
 import { isLockstepError } from './errors.js'
 import { goneEvidence, liveNames } from './leases.js'
@@ -34,7 +34,7 @@ export interface GuardVerdict {
 export interface GuardHost {
   env: NodeJS.ProcessEnv
   cwd: string
-  /** The hook's parent pid chain; defaults to this process's. */
+  /** The hook's ancestors from its client on (lib/ancestors.ts); defaults to this process's. */
   ancestors?: number[]
 }
 
@@ -63,7 +63,7 @@ export async function checkGuard(client: GuardClient, payload: unknown, host: Gu
   const targets = (paths ?? editedPaths(client, payload)).map((path) => resolve(base, path))
   if (!targets.length) return verdict
   const store = new Store({ dataDir: settings.dataDir, documents: DOCUMENTS, readOnly: true })
-  const chain = host.ancestors ?? ancestorsOf()
+  const chain = host.ancestors ?? clientChain(process.pid, { git: client === 'git' })
   const gone = new Map<string, { project: ProjectRef; names: string[] }>()
   try {
     for (const target of targets) {
@@ -75,7 +75,7 @@ export async function checkGuard(client: GuardClient, payload: unknown, host: Gu
         return { ...verdict, refused: [], passReason: `the lockstep store could not be read (${error.code}: ${error.message})` }
       }
       if (!checked) continue
-      const editor = identify(checked, chain, host.env, client === 'git' ? 6 : 2)
+      const editor = identify(checked, chain, host.env)
       verdict.editor ??= editor
       const now = new Date()
       const live = liveNames({ agents: { agents: checked.agents, sessions: checked.sessions } }, defaultIsAlive, now, settings.leaseTtlSec * 1000)
@@ -109,14 +109,8 @@ async function load(store: Store<typeof DOCUMENTS>, target: string): Promise<Che
   const real = realOf(target)
   const folder = existingFolder(dirname(real))
   if (!folder) return null
-  let project: ProjectRef
-  try {
-    project = store.project(folder)
-  } catch {
-    return null
-  }
-  // a project lockstep never saw has no locks: no store folder is created for it
-  if (!existsSync(project.dir)) return null
+  const project = storedProject(store, folder)
+  if (!project) return null
   const workRoot = workRootOf(folder, project.root)
   let rel: string
   try {
@@ -128,13 +122,31 @@ async function load(store: Store<typeof DOCUMENTS>, target: string): Promise<Che
   return { project, rel, abs: real, locks: locks.locks, agents: agents.agents, sessions: agents.sessions }
 }
 
+/**
+ * The project lockstep keeps for `folder`: inside git that is the repository's, wherever the folder is; outside git a
+ * project is its folder, so the nearest folder above with a store is the one. Null when lockstep never saw it (no
+ * store folder is created for it).
+ */
+function storedProject(store: Store<typeof DOCUMENTS>, folder: string): ProjectRef | null {
+  for (let current = folder; ; current = dirname(current)) {
+    try {
+      const project = store.project(current)
+      if (existsSync(project.dir)) return project
+      if (findMainWorkingTree(current)) return null
+    } catch {
+      return null
+    }
+    if (dirname(current) === current) return null
+  }
+}
+
 /** Who is editing: our launchers' LOCKSTEP_AGENT_NAME, the session sharing the client process, or the worktree's owner. */
-function identify(checked: Checked, chain: number[], env: NodeJS.ProcessEnv, hookDepth: number): string | null {
+function identify(checked: Checked, chain: number[], env: NodeJS.ProcessEnv): string | null {
   const byName = (name: string | undefined) => checked.agents.find((agent) => name && agent.name.toLowerCase() === name.toLowerCase())
   const named = byName(env.LOCKSTEP_AGENT_NAME)
   if (named) return named.name
   const bound = checked.sessions.filter((session) => session.host === HOST && session.agentId && !session.endedAt && !session.goneAt)
-  const session = nearestSession(chain, bound, hookDepth)
+  const session = sessionOfClient(chain, bound)
   const agent = session && checked.agents.find((item) => item.id === session.agentId && item.sessionId === session.id)
   if (agent) return agent.name
   const owner = checked.agents.find((item) => item.status === 'active' && item.worktreePath && isInside(checked.abs, realOf(item.worktreePath)))

@@ -1,7 +1,7 @@
 import type { FileReport } from './instructions.js'
 import { cliScriptPath } from './install.js'
 import { gitHookScript, hasGitHook, hookDirs, installGitHook, removeGitHook } from './_guard-git.js'
-import { guardCommand, hasHook, HOOK_FILES, installHook, removeHook, type HookClient } from './_guard-hooks.js'
+import { checkHookFile, guardCommand, hasHook, HOOK_FILES, installHook, removeHook, type HookClient } from './_guard-hooks.js'
 
 export interface GuardState {
   guard: HookClient | 'git'
@@ -16,6 +16,7 @@ const CLIENTS = Object.keys(HOOK_FILES) as HookClient[]
  * this install's `lockstep-mcp guard` with this Node. Throws CONFLICT for a client file that does not parse.
  */
 export async function installGuards(root: string, runtime: { node: string; cli: string } = { node: process.execPath, cli: cliScriptPath() }): Promise<FileReport[]> {
+  for (const client of CLIENTS) await checkHookFile(root, client)
   const reports: FileReport[] = []
   for (const client of CLIENTS) reports.push({ file: HOOK_FILES[client].file, action: await installHook(root, client, guardCommand(runtime.node, runtime.cli, client)) })
   const script = gitHookScript(runtime.node, runtime.cli)

@@ -120,7 +120,7 @@ export const SessionRecord = v.object({
   leasesRenewedAt: str,
   goneAt: opt(str),
   endedAt: opt(str),
-  /** The server's parent pid chain, nearest first: the editing guard finds its session through the shared client. */
+  /** The server's ancestors from its client on (lib/ancestors.ts): a guard finds the editing agent through that client. */
   ancestors: opt(v.array(v.number())),
 })
 export type Session = v.InferOutput<typeof SessionRecord>

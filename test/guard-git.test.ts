@@ -53,7 +53,8 @@ test('a commit of a file another agent holds is refused naming the holder, passe
 
   const events = await planner.ok('events_wait', { since: 0, types: ['guard.refused'], timeoutMs: 0 })
   const refusal = events.events.find((event: { type: string }) => event.type === 'guard.refused')
-  assert.deepEqual([refusal.data.path, refusal.data.holder, refusal.data.client], ['src/a.ts', 'impl-1', 'git'])
+  // the committing process is the planner's client (its server's parent): the guard names the planner as the editor
+  assert.deepEqual([refusal.data.path, refusal.data.holder, refusal.data.editor, refusal.data.client], ['src/a.ts', 'impl-1', 'planner', 'git'])
 
   const holderCommit = s.commit('edit a as impl-1', [], { LOCKSTEP_AGENT_NAME: 'impl-1' })
   assert.equal(holderCommit.status, 0, `the holder's own commit goes through: ${holderCommit.stderr}`)
