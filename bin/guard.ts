@@ -2,8 +2,7 @@
 // loads this file alone (not the whole CLI) so that a hook starts quickly; it reads the hook's JSON on stdin.
 import { execFileSync } from 'node:child_process'
 import { checkGuard } from '../lib/guard.js'
-import { firstTime } from '../lib/_guard-record.js'
-import { GUARD_CLIENTS, guardReply, type GuardClient } from '../lib/_guard-input.js'
+import { firstTime, GUARD_CLIENTS, guardReply, type GuardClient } from '../lib/_guard-input.js'
 
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) return ''

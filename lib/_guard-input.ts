@@ -1,3 +1,7 @@
+import { createHash } from 'node:crypto'
+import { closeSync, mkdirSync, openSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { GuardVerdict } from './guard.js'
 
 export const GUARD_CLIENTS = ['claude', 'codex', 'cursor', 'gemini', 'git'] as const
@@ -57,5 +61,18 @@ export function guardReply(verdict: GuardVerdict, sayOnce: string | null): { std
     case 'cursor':
       if (reason) return { stdout: json({ permission: 'deny', user_message: reason, agent_message: reason }), stderr: '', code: 0 }
       return { stdout: json(note ? { user_message: note } : {}), stderr: '', code: 0 }
+  }
+}
+
+/** True the first time this reason is given for this folder on this machine (a marker file in the temp folder). */
+export function firstTime(key: string): boolean {
+  const dir = join(tmpdir(), 'lockstep-guard')
+  const marker = join(dir, createHash('sha256').update(key).digest('hex').slice(0, 16))
+  try {
+    mkdirSync(dir, { recursive: true })
+    closeSync(openSync(marker, 'wx'))
+    return true
+  } catch {
+    return false
   }
 }

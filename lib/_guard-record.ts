@@ -1,11 +1,8 @@
-import { createHash } from 'node:crypto'
-import { closeSync, mkdirSync, openSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { ProjectRef } from '../storage/documents.js'
 import { Store } from '../storage/store.js'
 import { defaultIsAlive, newCaller, type Ctx } from './context.js'
 import type { GuardVerdict } from './guard.js'
+import { renewLeases } from './leases.js'
 import { mutate } from './project-tx.js'
 import { DOCUMENTS } from './schema.js'
 import type { Settings } from './settings.js'
@@ -13,14 +10,21 @@ import type { Settings } from './settings.js'
 /**
  * After a decision: a refusal becomes a `guard.refused` event (for the holder and the planner) and a note the dashboard
  * shows; agents found gone past their grace period lose their claims and locks now, in the same transaction step that
- * every server runs (lib/leases.ts), so reclaiming does not wait for another agent's server.
+ * every server runs (lib/leases.ts), so reclaiming does not wait for another agent's server; and an editor whose
+ * leases run low has them renewed, since a guarded edit is activity.
  */
-export async function recordGuardOutcome(settings: Settings, cwd: string, verdict: GuardVerdict, gone: { project: ProjectRef }[]): Promise<void> {
+export async function recordGuardOutcome(
+  settings: Settings,
+  cwd: string,
+  verdict: GuardVerdict,
+  gone: ProjectRef[],
+  active: { project: ProjectRef; name: string }[],
+): Promise<void> {
   const store = new Store({ dataDir: settings.dataDir, documents: DOCUMENTS })
   const ctx: Ctx = { store, settings, now: () => new Date(), isAlive: defaultIsAlive, caller: newCaller({ sessionId: 'guard', cwd, fixedActor: 'system' }) }
   try {
-    const projects = new Map(gone.map((item) => [item.project.id, item.project]))
-    for (const project of projects.values()) await mutate(ctx, project, ['agents', 'tasks', 'locks', 'notes'], () => undefined, { actor: 'system' })
+    for (const project of gone) await mutate(ctx, project, ['agents', 'tasks', 'locks', 'notes'], () => undefined, { actor: 'system' })
+    for (const { project, name } of active) await mutate(ctx, project, ['tasks', 'locks'], (docs, tx) => renewLeases(docs, name, tx.now, settings.leaseTtlSec * 1000), { actor: 'system' })
     if (!verdict.refused.length) return
     for (const root of new Set(verdict.refused.map((item) => item.projectRoot))) await recordRefusals(ctx, store.project(root), verdict)
   } finally {
@@ -43,17 +47,4 @@ async function recordRefusals(ctx: Ctx, project: ProjectRef, verdict: GuardVerdi
       tx.note(`[SYSTEM] Guard refused ${what} ${refusal.path} by ${editor}: ${refusal.holder} holds the lock (${refusal.lockPath}).`)
     }
   }, { actor: 'system' })
-}
-
-/** True the first time this reason is given for this folder on this machine (a marker file in the temp folder). */
-export function firstTime(key: string): boolean {
-  const dir = join(tmpdir(), 'lockstep-guard')
-  const marker = join(dir, createHash('sha256').update(key).digest('hex').slice(0, 16))
-  try {
-    mkdirSync(dir, { recursive: true })
-    closeSync(openSync(marker, 'wx'))
-    return true
-  } catch {
-    return false
-  }
 }

@@ -2,15 +2,15 @@ import { existsSync, realpathSync } from 'node:fs'
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path'
 import type { ProjectRef } from '../storage/documents.js'
 import { findMainWorkingTree } from '../storage/projects.js'
-import { Store } from '../storage/store.js'
 import { clientChain, sessionOfClient } from './ancestors.js'
 import { defaultIsAlive, HOST } from './context.js'
 import { isLockstepError } from './errors.js'
 import { goneEvidence, liveNames } from './leases.js'
 import { lockPathMatches, normaliseLockPath } from './lock-paths.js'
-import { DOCUMENTS, type Agent, type Lock, type Session } from './schema.js'
+import type { Agent, Lock, Session } from './schema.js'
 import { resolveSettings, type Settings } from './settings.js'
 import { editedPaths, type GuardClient } from './_guard-input.js'
+import { projectForGuard, readForGuard } from './_guard-read.js'
 
 export type { GuardClient }
 
@@ -62,54 +62,65 @@ export async function checkGuard(client: GuardClient, payload: unknown, host: Gu
   const base = typeof (payload as { cwd?: unknown })?.cwd === 'string' ? (payload as { cwd: string }).cwd : host.cwd
   const targets = (paths ?? editedPaths(client, payload)).map((path) => resolve(base, path))
   if (!targets.length) return verdict
-  const store = new Store({ dataDir: settings.dataDir, documents: DOCUMENTS, readOnly: true })
   const chain = host.ancestors ?? clientChain(process.pid, { git: client === 'git' })
-  const gone = new Map<string, { project: ProjectRef; names: string[] }>()
-  try {
-    for (const target of targets) {
-      let checked: Checked | null
-      try {
-        checked = await load(store, target)
-      } catch (error) {
-        if (!isLockstepError(error)) throw error
-        return { ...verdict, refused: [], passReason: `the lockstep store could not be read (${error.code}: ${error.message})` }
-      }
-      if (!checked) continue
-      const editor = identify(checked, chain, host.env)
-      verdict.editor ??= editor
-      const now = new Date()
-      const live = liveNames({ agents: { agents: checked.agents, sessions: checked.sessions } }, defaultIsAlive, now, settings.leaseTtlSec * 1000)
-      for (const lock of checked.locks) {
-        if (lock.status !== 'active' || !lockPathMatches(lock.path, checked.rel)) continue
-        const holder = lock.owner ?? 'anonymous'
-        if (editor && lock.owner && lock.owner.toLowerCase() === editor.toLowerCase()) continue
-        if (Date.parse(lock.expiresAt) <= now.getTime() && !live.has(holder.toLowerCase())) continue
-        if (lock.owner && pastGrace(checked, lock.owner, now, settings)) {
-          const entry = gone.get(checked.project.id) ?? { project: checked.project, names: [] }
-          entry.names.push(lock.owner)
-          gone.set(checked.project.id, entry)
-          continue
-        }
-        verdict.refused.push({ projectRoot: checked.project.root, path: checked.rel, holder, lockPath: lock.path, expiresAt: lock.expiresAt, message: refusalText(checked.rel, lock, holder, live.has(holder.toLowerCase())) })
-        break
-      }
+  const outcome: Outcome = { gone: new Map(), active: new Map() }
+  for (const target of targets) {
+    let checked: Checked | null
+    try {
+      checked = await load(settings.dataDir, target)
+    } catch (error) {
+      if (!isLockstepError(error)) throw error
+      return { ...verdict, refused: [], passReason: `the lockstep store could not be read (${error.code}: ${error.message})` }
     }
-  } finally {
-    store.close()
+    if (!checked) continue
+    const editor = identify(checked, chain, host.env)
+    verdict.editor ??= editor
+    const refusal = decide(checked, editor, settings, outcome)
+    if (refusal) verdict.refused.push(refusal)
   }
-  if (verdict.refused.length || gone.size) {
+  if (verdict.refused.length || outcome.gone.size || outcome.active.size) {
     // rare paths: only now load the transaction layer (the common allowed edit stays read-only and quick)
     const { recordGuardOutcome } = await import('./_guard-record.js')
-    await recordGuardOutcome(settings, host.cwd, verdict, [...gone.values()]).catch(() => undefined)
+    await recordGuardOutcome(settings, host.cwd, verdict, [...outcome.gone.values()], [...outcome.active.values()]).catch(() => undefined)
   }
   return verdict
 }
 
-async function load(store: Store<typeof DOCUMENTS>, target: string): Promise<Checked | null> {
+interface Outcome {
+  /** Projects where a lock's holder is gone past its grace period: reclaimed now. */
+  gone: Map<string, ProjectRef>
+  /** Projects where the editor's leases run out within half the TTL: a guarded edit is activity, so they are renewed. */
+  active: Map<string, { project: ProjectRef; name: string }>
+}
+
+/** The refusal for one checked path, if another agent's active lock covers it. */
+function decide(checked: Checked, editor: string | null, settings: Settings, outcome: Outcome): Refusal | null {
+  const now = new Date()
+  const ttl = settings.leaseTtlSec * 1000
+  const live = liveNames({ agents: { agents: checked.agents, sessions: checked.sessions } }, defaultIsAlive, now, ttl)
+  const mine = (lock: Lock) => editor !== null && lock.owner !== undefined && lock.owner.toLowerCase() === editor.toLowerCase()
+  if (editor && checked.locks.some((lock) => lock.status === 'active' && mine(lock) && Date.parse(lock.expiresAt) - now.getTime() < ttl / 2)) {
+    outcome.active.set(checked.project.id, { project: checked.project, name: editor })
+  }
+  for (const lock of checked.locks) {
+    if (lock.status !== 'active' || mine(lock) || !lockPathMatches(lock.path, checked.rel)) continue
+    const holder = lock.owner ?? 'anonymous'
+    if (Date.parse(lock.expiresAt) <= now.getTime() && !live.has(holder.toLowerCase())) continue
+    if (lock.owner && pastGrace(checked, lock.owner, now, settings)) {
+      outcome.gone.set(checked.project.id, checked.project)
+      continue
+    }
+    const message = refusalText(checked.rel, lock, holder, live.has(holder.toLowerCase()))
+    return { projectRoot: checked.project.root, path: checked.rel, holder, lockPath: lock.path, expiresAt: lock.expiresAt, message }
+  }
+  return null
+}
+
+async function load(dataDir: string, target: string): Promise<Checked | null> {
   const real = realOf(target)
   const folder = existingFolder(dirname(real))
   if (!folder) return null
-  const project = storedProject(store, folder)
+  const project = storedProject(dataDir, folder)
   if (!project) return null
   const workRoot = workRootOf(folder, project.root)
   let rel: string
@@ -118,7 +129,7 @@ async function load(store: Store<typeof DOCUMENTS>, target: string): Promise<Che
   } catch {
     return null // outside the project
   }
-  const [locks, agents] = await Promise.all([store.read(project, 'locks'), store.read(project, 'agents')])
+  const [locks, agents] = await Promise.all([readForGuard(project, 'locks'), readForGuard(project, 'agents')])
   return { project, rel, abs: real, locks: locks.locks, agents: agents.agents, sessions: agents.sessions }
 }
 
@@ -127,10 +138,10 @@ async function load(store: Store<typeof DOCUMENTS>, target: string): Promise<Che
  * project is its folder, so the nearest folder above with a store is the one. Null when lockstep never saw it (no
  * store folder is created for it).
  */
-function storedProject(store: Store<typeof DOCUMENTS>, folder: string): ProjectRef | null {
+function storedProject(dataDir: string, folder: string): ProjectRef | null {
   for (let current = folder; ; current = dirname(current)) {
     try {
-      const project = store.project(current)
+      const project = projectForGuard(dataDir, current)
       if (existsSync(project.dir)) return project
       if (findMainWorkingTree(current)) return null
     } catch {
