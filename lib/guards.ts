@@ -39,3 +39,15 @@ export async function guardStates(root: string): Promise<GuardState[]> {
   for (const { dir, label } of hookDirs(root)) states.push({ guard: 'git', file: label, installed: await hasGitHook(dir) })
   return states
 }
+
+/**
+ * After lockstep creates a worktree: where core.hooksPath is relative, the new checkout has a hooks folder of its own,
+ * which gets our pre-commit hook when the project's checkouts already have it (never when guards were turned off).
+ */
+export async function guardNewWorktree(root: string, runtime: { node: string; cli: string } = { node: process.execPath, cli: cliScriptPath() }): Promise<void> {
+  const dirs = hookDirs(root)
+  const states = await Promise.all(dirs.map(({ dir }) => hasGitHook(dir)))
+  if (!states.some(Boolean)) return
+  const script = gitHookScript(runtime.node, runtime.cli)
+  for (const [k, { dir }] of dirs.entries()) if (!states[k]) await installGitHook(dir, script)
+}
