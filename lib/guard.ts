@@ -1,5 +1,5 @@
 import { existsSync, realpathSync } from 'node:fs'
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path'
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import type { ProjectRef } from '../storage/documents.js'
 import { findMainWorkingTree } from '../storage/projects.js'
 import { clientChain, sessionOfClient } from './ancestors.js'
@@ -209,6 +209,6 @@ function workRootOf(folder: string, projectRoot: string): string {
 }
 
 function isInside(child: string, parent: string): boolean {
-  const rel = child.startsWith(parent) ? child.slice(parent.length) : null
-  return rel !== null && (rel === '' || rel.startsWith('/') || rel.startsWith('\\')) && !isAbsolute(rel.slice(1))
+  const rel = relative(parent, child)
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))
 }

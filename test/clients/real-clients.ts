@@ -2,7 +2,8 @@
 // CODEX_HOME, that they accept the entries `lockstep-mcp install` writes: `claude mcp list` must report the server
 // Connected and `codex mcp get` must show the entry, whose command must then answer tools/list. Then Claude Code runs
 // headless against a scripted model stand-in on 127.0.0.1 in a project set up by `lockstep-mcp init`: its edit of a
-// file another agent holds is refused by the guard, its own locked file and an unlocked one change. Prints SKIP
+// file another agent holds is refused by the guard, its own locked file and an unlocked one change; then Codex
+// (`codex exec`) against a Responses API stand-in, with apply_patch. Prints SKIP
 // (exit 0) only when the registry cannot be reached and no cached clients exist; any other failure exits 1.
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync, appendFileSync } from 'node:fs'
@@ -12,6 +13,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { ROOT } from '../helpers.js'
 import { EDITED, ORIGINAL, runClaudeGuard } from './claude-guard.js'
+import { runCodexGuard } from './codex-guard.js'
 
 const CACHE = join(ROOT, '.cache', 'clients')
 const BIN = join(CACHE, 'node_modules', '.bin')
@@ -157,6 +159,19 @@ async function main(): Promise<number> {
     expect(guard.results.some(([isError, text]) => isError && text.includes('impl-1') && text.includes('src/theirs.ts')), 'the refusal, naming the path and the holder, reaches the model', shown)
     expect(guard.files.mine === EDITED, 'the Edit of the file the session locked itself goes through', shown)
     expect(guard.files.free === EDITED, 'the Edit of an unlocked file goes through', shown)
+
+    // the same with Codex: its hooks run headless in a trusted project once the hook itself is trusted; a new hook
+    // needs review first, so `codex exec` gets --dangerously-bypass-hook-trust here
+    const codexGuarded = join(scratch, 'codex-guarded')
+    mkdirSync(codexGuarded)
+    expect((await run(process.execPath, [CLI, 'init'], { cwd: codexGuarded, env })).code === 0, 'lockstep-mcp init installs the guards (Codex project)')
+    const cg = await runCodexGuard(bins.codex, codexGuarded, env)
+    const cgShown = `exit ${cg.exit}\nfiles ${JSON.stringify(cg.files)}\nresults ${JSON.stringify(cg.results, null, 1)}\n${cg.output}`
+    expect(cg.exit === 0, 'codex exec runs the scripted session to its end', cgShown)
+    expect(cg.files.theirs === ORIGINAL, "Codex: the apply_patch of the file another agent holds is refused: the file is unchanged", cgShown)
+    expect(cg.results.some(([, text]) => text.includes('impl-1') && text.includes('src/theirs.ts')), 'Codex: the refusal, naming the path and the holder, reaches the model', cgShown)
+    expect(cg.files.mine === EDITED, "Codex: the apply_patch of codex-1's own locked file goes through", cgShown)
+    expect(cg.files.free === EDITED, 'Codex: the apply_patch of an unlocked file goes through', cgShown)
     return 0
   } finally {
     rmSync(scratch, { recursive: true, force: true })
