@@ -33,14 +33,16 @@ export async function recordGuardOutcome(
 }
 
 async function recordRefusals(ctx: Ctx, project: ProjectRef, verdict: GuardVerdict): Promise<void> {
-  await mutate(ctx, project, ['notes'], (_docs, tx) => {
+  await mutate(ctx, project, ['agents', 'notes'], (docs, tx) => {
+    // the holder and the planners learn of the collision (events_wait with mine)
+    const planners = docs.agents.agents.filter((agent) => agent.role === 'planner' && agent.status === 'active').map((agent) => agent.name)
     const editor = verdict.editor ?? 'an unregistered editor'
     for (const refusal of verdict.refused.filter((item) => item.projectRoot === project.root)) {
       tx.emit({
         type: 'guard.refused',
         actor: verdict.editor ?? 'unknown',
         ids: { path: refusal.path },
-        for: [refusal.holder],
+        for: [...new Set([refusal.holder, ...planners])],
         data: { path: refusal.path, holder: refusal.holder, editor: verdict.editor ?? 'unknown', client: verdict.client, lockPath: refusal.lockPath },
       })
       const what = verdict.client === 'git' ? 'a commit of' : `a ${verdict.client} edit of`

@@ -172,7 +172,7 @@ function pastGrace(checked: Checked, owner: string, now: Date, settings: Setting
 }
 
 function refusalText(rel: string, lock: Lock, holder: string, live: boolean): string {
-  const until = live ? `for as long as ${holder} is running` : `until ${lock.expiresAt}`
+  const until = live ? `until ${lock.expiresAt}, renewed while ${holder} is running` : `until ${lock.expiresAt}`
   const covered = lock.path === rel ? '' : ` (lock ${lock.path})`
   return `LOCKED: ${rel} is locked by ${holder}${covered} ${until}; this edit was refused and nothing changed. Next: wait for it with lock_acquire {"path": "${rel}", "waitMs": 60000}, ask ${holder} to release it (discussion_start), or work on another file.`
 }

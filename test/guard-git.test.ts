@@ -51,7 +51,7 @@ test('a commit of a file another agent holds is refused naming the holder, passe
   assert.equal(git(s.repo, 'rev-list', '--count', 'HEAD'), '1', 'nothing was committed')
   assert.equal(readFileSync(join(s.repo, '.git', 'earlier-hook-runs'), 'utf8').trim().split('\n').length, 1, 'the earlier hook ran')
 
-  const events = await planner.ok('events_wait', { since: 0, types: ['guard.refused'], timeoutMs: 0 })
+  const events = await planner.ok('events_wait', { since: 0, mine: true, timeoutMs: 0 })
   const refusal = events.events.find((event: { type: string }) => event.type === 'guard.refused')
   // the committing process is the planner's client (its server's parent): the guard names the planner as the editor
   assert.deepEqual([refusal.data.path, refusal.data.holder, refusal.data.editor, refusal.data.client], ['src/a.ts', 'impl-1', 'planner', 'git'])
