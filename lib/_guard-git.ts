@@ -3,7 +3,7 @@ import { chmodSync, existsSync, promises as fsp } from 'node:fs'
 import { isAbsolute, join, relative, resolve } from 'node:path'
 import { readTextOrNull } from '../storage/atomic.js'
 import { LockstepError } from './errors.js'
-import { GUARD_MARK } from './_guard-hooks.js'
+import { GUARD_MARK, missingOnce } from './_guard-hooks.js'
 import { shellQuote } from './_quote.js'
 
 const HOOK = 'pre-commit'
@@ -46,7 +46,7 @@ export function gitHookScript(node: string, cli: string): string {
     `chained="$(dirname "$0")/${CHAINED}"`,
     'if [ -x "$chained" ]; then "$chained" "$@" || exit $?; fi',
     `if [ -f ${shellQuote(cli)} ]; then exec ${shellQuote(node)} ${shellQuote(cli)} guard --client git; fi`,
-    `echo "lockstep-mcp is no longer installed at ${cli.replaceAll('"', '')}; the commit is not checked." >&2`,
+    missingOnce(cli, 'commits are not checked'),
     '',
   ].join('\n')
 }

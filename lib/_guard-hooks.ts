@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
 import { readTextOrNull } from '../storage/atomic.js'
@@ -48,12 +49,19 @@ export const HOOK_FILES: Record<HookClient, HookFile> = {
 }
 
 /**
+/**
  * The shell command a client runs: the guard of this install, or, when it has been removed since, a pass that says
  * so once (a missing lockstep must never block an edit).
  */
 export function guardCommand(node: string, cli: string, client: GuardClient): string {
-  const missing = `echo "lockstep-mcp is no longer installed at ${cli.replaceAll('"', '')}; edits are not checked (lockstep-mcp disable removes this hook)" >&2`
-  return `if [ -f ${shellQuote(cli)} ]; then exec ${shellQuote(node)} ${shellQuote(cli)} guard --client ${client}; else ${missing}; fi ${GUARD_MARK}`
+  return `if [ -f ${shellQuote(cli)} ]; then exec ${shellQuote(node)} ${shellQuote(cli)} guard --client ${client}; else ${missingOnce(cli, 'edits are not checked')}; fi ${GUARD_MARK}`
+}
+
+/** Shell that tells, once per user and install path, that lockstep is gone (a marker file in the temp folder). */
+export function missingOnce(cli: string, what: string): string {
+  const tag = createHash('sha256').update(cli).digest('hex').slice(0, 12)
+  const text = `lockstep-mcp is no longer installed at ${cli.replaceAll('"', '').replaceAll('$', '').replaceAll('`', '')}; ${what} ('lockstep-mcp disable' removes this hook).`
+  return `m="\${TMPDIR:-/tmp}/lockstep-guard-missing-${tag}-$(id -u)"; [ -e "$m" ] || { echo "${text}" >&2; : > "$m"; }`
 }
 
 const isOurs = (hook: unknown) => isTable(hook) && typeof hook.command === 'string' && hook.command.includes(GUARD_MARK)

@@ -2,7 +2,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { spawnSync } from 'node:child_process'
 import { guardStates, installGuards, removeGuards } from '../lib/guards.js'
+import { guardCommand } from '../lib/_guard-hooks.js'
 import { rejectsWith, tempDir } from './helpers.js'
 
 const RUNTIME = { node: '/usr/bin/node', cli: '/opt/lockstep mcp/dist/cli.js' }
@@ -54,4 +56,17 @@ test('a client file that is not JSON stops the install with CONFLICT and is left
   await rejectsWith(installGuards(root, RUNTIME), 'CONFLICT')
   assert.equal(readFileSync(join(root, '.gemini', 'settings.json'), 'utf8'), '{ "theme": ')
   assert.equal(existsSync(join(root, '.claude', 'settings.json')), false, 'every file is checked before any is written')
+})
+
+test('a hook whose lockstep is gone lets the edit through and says so once', (t) => {
+  const tmp = tempDir(t)
+  const command = guardCommand(process.execPath, join(tmp, 'removed', 'dist', 'cli.js'), 'claude')
+  const run = () => spawnSync('sh', ['-c', command], { input: '{"tool_name":"Edit","tool_input":{"file_path":"/x"}}', env: { PATH: process.env.PATH, TMPDIR: tmp }, encoding: 'utf8' })
+  const first = run()
+  assert.equal(first.status, 0)
+  assert.notEqual(first.stderr, '')
+  assert.equal(first.stdout, '', 'no decision: the client goes on as without the hook')
+  const second = run()
+  assert.equal(second.status, 0)
+  assert.equal(second.stderr, '', 'said once')
 })
