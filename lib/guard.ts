@@ -87,7 +87,7 @@ export async function checkGuard(client: GuardClient, payload: unknown, host: Gu
 }
 
 interface Outcome {
-  /** Projects where a lock's holder is gone past its grace period: reclaimed now. */
+  /** Projects where a lock's holder is gone: the evidence is recorded, and past the grace period its locks reclaimed. */
   gone: Map<string, ProjectRef>
   /** Projects where the editor's leases run out within half the TTL: a guarded edit is activity, so they are renewed. */
   active: Map<string, { project: ProjectRef; name: string }>
@@ -106,10 +106,10 @@ function decide(checked: Checked, editor: string | null, settings: Settings, out
     if (lock.status !== 'active' || mine(lock) || !lockPathMatches(lock.path, checked.rel)) continue
     const holder = lock.owner ?? 'anonymous'
     if (Date.parse(lock.expiresAt) <= now.getTime() && !live.has(holder.toLowerCase())) continue
-    if (lock.owner && pastGrace(checked, lock.owner, now, settings)) {
-      outcome.gone.set(checked.project.id, checked.project)
-      continue
-    }
+    const gone = lock.owner ? holderGone(checked, lock.owner, now, settings) : 'alive'
+    // the transaction records new evidence of a gone holder and, once its grace period is over, reclaims
+    if (gone !== 'alive') outcome.gone.set(checked.project.id, checked.project)
+    if (gone === 'past_grace') continue
     const message = refusalText(checked.rel, lock, holder, live.has(holder.toLowerCase()))
     return { projectRoot: checked.project.root, path: checked.rel, holder, lockPath: lock.path, expiresAt: lock.expiresAt, message }
   }
@@ -164,11 +164,13 @@ function identify(checked: Checked, chain: number[], env: NodeJS.ProcessEnv): st
   return owner?.name ?? null
 }
 
-function pastGrace(checked: Checked, owner: string, now: Date, settings: Settings): boolean {
+function holderGone(checked: Checked, owner: string, now: Date, settings: Settings): 'alive' | 'in_grace' | 'past_grace' {
   const agent = checked.agents.find((item) => item.name.toLowerCase() === owner.toLowerCase())
-  if (!agent) return false
-  const since = goneEvidence(defaultIsAlive, structuredClone(agent), checked.sessions.map((session) => ({ ...session })), now.toISOString(), false)
-  return since !== null && since !== now.toISOString() && Date.parse(since) + settings.graceSec * 1000 <= now.getTime()
+  if (!agent) return 'alive'
+  // copies: the guard only looks; the transaction records
+  const since = goneEvidence(defaultIsAlive, { ...agent }, checked.sessions.map((session) => ({ ...session })), now.toISOString(), false)
+  if (since === null) return 'alive'
+  return Date.parse(since) + settings.graceSec * 1000 <= now.getTime() ? 'past_grace' : 'in_grace'
 }
 
 function refusalText(rel: string, lock: Lock, holder: string, live: boolean): string {

@@ -37,8 +37,9 @@ const StatusInput = v.object({
 })
 
 /**
- * The read-only report of `lockstep-mcp status` (CLI §6): client entries, the project of `dir`, the dashboard and
- * problems. Reading a corrupt document only keeps its backup; nothing else is written. Throws INVALID_INPUT.
+ * The report of `lockstep-mcp status` (CLI §6): client entries, the project of `dir` with its guards, the dashboard and
+ * problems. Reading a corrupt document only keeps its backup; the one write is reclaiming a gone agent's claims and
+ * locks once its grace period is over, as any server would. Throws INVALID_INPUT.
  */
 export async function buildStatusReport(raw: unknown, host: { env: NodeJS.ProcessEnv; cwd: string; home?: string }): Promise<StatusReport> {
   const input = parseInput(StatusInput, raw)

@@ -7,6 +7,7 @@ import { checkGuard } from '../lib/guard.js'
 import { acquireLock } from '../lib/locks.js'
 import { editedPaths, guardReply } from '../lib/_guard-input.js'
 import { sessionOfClient } from '../lib/ancestors.js'
+import { git, makeRepo } from './git-helpers.js'
 import { eventsOfType, peerCtx, tempDir, testCtx } from './helpers.js'
 
 /** A project where impl-1 (a live session of this process) holds src/a.ts and the docs folder. */
@@ -98,4 +99,35 @@ test('sessionOfClient needs the client itself in common: a shared ancestor furth
   assert.equal(sessionOfClient([200, 60, 10], sessions)?.agentId, 'b')
   assert.equal(sessionOfClient([300, 70, 10], sessions), undefined, 'an unregistered client shares only the terminal')
   assert.equal(sessionOfClient([50, 10], sessions), undefined, 'the client\'s parent is not the client')
+})
+
+test('the guard reclaims a gone holder\'s locks after the grace period, with no server running', async (t) => {
+  const s = await lockedProject(t)
+  const project = s.holder.store.project(s.project)
+  const longAgo = new Date(Date.now() - 10 * 60_000).toISOString()
+  await s.holder.store.transact(project, ['agents'], (docs) => {
+    Object.assign(docs.agents.sessions[0]!, { endedAt: longAgo, goneAt: longAgo })
+  })
+  const verdict = await checkGuard('claude', edit(join(s.project, 'src', 'a.ts')), s.host())
+  assert.equal(verdict.refused.length, 0, 'a holder gone past its grace period no longer binds')
+  const locks = (await s.holder.store.read(project, 'locks')).locks
+  assert.deepEqual(locks.map((lock) => [lock.path, lock.status, lock.releaseReason]), [['src/a.ts', 'resolved', 'holder_gone'], ['docs/**', 'resolved', 'holder_gone']])
+})
+
+test('an implementer is recognised in the worktree it owns', async (t) => {
+  const repo = makeRepo(t)
+  const worktree = join(tempDir(t), 'wt-impl-2')
+  git(repo, 'worktree', 'add', '-q', '-b', 'lockstep/impl-2', worktree)
+  const dataDir = join(tempDir(t), 'data')
+  const impl = testCtx(t, { dataDir, cwd: worktree })
+  await coordinationInit(impl, { role: 'implementer', name: 'impl-2' })
+  await acquireLock(impl, { path: 'src/a.ts' })
+  await impl.store.transact(impl.store.project(repo), ['agents'], (docs) => {
+    Object.assign(docs.agents.agents[0]!, { isolation: 'worktree', worktreePath: worktree })
+  })
+  const host = { env: { LOCKSTEP_HOME: dataDir }, cwd: repo, ancestors: [] }
+  const inWorktree = await checkGuard('claude', edit(join(worktree, 'src', 'a.ts')), host)
+  assert.deepEqual([inWorktree.editor, inWorktree.refused.length], ['impl-2', 0])
+  const inMain = await checkGuard('claude', edit(join(repo, 'src', 'a.ts')), host)
+  assert.deepEqual(inMain.refused.map((item) => [item.path, item.holder]), [['src/a.ts', 'impl-2']], 'the lock covers the path in every checkout')
 })
