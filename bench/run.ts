@@ -1,4 +1,4 @@
-// npm run bench [-- store|store-small|mcp|growth|dashboard|git] [-- --against <folder>]: whole-system figures, printed as tables.
+// npm run bench [-- store|store-small|mcp|growth|dashboard|guard|git] [-- --against <folder>]: whole-system figures, printed as tables.
 import { benchStore } from './store.js'
 
 const args = process.argv.slice(2)
@@ -15,4 +15,5 @@ if (wanted.has('store-small')) console.log(`${await benchStore([100])}\n`)
 if (all || wanted.has('mcp')) console.log(`${await (await import('./mcp.js')).benchMcp()}\n`)
 if (all || wanted.has('dashboard')) console.log(`${await (await import('./dashboard.js')).benchDashboard()}\n`)
 if (all || wanted.has('growth')) console.log(`${await (await import('./against.js')).benchGrowth()}\n`)
+if (all || wanted.has('guard')) console.log(`${await (await import('./guard.js')).benchGuard()}\n`)
 if (wanted.has('git')) await import('./git-worktrees.js')

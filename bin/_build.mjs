@@ -8,7 +8,7 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 rmSync(`${root}/dist`, { recursive: true, force: true })
 await build({
   absWorkingDir: root,
-  entryPoints: { cli: 'bin/lockstep-mcp.ts' },
+  entryPoints: { cli: 'bin/cli.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,

@@ -4,6 +4,7 @@ import type { ProjectRef } from '../storage/documents.js'
 import { livenessOf, type Liveness } from './agent-views.js'
 import type { Ctx } from './context.js'
 import { isLockstepError } from './errors.js'
+import { guardStates, type GuardState } from './guards.js'
 import { INSTRUCTION_FILES, START_MARKER } from './instructions.js'
 import { DOCUMENTS, TASK_STATUSES, type DocName } from './schema.js'
 import { snapshotPath } from './snapshot.js'
@@ -42,6 +43,8 @@ export interface ProjectStatus {
   notes: number | null
   discussions: { waiting: number; blocking: number } | null
   implementers: ImplementerStatus[] | null
+  /** The edit and commit guards init installs, and whether each is in place. */
+  guards: GuardState[]
 }
 
 /** The project section of `status` (CLI §6) and the problems found while reading its store. Never throws for a document. */
@@ -120,6 +123,7 @@ export async function projectStatus(ctx: Ctx, project: ProjectRef): Promise<{ pr
               ...(agent.goneSince ? { goneSince: agent.goneSince } : {}),
             }))
         : null,
+      guards: await guardStates(project.root),
     },
   }
 }

@@ -11,6 +11,7 @@ import { ROLES, type Agent, type DocName, type Notice } from './schema.js'
 import { Name, ProjectRoot, parseInput } from './validate.js'
 import { sameName } from './_claims.js'
 import { agentType, livenessOf } from './agent-views.js'
+import { clientChain } from './ancestors.js'
 
 export const CoordinationInitInput = v.strictObject({ role: v.picklist(ROLES), name: v.optional(Name), projectRoot: ProjectRoot })
 
@@ -26,6 +27,8 @@ export async function coordinationInit(ctx: Ctx, raw: unknown) {
   const project = projectFor(ctx, input.projectRoot)
   const envName = ctx.settings.agentName
   const wanted = binding?.name ?? input.name ?? (envName && v.is(Name, envName) ? envName : undefined)
+  // read before the transaction (it may run `ps`); only a server process knows its own ancestry
+  if (ctx.caller.transport === 'stdio' && ctx.caller.pid === process.pid) ctx.caller.ancestors ??= clientChain()
   const discussions = await ctx.store.read(project, 'discussions').catch(() => ({ discussions: [] as Docs['discussions']['discussions'] }))
   const result = await mutate(ctx, project, ['project', 'agents', 'tasks', 'locks', 'notes'], (docs, tx) => {
     if (tx.created) tx.emit({ type: 'project.created', actor: 'system', ids: {}, data: { changes: ['root'] } })
@@ -125,7 +128,8 @@ function upsertSession(ctx: Ctx, docs: Pick<Docs, 'agents'>, tx: DomainTx<DocNam
     }
     docs.agents.sessions.push(session)
   }
-  Object.assign(session, { agentId, lastSeenAt: now, leasesRenewedAt: now })
+  const ancestors = caller.ancestors ?? []
+  Object.assign(session, { agentId, lastSeenAt: now, leasesRenewedAt: now, ...(ancestors.length ? { ancestors } : {}) })
   return session
 }
 

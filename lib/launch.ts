@@ -9,6 +9,7 @@ import { openTerminalWindow, openTmuxWindow, terminalAvailable, tmuxMajor, type 
 import { projectFor } from './projects.js'
 import { ISOLATIONS } from './schema.js'
 import { Name, ProjectRoot, parseInput } from './validate.js'
+import { guardNewWorktree } from './guards.js'
 import { agentView } from './agent-views.js'
 import { openDashboard } from './dashboard/open.js'
 import { repoLockFor } from './worktrees.js'
@@ -58,7 +59,11 @@ export async function launchImplementer(ctx: Ctx, raw: unknown) {
   let worktree: CreatedWorktree | undefined
   let pane: TmuxPane | undefined
   try {
-    if (worktreePath) worktree = await createWorktree({ root: project.root, name, withRepoLock: repoLockFor(project) })
+    if (worktreePath) {
+      worktree = await createWorktree({ root: project.root, name, withRepoLock: repoLockFor(project) })
+      // the commit guard covers lockstep worktrees as well (a no-op when git's hooks folder is shared)
+      await guardNewWorktree(project.root).catch(() => undefined)
+    }
     try {
       if (launcher === 'tmux') pane = await openTmuxWindow({ session, name, cwd: worktree?.path ?? project.root, command })
       else if (launcher === 'terminal') await openTerminalWindow(command)

@@ -1,4 +1,5 @@
 import type { DomainTx, Docs } from './project-tx.js'
+import { HOST } from './context.js'
 import type { Agent, DocName, Lock, Note, Session, Task } from './schema.js'
 
 type Reason = 'expired' | 'holder_gone'
@@ -24,14 +25,20 @@ function lockExpires(lock: Lock, tasks: Task[] | undefined): boolean {
  */
 export function applyExpiries(docs: Partial<Docs>, tx: DomainTx<DocName>): void {
   const now = tx.now.getTime()
-  const dueTasks = (docs.tasks?.tasks ?? []).filter((task) => hasLease(task) && task.leaseExpiresAt && Date.parse(task.leaseExpiresAt) <= now)
-  const dueLocks = (docs.locks?.locks ?? []).filter(
+  let dueTasks = (docs.tasks?.tasks ?? []).filter((task) => hasLease(task) && task.leaseExpiresAt && Date.parse(task.leaseExpiresAt) <= now)
+  let dueLocks = (docs.locks?.locks ?? []).filter(
     (lock) => lock.status === 'active' && Date.parse(lock.expiresAt) <= now && lockExpires(lock, docs.tasks?.tasks),
   )
   const goneAgents = docs.agents ? agentsPastGrace(docs as Docs, tx) : []
   if (!dueTasks.length && !dueLocks.length && !goneAgents.length) return
   tx.require(...LEASE_DOCS)
   const full = docs as Docs
+  // a live session keeps its leases however long it is quiet: they are renewed here instead (one write per TTL)
+  const live = liveNames(full, tx.ctx.isAlive, tx.now, ttlMs(tx))
+  const keep = [...new Set([...dueTasks.map((task) => task.owner!), ...dueLocks.map((lock) => lock.owner ?? '')].filter((name) => live.has(name.toLowerCase())))]
+  for (const name of keep) renewLeases(full, name, tx.now, ttlMs(tx))
+  dueTasks = dueTasks.filter((task) => !live.has(task.owner!.toLowerCase()))
+  dueLocks = dueLocks.filter((lock) => !lock.owner || !live.has(lock.owner.toLowerCase()))
   for (const task of dueTasks) revokeTask(full, tx, task, 'expired')
   for (const lock of dueLocks) if (lock.status === 'active') revokeLock(full, tx, lock, 'expired')
   for (const agent of goneAgents) {
@@ -42,6 +49,28 @@ export function applyExpiries(docs: Partial<Docs>, tx: DomainTx<DocName>): void 
     Object.assign(agent, { status: 'stopped', stoppedReason: 'holder_gone', updatedAt: tx.now.toISOString() })
     tx.emit({ type: 'agent.stopped', actor: 'system', ids: { agent: agent.name }, for: [agent.name], data: { reason: 'holder_gone' } })
   }
+}
+
+/**
+ * Whether a session is alive enough to keep its agent's leases: an HTTP session until it is closed, a stdio server of
+ * this host while its process runs, one of another host (which cannot be probed) while it was seen within the TTL.
+ */
+export function sessionKeepsLeases(isAlive: (pid: number, host: string) => boolean, session: Session, now: Date, ttl: number): boolean {
+  if (session.endedAt || session.goneAt) return false
+  if (session.transport === 'http' || session.pid === undefined) return true
+  if (session.host !== HOST) return Date.parse(session.lastSeenAt) + ttl > now.getTime()
+  return isAlive(session.pid, session.host)
+}
+
+/** Lower-cased names of the active agents whose bound session keeps their leases. */
+export function liveNames(docs: Pick<Docs, 'agents'>, isAlive: (pid: number, host: string) => boolean, now: Date, ttl: number): Set<string> {
+  const out = new Set<string>()
+  for (const agent of docs.agents.agents) {
+    if (agent.status !== 'active' || !agent.sessionId) continue
+    const session = docs.agents.sessions.find((item) => item.id === agent.sessionId)
+    if (session && sessionKeepsLeases(isAlive, session, now, ttl)) out.add(agent.name.toLowerCase())
+  }
+  return out
 }
 
 /** Record new evidence of gone agents, and return the active agents gone for longer than the grace period. */

@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import { projectIdentity } from '../storage/projects.js'
 import { Store } from '../storage/store.js'
 import { disableProjectFiles, initProjectFiles, type FileReport } from './instructions.js'
+import { installGuards, removeGuards } from './guards.js'
 import { displayPath } from './projects.js'
 import { DOCUMENTS } from './schema.js'
 import { resolveSettings, type SettingsFlags } from './settings.js'
@@ -21,6 +22,8 @@ export interface SetupResult {
 const SetupInput = v.object({
   dir: v.optional(v.string()),
   force: v.optional(v.boolean(), false),
+  /** Skip the edit and commit guards (init --no-guards). */
+  guards: v.optional(v.boolean(), true),
   flags: v.optional(v.record(v.string(), v.optional(v.string())), {}),
 })
 
@@ -34,17 +37,17 @@ export async function initProject(raw: unknown, host: { env: NodeJS.ProcessEnv; 
   return setUp('init', input, host)
 }
 
-/** `enable`: init without `--force`, to put the blocks back after `disable`. Throws as initProject. */
+/** `enable`: init without `--force`, to put the blocks and guards back after `disable`. Throws as initProject. */
 export async function enableProject(raw: unknown, host: { env: NodeJS.ProcessEnv; cwd: string }): Promise<SetupResult> {
   const input = parseInput(SetupInput, raw)
   return setUp('enable', { ...input, force: false }, host)
 }
 
-/** `disable`: remove the block from both files; the files, `.lockstep/` and the store stay. Throws NOT_FOUND, CONFLICT. */
+/** `disable`: remove the block from both files and our guards; the files, `.lockstep/` and the store stay. Throws NOT_FOUND, CONFLICT. */
 export async function disableProject(raw: unknown, host: { env: NodeJS.ProcessEnv; cwd: string }): Promise<SetupResult> {
   const input = parseInput(SetupInput, raw)
   const root = projectIdentity(resolve(host.cwd, input.dir ?? '.'))
-  const files = await disableProjectFiles(root)
+  const files = [...(await disableProjectFiles(root)), ...(await removeGuards(root))]
   return { command: 'disable', project: { name: projectName(root), root }, files }
 }
 
@@ -54,7 +57,8 @@ export function formatSetup(result: SetupResult): string {
   for (const file of result.files) lines.push(`  ${file.file}: ${file.action}`)
   if (result.store) lines.push(`  store ${displayPath(result.store.dir)}: ${result.store.action}`)
   if (result.command === 'disable') lines.push(`Agents here no longer see the coordination instructions; 'lockstep-mcp enable' puts them back.`)
-  else lines.push(`Next: start your agents in ${displayPath(result.project.root)}; a planner calls coordination_init with role planner.`)
+  else if (result.files.some((file) => file.file.endsWith('pre-commit'))) lines.push('Guards: clients refuse edits, and git refuses commits, of files another agent has locked.')
+  if (result.command !== 'disable') lines.push(`Next: start your agents in ${displayPath(result.project.root)}; a planner calls coordination_init with role planner.`)
   return `${lines.join('\n')}\n`
 }
 
@@ -70,6 +74,7 @@ async function setUp(
     const files = await initProjectFiles(project.root, { force: input.force })
     const created = await store.transact(project, ['project'], (_docs, tx) => tx.created)
     files.push({ file: '.lockstep/state.json', action: await writeSnapshotNow(store, project) })
+    if (input.guards) files.push(...(await installGuards(project.root)))
     return { command, project: { name: project.name, root: project.root }, store: { dir: project.dir, action: created ? 'created' : 'unchanged' }, files }
   } finally {
     store.close()

@@ -120,6 +120,8 @@ export const SessionRecord = v.object({
   leasesRenewedAt: str,
   goneAt: opt(str),
   endedAt: opt(str),
+  /** The server's ancestors from its client on (lib/ancestors.ts): a guard finds the editing agent through that client. */
+  ancestors: opt(v.array(v.number())),
 })
 export type Session = v.InferOutput<typeof SessionRecord>
 

@@ -8,17 +8,18 @@ import { projectFor } from './projects.js'
 import type { Notice } from './schema.js'
 import { sameName } from './_claims.js'
 
-const RENEW_EVERY_MS = 60_000
+const RENEW_AT_LEAST_EVERY_MS = 60_000
 
 /**
- * Before a registered session's call: renew its leases at most once a minute (STORAGE §5), as an ordinary
- * transaction over agents, tasks and locks.
+ * Before a registered session's call: renew its leases once half the TTL has passed since the last renewal (at most
+ * once a minute), as an ordinary transaction. A live session's leases do not lapse anyway (lib/leases.ts): renewing
+ * keeps `lastSeenAt` for sessions of other hosts and the expiry times shown to others honest, at one write per half TTL.
  */
 export async function renewIfDue(ctx: Ctx): Promise<void> {
   const binding = ctx.caller.binding
   if (!binding) return
   const last = ctx.caller.renewedAt.get(binding.projectId) ?? 0
-  if (Date.now() - last < RENEW_EVERY_MS) return
+  if (Date.now() - last < Math.max(RENEW_AT_LEAST_EVERY_MS, (ctx.settings.leaseTtlSec * 1000) / 2)) return
   ctx.caller.renewedAt.set(binding.projectId, Date.now())
   const project = projectFor(ctx, binding.projectRoot)
   await mutate(ctx, project, ['agents', 'tasks', 'locks', 'notes'], (docs, tx) => {

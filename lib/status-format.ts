@@ -31,6 +31,7 @@ export function formatStatus(report: StatusReport, options: { color: boolean; cw
     const yes = (present: boolean) => (present ? 'yes' : paint('yellow', 'no'))
     const files = Object.entries(project.instructions).map(([file, present]) => `${file} ${yes(present)}`)
     lines.push(`  instructions  ${files.join('  ')}   snapshot .lockstep/state.json ${yes(project.snapshot)}`)
+    if (project.guards.length) lines.push(`  guards        ${project.guards.map((guard) => `${guard.guard} ${yes(guard.installed)}`).join('  ')}`)
     const tasks = project.tasks
       ? `tasks ${project.tasks.total} (todo ${project.tasks.todo}, in_progress ${project.tasks.in_progress}, blocked ${project.tasks.blocked}, review ${project.tasks.review}, done ${project.tasks.done})`
       : `tasks ${paint('red', 'unreadable')}`

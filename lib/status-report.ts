@@ -1,4 +1,5 @@
 import * as v from 'valibot'
+import { existsSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { resolve } from 'node:path'
 import type { ProjectRef } from '../storage/documents.js'
@@ -7,6 +8,7 @@ import { defaultIsAlive, HOST, newCaller, type Ctx } from './context.js'
 import { isLockstepError } from './errors.js'
 import { cliScriptPath } from './install.js'
 import { displayPath } from './projects.js'
+import { sweepProject } from './sessions.js'
 import { DOCUMENTS } from './schema.js'
 import { resolveSettings, type SettingsFlags } from './settings.js'
 import { parseInput } from './validate.js'
@@ -36,8 +38,9 @@ const StatusInput = v.object({
 })
 
 /**
- * The read-only report of `lockstep-mcp status` (CLI §6): client entries, the project of `dir`, the dashboard and
- * problems. Reading a corrupt document only keeps its backup; nothing else is written. Throws INVALID_INPUT.
+ * The report of `lockstep-mcp status` (CLI §6): client entries, the project of `dir` with its guards, the dashboard and
+ * problems. Reading a corrupt document only keeps its backup; the one write is reclaiming a gone agent's claims and
+ * locks once its grace period is over, as any server would. Throws INVALID_INPUT.
  */
 export async function buildStatusReport(raw: unknown, host: { env: NodeJS.ProcessEnv; cwd: string; home?: string }): Promise<StatusReport> {
   const input = parseInput(StatusInput, raw)
@@ -67,6 +70,8 @@ export async function buildStatusReport(raw: unknown, host: { env: NodeJS.Proces
         now: () => new Date(),
         isAlive: defaultIsAlive,
       }
+      // status reclaims too: a gone agent's claims and locks need no other agent's server to be freed
+      if (existsSync(ref.dir)) await sweepProject(ctx, ref.root).catch(() => false)
       const section = await projectStatus(ctx, ref)
       project = section.project
       problems.push(...section.problems)

@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import type { ProjectRef } from '../storage/documents.js'
 import type { Ctx } from './context.js'
-import { hasLease } from './leases.js'
+import { hasLease, liveNames } from './leases.js'
 import { projectFor } from './projects.js'
 import { TASK_STATUSES, type Lock, type Task } from './schema.js'
 import { Limit, Name, ProjectRoot, parseInput } from './validate.js'
@@ -13,16 +13,19 @@ import { listedTask, taskRow } from './task-views.js'
  * documents themselves are changed only by the next transaction.
  */
 export async function readLeasedState(ctx: Ctx, project: ProjectRef): Promise<{ tasks: Task[]; locks: Lock[] }> {
-  const [tasksDoc, locksDoc] = await Promise.all([ctx.store.read(project, 'tasks'), ctx.store.read(project, 'locks')])
+  const [tasksDoc, locksDoc, agentsDoc] = await Promise.all([ctx.store.read(project, 'tasks'), ctx.store.read(project, 'locks'), ctx.store.read(project, 'agents')])
   const now = ctx.now().getTime()
+  // a live holder's lease never lapses (the next transaction renews it)
+  const live = liveNames({ agents: agentsDoc }, ctx.isAlive, ctx.now(), ctx.settings.leaseTtlSec * 1000)
+  const isLive = (name: string | undefined) => name !== undefined && live.has(name.toLowerCase())
   const tasks = tasksDoc.tasks.map((task) => {
-    if (!hasLease(task) || !task.leaseExpiresAt || Date.parse(task.leaseExpiresAt) > now) return task
+    if (!hasLease(task) || !task.leaseExpiresAt || Date.parse(task.leaseExpiresAt) > now || isLive(task.owner)) return task
     const { owner: _owner, leaseExpiresAt: _lease, leaseSessionId: _session, claimedAt: _claimed, ...rest } = task
     return { ...rest, status: task.status === 'blocked' ? ('blocked' as const) : ('todo' as const) }
   })
   const inReview = new Set(tasks.filter((task) => task.status === 'review').map((task) => task.id))
   const locks = locksDoc.locks.map((lock) =>
-    lock.status === 'active' && Date.parse(lock.expiresAt) <= now && !(lock.taskId && inReview.has(lock.taskId))
+    lock.status === 'active' && Date.parse(lock.expiresAt) <= now && !(lock.taskId && inReview.has(lock.taskId)) && !isLive(lock.owner)
       ? { ...lock, status: 'resolved' as const, releaseReason: 'expired' as const, releasedAt: lock.expiresAt, releasedBy: 'system' }
       : lock,
   )

@@ -80,8 +80,10 @@ export function locksList(locks, { canAct, onAction }) {
     h('div', { class: 'row', dataset: { lockId: lock.id } },
       h('div', { class: 'grow' },
         h('code', { class: 'path' }, lock.path),
-        h('div', { class: 'meta' }, lock.owner ? ['held by ', h('strong', {}, lock.owner)] : 'anonymous', lock.taskId ? [' for ', h('code', {}, lock.taskId)] : null,
-          h('span', { class: 'muted', title: lock.expiresAt }, ` · until ${time(lock.expiresAt)} (${relative(lock.expiresAt)})`)),
+        h('div', { class: 'meta' }, lock.owner ? [lock.reclaiming ? 'was held by ' : 'held by ', h('strong', {}, lock.owner)] : 'anonymous', lock.taskId ? [' for ', h('code', {}, lock.taskId)] : null,
+          lock.reclaiming
+            ? h('span', { class: 'reclaiming', title: 'The holder is gone: the lock is released once its grace period ends' }, ' · holder gone, being reclaimed')
+            : h('span', { class: 'muted', title: lock.expiresAt }, ` · until ${time(lock.expiresAt)} (${relative(lock.expiresAt)})`)),
         lock.note ? h('div', { class: 'meta muted' }, lock.note) : null),
       canAct ? button('Force release', 'release-lock', () => onAction('release-lock', lock)) : null))
 }

@@ -26,7 +26,17 @@ test('init writes both blocks, .lockstep/ and the store; a second run changes no
   const first = await cliJson(s, ['init'])
   assert.equal(first.code, 0, first.stderr)
   const actions = Object.fromEntries(first.body.files.map((file: any) => [file.file, file.action]))
-  assert.deepEqual(actions, { 'CLAUDE.md': 'updated', 'AGENTS.md': 'created', '.lockstep/.gitignore': 'created', '.lockstep/state.json': 'created' })
+  assert.deepEqual(actions, {
+    'CLAUDE.md': 'updated',
+    'AGENTS.md': 'created',
+    '.lockstep/.gitignore': 'created',
+    '.lockstep/state.json': 'created',
+    // the guards (outside git there is no pre-commit hook to install)
+    '.claude/settings.json': 'created',
+    '.codex/hooks.json': 'created',
+    '.cursor/hooks.json': 'created',
+    '.gemini/settings.json': 'created',
+  })
   assert.equal(first.body.store.action, 'created')
   for (const file of FILES) assert.ok(hasBlock(join(s.project, file)), file)
   assert.ok(readFileSync(join(s.project, 'CLAUDE.md'), 'utf8').startsWith('# House rules\n\nUse tabs.\n'), 'existing content kept')
@@ -52,13 +62,14 @@ test('disable removes the blocks and keeps the rest; enable puts them back', asy
   assert.equal((await cli(s, ['init', '--dir', s.project], { cwd: s.home })).code, 0)
   const disabled = await cliJson(s, ['disable'])
   assert.equal(disabled.code, 0)
-  assert.deepEqual(disabled.body.files.map((file: any) => file.action), ['removed', 'removed'])
+  assert.deepEqual(disabled.body.files.map((file: any) => file.action), ['removed', 'removed', 'removed', 'removed', 'removed', 'removed'])
+  assert.equal(existsSync(join(s.project, '.claude', 'settings.json')), false, 'a settings file init created is removed with its hook')
   assert.equal(readFileSync(join(s.project, 'AGENTS.md'), 'utf8'), '# Agents\n\nBe brief.\n')
   assert.equal(readFileSync(join(s.project, 'CLAUDE.md'), 'utf8'), '', 'an emptied file is kept, not deleted')
   assert.ok(existsSync(join(s.project, '.lockstep', 'state.json')), '.lockstep/ stays')
   assert.equal(storeDirs(s.lockstepHome).length, 1, 'the store stays')
   const again = await cliJson(s, ['disable'])
-  assert.deepEqual(again.body.files.map((file: any) => file.action), ['not present', 'not present'])
+  assert.ok(again.body.files.every((file: any) => file.action === 'not present'))
   const enabled = await cliJson(s, ['enable'])
   assert.equal(enabled.code, 0)
   for (const file of FILES) assert.ok(hasBlock(join(s.project, file)), file)

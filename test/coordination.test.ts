@@ -54,7 +54,9 @@ test('implementer guidance leaves projectContext out while the project has no co
 test('a claim refused after a revocation says the lease was revoked, also for a task without files', async (t) => {
   const time = clock()
   const planner = testCtx(t, { now: time.now, settings: { leaseTtlSec: 60 } })
+  // a session of another host: its lease lapses after the TTL without a call (a live local one would keep it)
   const impl1 = peerCtx(planner)
+  impl1.caller.host = 'build-box-2'
   const impl2 = peerCtx(planner)
   await coordinationInit(planner, { role: 'planner' })
   await coordinationInit(impl1, { role: 'implementer', name: 'impl-1' })

@@ -8,7 +8,7 @@ import { listenWithFallback } from '../lib/dashboard/discovery.js'
 import { createWorktree } from '../lib/git/index.js'
 import { commitAll, git } from './git-helpers.js'
 import { CLI, startAgent } from './mcp-helpers.js'
-import { runNode } from './helpers.js'
+import { runNode, waitGone } from './helpers.js'
 import { dashboardFor, docOnDisk, fixture, holdPortPair, populate, rawRequest, spawnDashboard, subscribe, taskOnDisk } from './dashboard-helpers.js'
 
 const json = (token: string, origin: string) => ({ Authorization: `Bearer ${token}`, Origin: origin })
@@ -198,4 +198,27 @@ test('the worktrees view shows each lockstep worktree with ahead/behind against 
   const { worktrees } = await getJson(`${dashboard.base}/api/projects/${id}/worktrees`)
   assert.equal(worktrees.length, 1)
   assert.deepEqual([worktrees[0].name, worktrees[0].branch, worktrees[0].ahead, worktrees[0].behind, worktrees[0].exists], ['impl-1', 'lockstep/impl-1', 1, 0, true])
+})
+
+test('a gone agent\'s lock is shown as being reclaimed, and the dashboard itself frees it after the grace period', { timeout: 60_000 }, async (t) => {
+  const fx = fixture(t)
+  const impl = await startAgent(t, { home: fx.home, cwd: fx.repo })
+  await impl.ok('coordination_init', { role: 'implementer', name: 'impl-1' })
+  await impl.ok('lock_acquire', { path: 'src/a.ts' })
+  const dashboard = await dashboardFor(t, fx, { settings: { graceSec: 5 } })
+  const id = (await getJson(`${dashboard.base}/api/projects`)).projects[0].id
+  const first = await getJson(`${dashboard.base}/api/projects/${id}`)
+  assert.equal(first.locks[0].reclaiming, undefined, 'a live holder simply holds its lock')
+  process.kill(impl.pid, 'SIGKILL')
+  assert.ok(await waitGone(impl.pid))
+  const gone = await getJson(`${dashboard.base}/api/projects/${id}`)
+  assert.deepEqual(gone.locks.map((lock: any) => [lock.path, lock.owner, lock.reclaiming]), [['src/a.ts', 'impl-1', true]])
+  // no agent's server runs any more: only the dashboard can reclaim
+  let locks = gone.locks
+  for (let i = 0; i < 40 && locks.length; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    locks = (await getJson(`${dashboard.base}/api/projects/${id}`)).locks
+  }
+  assert.deepEqual(locks, [])
+  assert.equal((await docOnDisk(fx, 'locks')).locks[0].releaseReason, 'holder_gone')
 })

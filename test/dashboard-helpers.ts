@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:net'
 import { join } from 'node:path'
 import { chromium, type Browser } from 'playwright-core'
 import { startDashboard, type RunningDashboard } from '../lib/dashboard/server.js'
-import { defaultSettings } from '../lib/settings.js'
+import { defaultSettings, type Settings } from '../lib/settings.js'
 import { CLI, startAgent, type McpAgent } from './mcp-helpers.js'
 import { tempDir } from './helpers.js'
 
@@ -68,9 +68,10 @@ export async function populate(t: T, fx: Fixture): Promise<Team> {
 }
 
 /** The dashboard in this process on an OS-chosen port, over the fixture's store. */
-export async function dashboardFor(t: T, fx: Fixture, options: { pollMs?: number } = {}): Promise<RunningDashboard & { base: string }> {
-  const settings = defaultSettings({ home: fx.dataDir, dataDir: fx.dataDir, logDir: join(fx.home, 'logs') })
-  const dashboard = await startDashboard({ settings, port: 0, ...options })
+export async function dashboardFor(t: T, fx: Fixture, options: { pollMs?: number; settings?: Partial<Settings> } = {}): Promise<RunningDashboard & { base: string }> {
+  const { settings: overrides, ...rest } = options
+  const settings = defaultSettings({ home: fx.dataDir, dataDir: fx.dataDir, logDir: join(fx.home, 'logs'), ...overrides })
+  const dashboard = await startDashboard({ settings, port: 0, ...rest })
   t.after(() => dashboard.close())
   return { ...dashboard, base: `http://127.0.0.1:${dashboard.info.port}` }
 }

@@ -17,7 +17,9 @@ function clock(start = Date.parse('2026-11-24T10:00:00.000Z')) {
 test('an expired lease returns the task to todo, frees its locks, posts a note and tells the holder', async (t) => {
   const time = clock()
   const planner = testCtx(t, { now: time.now, settings: { leaseTtlSec: 60 } })
+  // a session of another host cannot be probed: its leases lapse when it has not been seen for the TTL
   const impl = peerCtx(planner)
+  impl.caller.host = 'build-box-2'
   await coordinationInit(planner, { role: 'planner' })
   await coordinationInit(impl, { role: 'implementer', name: 'impl-1' })
   const task = await createTask(planner, { title: 'A', complexity: 'medium', files: ['src/a.ts'] })

@@ -16,10 +16,12 @@ function clock(start = Date.parse('2026-11-24T10:00:00.000Z')) {
 }
 
 /** A registered planner and two registered implementers on one fresh project. */
-async function team(t: Parameters<typeof testCtx>[0], settings: { leaseTtlSec?: number } = {}) {
+/** `remote`: impl-1 runs on another host, so its leases lapse after the TTL without calls (a live local one keeps them). */
+async function team(t: Parameters<typeof testCtx>[0], settings: { leaseTtlSec?: number } = {}, remote = false) {
   const time = clock()
   const planner = testCtx(t, { now: time.now, settings })
   const impl1 = peerCtx(planner)
+  if (remote) impl1.caller.host = 'build-box-2'
   const impl2 = peerCtx(planner)
   await coordinationInit(planner, { role: 'planner' })
   await coordinationInit(impl1, { role: 'implementer', name: 'impl-1' })
@@ -131,7 +133,7 @@ test('claiming your own task again renews its locks with the lease, without a ne
 })
 
 test('events name the caller as actor, and the server for expiries', async (t) => {
-  const { planner, time } = await team(t, { leaseTtlSec: 60 })
+  const { planner, time } = await team(t, { leaseTtlSec: 60 }, true)
   const assigned = await createTask(planner, { title: 'Assigned', complexity: 'simple', owner: 'impl-1', status: 'in_progress', files: ['src/a.ts'] })
   const claimed = (await events(planner)).filter((event) => event.ids?.taskId === assigned.id || event.ids?.path === 'src/a.ts')
   assert.deepEqual(claimed.map((event) => [event.type, event.actor]), [

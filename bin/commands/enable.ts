@@ -4,7 +4,7 @@ import { BaseCommand } from './_base.js'
 
 export class EnableCommand extends BaseCommand {
   static override paths = [['enable']]
-  static override usage = BaseCommand.Usage({ description: "Put the instruction blocks back after 'disable' (init without --force)." })
+  static override usage = BaseCommand.Usage({ description: "Put the instruction blocks and guards back after 'disable' (init without --force)." })
 
   dir = Option.String('--dir', { description: 'Project folder (default: the current folder)' })
   dataDir = Option.String('--data-dir', { description: 'Data folder (default: the home folder)' })

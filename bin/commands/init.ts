@@ -5,16 +5,17 @@ import { BaseCommand } from './_base.js'
 export class InitCommand extends BaseCommand {
   static override paths = [['init']]
   static override usage = BaseCommand.Usage({
-    description: 'Set up a project: instruction blocks in CLAUDE.md and AGENTS.md, .lockstep/ and the store folder.',
+    description: 'Set up a project: instruction blocks in CLAUDE.md and AGENTS.md, .lockstep/, the store folder and the edit and commit guards.',
     details: 'Rerunning refreshes the blocks. Malformed markers stop the command and nothing is written; --force replaces them with a fresh block.',
   })
 
   dir = Option.String('--dir', { description: 'Project folder (default: the current folder)' })
   force = Option.Boolean('--force', false, { description: 'Replace malformed markers with a fresh block' })
+  guards = Option.Boolean('--guards', true, { description: 'Install the edit and commit guards (--no-guards skips them)' })
   dataDir = Option.String('--data-dir', { description: 'Data folder (default: the home folder)' })
 
   async run(): Promise<void> {
-    const result = await initProject({ dir: this.dir, force: this.force, flags: { dataDir: this.dataDir } }, this.context)
+    const result = await initProject({ dir: this.dir, force: this.force, guards: this.guards, flags: { dataDir: this.dataDir } }, this.context)
     if (this.json) this.outJson(result)
     else this.out(formatSetup(result))
   }

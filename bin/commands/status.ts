@@ -7,7 +7,7 @@ export class StatusCommand extends BaseCommand {
   static override paths = [['status']]
   static override usage = BaseCommand.Usage({
     description: 'Show the client entries, the project, the dashboard and any problems, with what to do next.',
-    details: 'A read-only report; always exit 0 (usage errors aside).',
+    details: 'A report (it only writes to reclaim the claims and locks of agents that are gone); always exit 0 (usage errors aside).',
   })
 
   dir = Option.String('--dir', { description: 'Project folder (default: the current folder)' })

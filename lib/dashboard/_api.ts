@@ -9,6 +9,7 @@ import { approveTask, requestChanges } from '../reviews.js'
 import { updateTask } from '../task-updates.js'
 import type { Guard } from './_guard.js'
 import type { EventHub } from './_sse.js'
+import { sweepProject } from '../sessions.js'
 import { projectSummaries, projectView, storedProject, storedProjects } from './_views.js'
 import { worktreesView } from './_worktrees.js'
 
@@ -67,7 +68,12 @@ export function mountApi(app: Polka, deps: ApiDeps): void {
   })
   app.get('/api/projects/:id', async (req, res) => {
     reads(req)
-    sendJson(res, 200, await projectView(readCtx, await storedProject(deps.dataDir, req.params.id)))
+    const project = await storedProject(deps.dataDir, req.params.id)
+    const view = await projectView(readCtx, project)
+    sendJson(res, 200, view)
+    // the dashboard reclaims too: a gone agent's claims and locks are freed without waiting for another agent's server
+    // (the change reaches the page through the store watch)
+    if (view.locks.some((lock) => 'reclaiming' in lock) || view.agents.some((agent) => agent.status === 'active' && agent.liveness === 'gone')) void sweepProject(deps.actionCtx(project), project.root).catch(() => undefined)
   })
   app.get('/api/projects/:id/worktrees', async (req, res) => {
     reads(req)

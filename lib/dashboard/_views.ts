@@ -5,7 +5,8 @@ import { agentView } from '../agent-views.js'
 import type { Ctx } from '../context.js'
 import { LockstepError } from '../errors.js'
 import { contextView } from '../project-context.js'
-import { DOCUMENTS, TASK_STATUSES } from '../schema.js'
+import { goneEvidence } from '../leases.js'
+import { DOCUMENTS, TASK_STATUSES, type Agent, type Session } from '../schema.js'
 import { readLeasedState } from '../task-queries.js'
 import { listedTask, publicLock } from '../task-views.js'
 import { byPriorityThenNewest, messagesOf, publicMessage } from '../_discussion-views.js'
@@ -64,6 +65,14 @@ export async function projectSummaries(ctx: Ctx, refs: ProjectRef[]) {
   return rows.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt) || a.id.localeCompare(b.id))
 }
 
+/** A lock whose holder's session is gone is never shown as simply held: it is being reclaimed (the page says so). */
+function holderGone(ctx: Ctx, doc: { agents: Agent[]; sessions: Session[] }, owner: string | undefined, now: Date): boolean {
+  const agent = owner ? doc.agents.find((item) => item.name.toLowerCase() === owner.toLowerCase()) : undefined
+  if (!agent) return false
+  // a copy: the view only reports the evidence, it records nothing
+  return goneEvidence(ctx.isAlive, { ...agent }, doc.sessions.map((session) => ({ ...session })), now.toISOString(), false) !== null
+}
+
 /** Everything the page shows for one project, read lock-free from the cached documents. */
 export async function projectView(ctx: Ctx, ref: ProjectRef) {
   const [doc, agentsDoc, notesDoc, discussionsDoc, artifactsDoc, leased] = await Promise.all([
@@ -89,7 +98,10 @@ export async function projectView(ctx: Ctx, ref: ProjectRef) {
       context: contextView(ref, doc),
     },
     tasks: tasks.map((task) => listedTask(task, leased.tasks)),
-    locks: leased.locks.filter((lock) => lock.status === 'active').sort((a, b) => a.createdAt.localeCompare(b.createdAt)).map(publicLock),
+    locks: leased.locks
+      .filter((lock) => lock.status === 'active')
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+      .map((lock) => ({ ...publicLock(lock), ...(holderGone(ctx, agentsDoc, lock.owner, now) ? { reclaiming: true } : {}) })),
     agents: agentsDoc.agents.map((agent) => ({ ...agentView(ctx, agent, { agents: agentsDoc }, now), currentTasks: current(agent.name) })),
     notes: notesDoc.notes.slice(-NOTES_SHOWN).reverse(),
     discussions: [...discussionsDoc.discussions].sort(byPriorityThenNewest).map((discussion) => ({

@@ -1,11 +1,12 @@
-// Installs the real Claude Code and Codex CLIs into .cache/clients and checks, with a scratch HOME and CODEX_HOME,
-// that they accept the entries `lockstep-mcp install` writes: `claude mcp list` must report the server Connected and
-// `codex mcp get` must show the entry, whose command must then answer tools/list. Then both run headless against
-// scripted model stand-ins with a `--tools auto` server, to show which of them follows tools/list_changed and which
-// protocol revision each negotiates. Prints SKIP (exit 0) only when the registry cannot be reached and no cached
-// clients exist; any other failure exits 1.
+// Installs the real Claude Code and Codex CLIs (pinned below) into .cache/clients and checks, with a scratch HOME and
+// CODEX_HOME, that they accept the entries `lockstep-mcp install` writes: `claude mcp list` must report the server
+// Connected and `codex mcp get` must show the entry, whose command must then answer tools/list. Then Claude Code runs
+// headless against a scripted model stand-in on 127.0.0.1 in a project set up by `lockstep-mcp init`: its edit of a
+// file another agent holds is refused by the guard, its own locked file and an unlocked one change; then Codex
+// (`codex exec`) against a Responses API stand-in, with apply_patch. Prints SKIP
+// (exit 0) only when the registry cannot be reached and no cached clients exist; any other failure exits 1.
 import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync, appendFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync, appendFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
@@ -13,11 +14,16 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { ROOT } from '../helpers.js'
 import { runClaudeToolLists } from './claude-tool-lists.js'
 import { runCodexToolLists } from './codex-tool-lists.js'
+import { EDITED, ORIGINAL, runClaudeGuard } from './claude-guard.js'
+import { runCodexGuard } from './codex-guard.js'
 
 const CACHE = join(ROOT, '.cache', 'clients')
 const BIN = join(CACHE, 'node_modules', '.bin')
 const CLI = join(ROOT, 'dist', 'cli.js')
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm'
+// the versions whose configuration and hook formats lockstep writes, checked by this script
+const CLAUDE_CODE = '@anthropic-ai/claude-code@2.1.332'
+const CODEX = '@openai/codex@0.171.0'
 const OFFLINE = /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|network|socket hang up|timed out/i
 
 interface Run { code: number | null; stdout: string; stderr: string; timedOut: boolean }
@@ -53,18 +59,26 @@ function expect(condition: unknown, what: string, details: Run | string = ''): v
 /** The clients' bins, installed into the cache when missing. Returns null when the registry cannot be reached. */
 async function ensureClients(): Promise<{ claude: string; codex: string } | null> {
   const bins = { claude: join(BIN, 'claude'), codex: join(BIN, 'codex') }
-  if (existsSync(bins.claude) && existsSync(bins.codex)) return bins
+  const pinned = (pkg: string) => {
+    const [name, version] = [pkg.slice(0, pkg.lastIndexOf('@')), pkg.slice(pkg.lastIndexOf('@') + 1)]
+    try {
+      return (JSON.parse(readFileSync(join(CACHE, 'node_modules', name, 'package.json'), 'utf8')) as { version?: string }).version === version
+    } catch {
+      return false
+    }
+  }
+  if (existsSync(bins.claude) && existsSync(bins.codex) && pinned(CLAUDE_CODE) && pinned(CODEX)) return bins
   mkdirSync(CACHE, { recursive: true })
   // one quick request first, so an offline machine skips in seconds rather than after npm's retries
   const probe = await run(NPM, ['view', '@openai/codex', 'version', '--fetch-retries=0', '--fetch-timeout=20000'], { cwd: CACHE, env: process.env, timeoutMs: 60_000 })
   if (probe.code !== 0 && (probe.timedOut || OFFLINE.test(probe.stderr))) return null
-  const installed = await run(NPM, ['install', '--prefix', CACHE, '--no-audit', '--no-fund', '@anthropic-ai/claude-code', '@openai/codex'], {
+  const installed = await run(NPM, ['install', '--prefix', CACHE, '--no-audit', '--no-fund', CLAUDE_CODE, CODEX], {
     cwd: CACHE,
     env: process.env,
     timeoutMs: 300_000,
   })
   if (installed.code !== 0 && (installed.timedOut || OFFLINE.test(installed.stderr))) return null
-  expect(installed.code === 0, 'npm install @anthropic-ai/claude-code @openai/codex', installed)
+  expect(installed.code === 0, `npm install ${CLAUDE_CODE} ${CODEX}`, installed)
   return bins
 }
 
@@ -150,6 +164,30 @@ async function main(): Promise<number> {
     const follows = codex.turns.slice(2).some((names) => names.length === 30)
     console.log(`note  Codex ${follows ? 'follows' : 'does not follow'} tools/list_changed (tools per turn: ${codex.turns.map((names) => names.length).join(', ')}), so --tools auto ${follows ? 'can' : 'cannot yet'} be the default`)
     for (const line of new Set([...claude.handshakes, ...codex.handshakes].map((item) => item.replace(/^\S+ \S+ \d+ /, '')))) console.log(`note  ${line}`)
+    // the edit guard, in the real Claude Code with the hook `lockstep-mcp init` installs
+    const guarded = join(scratch, 'guarded')
+    mkdirSync(guarded)
+    expect((await run(process.execPath, [CLI, 'init'], { cwd: guarded, env })).code === 0, 'lockstep-mcp init installs the guards')
+    const guard = await runClaudeGuard(bins.claude, CLI, guarded, env)
+    const shown = `exit ${guard.exit}\nfiles ${JSON.stringify(guard.files)}\nresults ${JSON.stringify(guard.results, null, 1)}\n${guard.output}`
+    expect(guard.exit === 0, 'claude -p runs the scripted session to its end', shown)
+    expect(guard.files.theirs === ORIGINAL, "the Edit of the file another agent holds is refused: the file is unchanged", shown)
+    expect(guard.results.some(([isError, text]) => isError && text.includes('impl-1') && text.includes('src/theirs.ts')), 'the refusal, naming the path and the holder, reaches the model', shown)
+    expect(guard.files.mine === EDITED, 'the Edit of the file the session locked itself goes through', shown)
+    expect(guard.files.free === EDITED, 'the Edit of an unlocked file goes through', shown)
+
+    // the same with Codex: its hooks run headless in a trusted project once the hook itself is trusted; a new hook
+    // needs review first, so `codex exec` gets --dangerously-bypass-hook-trust here
+    const codexGuarded = join(scratch, 'codex-guarded')
+    mkdirSync(codexGuarded)
+    expect((await run(process.execPath, [CLI, 'init'], { cwd: codexGuarded, env })).code === 0, 'lockstep-mcp init installs the guards (Codex project)')
+    const cg = await runCodexGuard(bins.codex, codexGuarded, env)
+    const cgShown = `exit ${cg.exit}\nfiles ${JSON.stringify(cg.files)}\nresults ${JSON.stringify(cg.results, null, 1)}\n${cg.output}`
+    expect(cg.exit === 0, 'codex exec runs the scripted session to its end', cgShown)
+    expect(cg.files.theirs === ORIGINAL, "Codex: the apply_patch of the file another agent holds is refused: the file is unchanged", cgShown)
+    expect(cg.results.some(([, text]) => text.includes('impl-1') && text.includes('src/theirs.ts')), 'Codex: the refusal, naming the path and the holder, reaches the model', cgShown)
+    expect(cg.files.mine === EDITED, "Codex: the apply_patch of codex-1's own locked file goes through", cgShown)
+    expect(cg.files.free === EDITED, 'Codex: the apply_patch of an unlocked file goes through', cgShown)
     return 0
   } finally {
     rmSync(scratch, { recursive: true, force: true })
