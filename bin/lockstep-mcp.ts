@@ -13,9 +13,10 @@ import { CheckCommand } from './commands/check.js'
 import { PromptsCommand } from './commands/prompts.js'
 import { TmuxCommand } from './commands/tmux.js'
 import { MacosCommand } from './commands/macos.js'
+import { DemoCommand } from './commands/demo.js'
 import type { CliContext } from './commands/_base.js'
 
-const COMMANDS = [HelpCommand, VersionCommand, ServerCommand, DashboardCommand, InstallCommand, UninstallCommand, InitCommand, EnableCommand, DisableCommand, StatusCommand, CheckCommand, PromptsCommand, TmuxCommand, MacosCommand]
+const COMMANDS = [HelpCommand, VersionCommand, ServerCommand, DashboardCommand, InstallCommand, UninstallCommand, InitCommand, EnableCommand, DisableCommand, StatusCommand, CheckCommand, PromptsCommand, TmuxCommand, MacosCommand, DemoCommand]
 
 /** Parse, run and map the exit code; clipanion's own error printing (to stdout) is bypassed. */
 export async function main(argv: string[], context: CliContext): Promise<number> {
