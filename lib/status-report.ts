@@ -85,7 +85,7 @@ function nextSteps(report: Omit<StatusReport, 'next'>): string[] {
   const { clients, project } = report
   if (clients.some((row) => row.state === 'unreadable')) steps.push('Fix the client configuration files that do not parse (see Clients).')
   if (clients.some((row) => row.state === 'broken' || row.legacy)) steps.push("Run 'lockstep-mcp install' again to repair the broken or old entries.")
-  else if (!clients.some((row) => row.state === 'ok')) steps.push("Run 'lockstep-mcp install' to register the server with Claude Code and Codex.")
+  else if (!clients.some((row) => row.state === 'ok')) steps.push("Run 'lockstep-mcp install' to register the server with the coding clients found on this machine.")
   if (project) {
     const where = displayPath(project.root)
     if (!project.storeExists || !project.snapshot) steps.push(`Run 'lockstep-mcp init --dir ${where}' to set up this project.`)
