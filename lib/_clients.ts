@@ -22,15 +22,15 @@ export interface Where {
   platform: NodeJS.Platform
 }
 
-/** The format of each JSON client: the key path of its server table. Codex is TOML and has its own module. */
-export const JSON_KEYS: Record<Exclude<Client, 'codex'>, readonly string[]> = {
-  claude: ['mcpServers'],
-  cursor: ['mcpServers'],
-  gemini: ['mcpServers'],
-  vscode: ['servers'],
-  copilot: ['mcpServers'],
-  opencode: ['mcp'],
-  windsurf: ['mcpServers'],
+/** The top-level key of each JSON client's server table. Codex is TOML and has its own module. */
+export const JSON_KEYS: Record<Exclude<Client, 'codex'>, string> = {
+  claude: 'mcpServers',
+  cursor: 'mcpServers',
+  gemini: 'mcpServers',
+  vscode: 'servers',
+  copilot: 'mcpServers',
+  opencode: 'mcp',
+  windsurf: 'mcpServers',
 }
 
 /** The user-scope configuration file of a client (following the variables each client honours). */

@@ -51,8 +51,7 @@ function describe(result: InstallResult, target: TargetResult): string {
 
 function entryText(name: string, target: TargetResult): string {
   if (target.client === 'codex') return planCodexInstall(null, target.file, name, target.entry!).text.trim()
-  const doc = JSON_KEYS[target.client].reduceRight<unknown>((inner, key) => ({ [key]: inner }), { [name]: target.entry })
-  return JSON.stringify(doc, null, 2)
+  return JSON.stringify({ [JSON_KEYS[target.client]]: { [name]: target.entry } }, null, 2)
 }
 
 function indent(text: string): string {
