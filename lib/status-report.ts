@@ -90,7 +90,7 @@ function nextSteps(report: Omit<StatusReport, 'next'>): string[] {
     const where = displayPath(project.root)
     if (!project.storeExists || !project.snapshot) steps.push(`Run 'lockstep-mcp init --dir ${where}' to set up this project.`)
     else if (Object.values(project.instructions).some((present) => !present)) {
-      steps.push(`Run 'lockstep-mcp enable --dir ${where}' to put the coordination instructions back into CLAUDE.md and AGENTS.md.`)
+      steps.push(`Run 'lockstep-mcp enable --dir ${where}' to put the coordination instructions back into CLAUDE.md, AGENTS.md and GEMINI.md.`)
     }
   }
   if (report.problems.length) steps.push('Look at the problems listed below.')

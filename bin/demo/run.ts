@@ -72,7 +72,7 @@ export async function runDemo(options: DemoOptions, run: DemoRun): Promise<DemoR
     await say('demo', `creates a git repository for todo-cli at ${repo}`)
     await initProject({ dir: repo }, { env, cwd: repo })
     await commit(repo, 'Coordinate agents with lockstep-mcp')
-    await say('demo', 'runs lockstep-mcp init there: instruction blocks in CLAUDE.md and AGENTS.md, and .lockstep/')
+    await say('demo', 'runs lockstep-mcp init there: the instructions in AGENTS.md (imported by CLAUDE.md and GEMINI.md), and .lockstep/')
     const dashboard = await startDashboardProcess({ cwd: repo, env, port: options.port, project: repo })
     run.dashboard = dashboard.child
     options.print(`Dashboard: ${dashboard.url}`)
