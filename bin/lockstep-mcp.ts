@@ -15,6 +15,7 @@ import { TmuxCommand } from './commands/tmux.js'
 import { MacosCommand } from './commands/macos.js'
 import { DemoCommand } from './commands/demo.js'
 import type { CliContext } from './commands/_base.js'
+import { describeParseError, usageOf } from './_usage.js'
 
 const COMMANDS = [HelpCommand, VersionCommand, ServerCommand, DashboardCommand, InstallCommand, UninstallCommand, InitCommand, EnableCommand, DisableCommand, StatusCommand, CheckCommand, PromptsCommand, TmuxCommand, MacosCommand, DemoCommand]
 
@@ -27,11 +28,17 @@ export async function main(argv: string[], context: CliContext): Promise<number>
   try {
     command = cli.process(args, context) as Command<CliContext>
   } catch (error) {
-    context.stderr.write(`${cli.error(error, { colored: false })}`)
+    context.stderr.write(describeParseError(cli, args, error))
     return 2
   }
+  // `<command> --help` comes back as clipanion's own help command, holding the matched command's index
+  const builtinHelp = command as unknown as { commands?: number[]; contexts?: Array<{ commandClass: CommandClass<CliContext> }> }
+  if (builtinHelp.commands?.length === 1 && builtinHelp.contexts) {
+    context.stdout.write(usageOf(cli, builtinHelp.contexts[builtinHelp.commands[0]!]!.commandClass, true))
+    return 0
+  }
   if ((command as { help?: boolean }).help) {
-    context.stdout.write(cli.usage(command.constructor as CommandClass<CliContext>, { detailed: true }))
+    context.stdout.write(usageOf(cli, command.constructor as CommandClass<CliContext>, true))
     return 0
   }
   command.context = context
@@ -39,7 +46,7 @@ export async function main(argv: string[], context: CliContext): Promise<number>
   try {
     return (await command.validateAndExecute()) ?? 0
   } catch (error) {
-    context.stderr.write(`${cli.error(error, { colored: false })}`)
+    context.stderr.write(`error [INVALID_INPUT]: ${(error as Error)?.message ?? String(error)}\n`)
     return 2
   }
 }
