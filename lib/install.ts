@@ -9,6 +9,7 @@ import {
   type Client, type ConfigReport, type ConfigTarget, type Scope, type ServerEntry,
 } from './client-configs.js'
 import { projectConfigFile } from './_clients.js'
+import { isPublished } from './_npm-published.js'
 import { isLockstepError, LockstepError } from './errors.js'
 import { didYouMean } from './suggest.js'
 import { resolveSettings, type SettingsFlags } from './settings.js'
@@ -108,12 +109,14 @@ export async function installClients(raw: unknown, host: InstallHost): Promise<I
     ...(input.token !== undefined ? { token: input.token } : {}),
   })
   const { selection, targets: chosen } = configTargets(input, host, home, 'install')
+  const npxWarning = await unpublishedWarning(entry, host, input.scope)
   const targets = await Promise.all(
     chosen.map(async (target) => {
       const intended = clientEntry(target.client, entry)
       return settle(target, intended, () => installClientConfig({ target, name: input.name, entry, dryRun: input.dryRun }))
     }),
   )
+  if (npxWarning) for (const target of targets) if (target.action !== 'failed') target.warnings.push(npxWarning)
   return { command: 'install', name: input.name, dryRun: input.dryRun, selection, targets }
 }
 
@@ -127,6 +130,24 @@ export async function uninstallClients(raw: unknown, host: InstallHost): Promise
     chosen.map((target) => settle(target, null, () => uninstallClientConfig({ target, name: input.name, dryRun: input.dryRun }))),
   )
   return { command: 'uninstall', name: input.name, dryRun: input.dryRun, selection, targets }
+}
+
+/**
+ * An npx entry names `lockstep-mcp@<version>`, which cannot start until that version is on the registry (a source
+ * checkout is usually ahead of it): say so, and name the entry that works on this machine.
+ */
+async function unpublishedWarning(entry: ServerEntry, host: InstallHost, scope: Scope): Promise<string | null> {
+  if (entry.transport !== 'stdio' || entry.launch !== 'npx') return null
+  const version = packageVersion()
+  const published = await isPublished(version, host.env)
+  if (published === 'yes') return null
+  const cli = host.cliPath ?? cliScriptPath()
+  const here = `\`${host.nodePath ?? process.execPath} ${cli} server\``
+  const instead = scope === 'project'
+    ? `until it is published, register this checkout per user with 'lockstep-mcp install --scope user', which runs ${here}`
+    : `leave out --npx to write the entry that works here: ${here}`
+  const state = published === 'no' ? `is not on the npm registry` : `could not be checked on the npm registry (offline?)`
+  return `lockstep-mcp@${version} ${state}, so 'npx -y lockstep-mcp@${version}' cannot start the server yet; ${instead}.`
 }
 
 /** Exit code of install/uninstall: 1 when any target failed (CLI §3, §4). */
