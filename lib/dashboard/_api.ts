@@ -9,6 +9,7 @@ import { approveTask, requestChanges } from '../reviews.js'
 import { updateTask } from '../task-updates.js'
 import type { Guard } from './_guard.js'
 import type { EventHub } from './_sse.js'
+import { taskTimeline, withRepair } from './_task-history.js'
 import { projectSummaries, projectView, storedProject, storedProjects } from './_views.js'
 import { worktreesView } from './_worktrees.js'
 
@@ -64,7 +65,14 @@ export function mountApi(app: Polka, deps: ApiDeps): void {
   })
   app.get('/api/projects/:id', async (req, res) => {
     reads(req)
-    sendJson(res, 200, await projectView(readCtx, await storedProject(deps.dataDir, req.params.id)))
+    const ref = await storedProject(deps.dataDir, req.params.id)
+    // an unreadable document: the page keeps a banner with the file and the command that repairs it
+    sendJson(res, 200, await projectView(readCtx, ref).catch(async (error) => Promise.reject(await withRepair(error))))
+  })
+  app.get('/api/projects/:id/tasks/:taskId/timeline', async (req, res) => {
+    reads(req)
+    const ref = await storedProject(deps.dataDir, req.params.id)
+    sendJson(res, 200, { taskId: req.params.taskId, events: await taskTimeline(ref, req.params.taskId) })
   })
   app.get('/api/projects/:id/worktrees', async (req, res) => {
     reads(req)
