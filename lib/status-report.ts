@@ -93,7 +93,7 @@ function nextSteps(report: Omit<StatusReport, 'next'>): string[] {
       steps.push(`Run 'lockstep-mcp enable --dir ${where}' to put the coordination instructions back into CLAUDE.md, AGENTS.md and GEMINI.md.`)
     }
   }
-  if (report.problems.length) steps.push('Look at the problems listed below.')
+  if (report.problems.length) steps.push('Fix the problems listed above, under Problems.')
   return steps
 }
 

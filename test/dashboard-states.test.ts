@@ -47,7 +47,7 @@ test('loading, review notes and requested changes on the cards, a task timeline,
 
   await card(team.ids.review).locator('[data-action="history"]').click()
   await page.locator('#timeline li[data-type="task.changes_requested"]').waitFor({ timeout: 10_000 })
-  const types = await page.locator('#timeline li').evaluateAll((items) => items.map((item) => (item as HTMLElement).dataset.type))
+  const types = await page.locator('#timeline li').evaluateAll((items) => items.map((item) => (item as unknown as { dataset: Record<string, string> }).dataset.type))
   assert.deepEqual(types, ['task.created', 'task.claimed', 'task.submitted', 'task.changes_requested'])
   await page.locator('#timeline').scrollIntoViewIfNeeded()
   await shot(page, 'timeline')

@@ -27,9 +27,10 @@ export class DemoCommand extends BaseCommand {
     const print = (line: string) => narration.write(`${line}\n`)
     const controller = new AbortController()
     const demo = new DemoRun()
+    let finished = false
     const interrupt = () => {
       if (controller.signal.aborted) return
-      print('Interrupted: stopping the servers and the dashboard…')
+      print(finished ? 'Stopping the dashboard…' : 'Interrupted: stopping the servers and the dashboard…')
       controller.abort()
       void demo.stop()
     }
@@ -51,6 +52,7 @@ export class DemoCommand extends BaseCommand {
         },
         demo,
       )
+      finished = true
       if (this.holdDashboard()) {
         print(`The dashboard stays up at ${result.dashboardUrl}; press Ctrl-C to stop it.`)
         await new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }))
