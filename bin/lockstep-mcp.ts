@@ -2,6 +2,7 @@ import { Cli, Command, type CommandClass } from 'clipanion'
 import { packageVersion } from '../lib/version.js'
 import { HelpCommand, VersionCommand } from './commands/help.js'
 import type { CliContext } from './commands/_base.js'
+import { describeParseError, usageOf } from './_usage.js'
 
 // Each command's module is loaded only when it can run: `server` is started for every agent session and must not
 // wait for the dashboard's, the installer's or the git layer's code.
@@ -21,6 +22,7 @@ async function commandsFor(args: string[]): Promise<CommandClass<CliContext>[]> 
     import('./commands/prompts.js'),
     import('./commands/tmux.js'),
     import('./commands/macos.js'),
+    import('./commands/demo.js'),
   ])
   return [HelpCommand, VersionCommand, ...modules.flatMap((module) => Object.values(module) as CommandClass<CliContext>[])]
 }
@@ -34,11 +36,17 @@ export async function main(argv: string[], context: CliContext): Promise<number>
   try {
     command = cli.process(args, context) as Command<CliContext>
   } catch (error) {
-    context.stderr.write(`${cli.error(error, { colored: false })}`)
+    context.stderr.write(describeParseError(cli, args, error))
     return 2
   }
+  // `<command> --help` comes back as clipanion's own help command, holding the matched command's index
+  const builtinHelp = command as unknown as { commands?: number[]; contexts?: Array<{ commandClass: CommandClass<CliContext> }> }
+  if (builtinHelp.commands?.length === 1 && builtinHelp.contexts) {
+    context.stdout.write(usageOf(cli, builtinHelp.contexts[builtinHelp.commands[0]!]!.commandClass, true))
+    return 0
+  }
   if ((command as { help?: boolean }).help) {
-    context.stdout.write(cli.usage(command.constructor as CommandClass<CliContext>, { detailed: true }))
+    context.stdout.write(usageOf(cli, command.constructor as CommandClass<CliContext>, true))
     return 0
   }
   command.context = context
@@ -46,7 +54,7 @@ export async function main(argv: string[], context: CliContext): Promise<number>
   try {
     return (await command.validateAndExecute()) ?? 0
   } catch (error) {
-    context.stderr.write(`${cli.error(error, { colored: false })}`)
+    context.stderr.write(`error [INVALID_INPUT]: ${(error as Error)?.message ?? String(error)}\n`)
     return 2
   }
 }

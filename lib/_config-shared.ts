@@ -77,7 +77,8 @@ export async function writeText(file: string, text: string, newMode: number, dir
 /** An old entry (for example `lockstep`) whose command or args run lockstep-mcp. */
 export function runsLockstepMcp(entry: unknown): boolean {
   if (!isTable(entry)) return false
-  const words = [entry['command'], ...(Array.isArray(entry['args']) ? entry['args'] : [])]
+  // opencode keeps the whole command line in one array
+  const words = [entry['command'], ...(Array.isArray(entry['args']) ? entry['args'] : [])].flat()
   return words.some((word) => typeof word === 'string' && word.includes('lockstep-mcp'))
 }
 

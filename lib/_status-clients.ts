@@ -1,8 +1,10 @@
 import { accessSync, constants, readFileSync, statSync } from 'node:fs'
 import { basename, delimiter, isAbsolute, join } from 'node:path'
 import { parse } from 'smol-toml'
-import { resolveConfigTarget, type Client, type Scope } from './client-configs.js'
+import { resolveConfigTarget, type Scope } from './client-configs.js'
+import { CLIENTS, JSON_KEYS, projectConfigFile, type Client } from './_clients.js'
 import { isTable, OLD_ENTRY_NAME, runsLockstepMcp, splitBom } from './_config-shared.js'
+import { readJsonServers } from './_json-config.js'
 
 export type ClientState = 'ok' | 'broken' | 'not installed' | 'unreadable'
 
@@ -27,12 +29,13 @@ export interface ClientStatus {
 const REINSTALL = 'run lockstep-mcp install again'
 const OUR_NAME = 'lockstep-mcp'
 
-/** Every lockstep-mcp entry of both clients, user scope and (with a project) project scope, each checked. */
+/** Every lockstep-mcp entry of every client, user scope and (with a project) project scope, each checked. */
 export function clientStatuses(input: { home: string; env: NodeJS.ProcessEnv; projectRoot?: string; cliPath: string }): ClientStatus[] {
   const rows: ClientStatus[] = []
   const scopes: Scope[] = input.projectRoot ? ['user', 'project'] : ['user']
-  for (const client of ['claude', 'codex'] as const) {
+  for (const client of CLIENTS) {
     for (const scope of scopes) {
+      if (scope === 'project' && projectConfigFile(client, input.projectRoot!) === null) continue
       const target = resolveConfigTarget({ client, scope, home: input.home, env: input.env, ...(input.projectRoot ? { projectRoot: input.projectRoot } : {}) })
       rows.push(...fileStatuses(client, scope, target.file, input))
     }
@@ -50,11 +53,15 @@ function fileStatuses(client: Client, scope: Scope, file: string, input: { env: 
   }
   let servers: Record<string, unknown>
   try {
-    const body = splitBom(text).body
-    const doc: unknown = body.trim() === '' ? {} : client === 'claude' ? JSON.parse(body) : parse(body)
-    const table = isTable(doc) ? doc[client === 'claude' ? 'mcpServers' : 'mcp_servers'] ?? {} : null
-    if (!isTable(table)) throw new Error('its server table is not an object')
-    servers = table
+    if (client === 'codex') {
+      const body = splitBom(text).body
+      const doc: unknown = body.trim() === '' ? {} : parse(body)
+      const table = isTable(doc) ? doc['mcp_servers'] ?? {} : null
+      if (!isTable(table)) throw new Error('its server table is not an object')
+      servers = table
+    } else {
+      servers = readJsonServers(text, file, JSON_KEYS[client])
+    }
   } catch (error) {
     const problem = `${file} cannot be parsed (${(error as Error).message.split('\n')[0]})`
     return [{ ...base, found: true, name: null, state: 'unreadable', problem, fix: 'fix the file by hand; install leaves it untouched until it parses' }]
@@ -69,9 +76,12 @@ function fileStatuses(client: Client, scope: Scope, file: string, input: { env: 
 /** The checks of CLI §6: the command runs, the script exists, and `server` follows the script. */
 export function checkEntry(raw: unknown, env: NodeJS.ProcessEnv): Pick<ClientStatus, 'state' | 'command' | 'args' | 'url' | 'problem' | 'fix'> {
   const entry = isTable(raw) ? raw : {}
-  if (typeof entry['url'] === 'string') return { state: 'ok', url: entry['url'] }
-  const command = typeof entry['command'] === 'string' ? entry['command'] : ''
-  const args = Array.isArray(entry['args']) ? entry['args'].map(String) : []
+  // Gemini names the URL httpUrl and Windsurf serverUrl; opencode keeps the whole command line in one array
+  const url = [entry['url'], entry['httpUrl'], entry['serverUrl']].find((value) => typeof value === 'string')
+  if (typeof url === 'string') return { state: 'ok', url }
+  const line = Array.isArray(entry['command']) ? entry['command'].map(String) : null
+  const command = line ? (line[0] ?? '') : typeof entry['command'] === 'string' ? entry['command'] : ''
+  const args = line ? line.slice(1) : Array.isArray(entry['args']) ? entry['args'].map(String) : []
   const broken = (problem: string) => ({ state: 'broken' as const, command, args, problem, fix: REINSTALL })
   if (!command) return broken('the entry has no command')
   if (!findExecutable(command, env)) return broken(`command ${command} not found or not executable`)
@@ -125,5 +135,5 @@ function isFile(path: string): boolean {
 }
 
 function mentions(entry: unknown, cliPath: string): boolean {
-  return isTable(entry) && Array.isArray(entry['args']) && entry['args'].includes(cliPath)
+  return isTable(entry) && [entry['args'], entry['command']].some((list) => Array.isArray(list) && list.includes(cliPath))
 }

@@ -2,11 +2,12 @@ import { promises as fsp } from 'node:fs'
 import { isAbsolute, join, resolve } from 'node:path'
 import { readTextOrNull } from '../storage/atomic.js'
 import { LockstepError } from './errors.js'
-import { planClaudeInstall, planClaudeUninstall } from './_claude-config.js'
+import { JSON_KEYS, projectConfigFile, projectNote, userConfigFile, type Client } from './_clients.js'
 import { planCodexInstall, planCodexUninstall } from './_codex-config.js'
 import { writeText, type ConfigEdit } from './_config-shared.js'
+import { planJsonInstall, planJsonUninstall } from './_json-config.js'
 
-export type Client = 'claude' | 'codex'
+export { CLIENTS, CLIENT_LABELS, detectClients, type Client } from './_clients.js'
 export type Scope = 'user' | 'project'
 /** `[flag, value]` pairs (put into the order of CLI §2), or ready-made args kept as given. */
 export type ServerFlags = readonly (readonly [string, string])[] | readonly string[]
@@ -117,6 +118,38 @@ export function codexEntry(entry: ServerEntry): Record<string, unknown> {
   return { command: entry.command, args: entry.args, env: entry.env, env_vars, ...timeouts }
 }
 
+/** The entry each client expects, from its documentation: field names differ for the same command or URL. */
+export function clientEntry(client: Client, entry: ServerEntry): Record<string, unknown> {
+  const remote = entry.transport === 'http' ? { url: entry.url, headers: { Authorization: `Bearer ${entry.bearer}` } } : null
+  const env = entry.transport === 'stdio' ? entry.env : {}
+  switch (client) {
+    case 'claude':
+      return claudeEntry(entry)
+    case 'codex':
+      return codexEntry(entry)
+    case 'vscode':
+      return remote ? { type: 'http', ...remote } : { type: 'stdio', ...stdio(entry) }
+    case 'copilot':
+      // tools: ["*"] lets Copilot call every tool; without it Copilot CLI offers none
+      return remote ? { type: 'http', ...remote, tools: ['*'] } : { type: 'local', ...stdio(entry), tools: ['*'] }
+    case 'gemini':
+      // Gemini's default tool timeout (10 min) is shorter than a 600 s command_run plus its wait
+      return remote ? { httpUrl: remote.url, headers: remote.headers, timeout: 660_000 } : { ...stdio(entry), timeout: 660_000 }
+    case 'opencode':
+      if (remote) return { type: 'remote', ...remote, enabled: true }
+      return { type: 'local', command: [stdio(entry).command, ...stdio(entry).args], enabled: true, ...(Object.keys(env).length ? { environment: env } : {}) }
+    case 'windsurf':
+      return remote ? { serverUrl: remote.url, headers: remote.headers } : stdio(entry)
+    case 'cursor':
+      return remote ?? stdio(entry)
+  }
+}
+
+function stdio(entry: ServerEntry): { command: string; args: string[]; env: Record<string, string> } {
+  if (entry.transport !== 'stdio') throw new Error('not a stdio entry')
+  return { command: entry.command, args: entry.args, env: entry.env }
+}
+
 /** Where a client keeps its MCP servers. `config` is a Claude-format file named with --config. Throws INVALID_INPUT. */
 export function resolveConfigTarget(input: {
   client: Client
@@ -125,25 +158,25 @@ export function resolveConfigTarget(input: {
   env: Record<string, string | undefined>
   projectRoot?: string
   config?: string
+  platform?: NodeJS.Platform
 }): ConfigTarget {
   const { client, scope, home, env } = input
   if (input.config !== undefined) {
     return { client: 'claude', scope, file: resolve(input.config), newFileMode: scope === 'user' ? 0o600 : 0o644, notes: [] }
   }
   if (scope === 'user') {
-    const dir = client === 'claude' ? env['CLAUDE_CONFIG_DIR'] || home : env['CODEX_HOME'] || join(home, '.codex')
-    const file = resolve(dir, client === 'claude' ? '.claude.json' : 'config.toml')
+    const file = userConfigFile(client, { home, env, platform: input.platform ?? process.platform })
     return { client, scope, file, newFileMode: 0o600, dirMode: 0o700, notes: [] }
   }
   if (!input.projectRoot) throw new LockstepError('INVALID_INPUT', 'project scope needs a project folder; pass --dir <path>')
-  if (client === 'claude') {
-    const file = join(input.projectRoot, '.mcp.json')
-    const note = `Claude Code asks each user to approve the servers in ${file} the first time it starts in this project.`
-    return { client, scope, file, newFileMode: 0o644, notes: [note] }
+  const file = projectConfigFile(client, input.projectRoot)
+  if (file === null) {
+    const instead = client === 'copilot' ? "Copilot CLI reads the project's .mcp.json: use --client claude --scope project" : 'use --scope user'
+    throw new LockstepError('INVALID_INPUT', `${client} has no project configuration file; ${instead}.`, { client })
   }
-  const file = join(input.projectRoot, '.codex', 'config.toml')
-  const note = `Codex reads ${file} only for trusted projects; mark this project as trusted in Codex.`
-  return { client, scope, file, newFileMode: 0o600, notes: [note] }
+  const note = projectNote(client, file)
+  // a project file is shared: it holds no secret, and only Codex's needs to stay private to the user
+  return { client, scope, file, newFileMode: client === 'codex' ? 0o600 : 0o644, notes: note ? [note] : [] }
 }
 
 /** Write `name` into the target file; a second identical run writes nothing. Throws INVALID_INPUT, NOT_FOUND, CONFLICT. */
@@ -156,10 +189,9 @@ export async function installClientConfig(input: {
   const { target, name, entry } = input
   assertServerName(name)
   await verifyServerEntry(entry)
-  const value = target.client === 'claude' ? claudeEntry(entry) : codexEntry(entry)
+  const value = clientEntry(target.client, entry)
   const before = await readTextOrNull(target.file)
-  const plan = target.client === 'claude' ? planClaudeInstall : planCodexInstall
-  const edit = plan(before, target.file, name, value)
+  const edit = target.client === 'codex' ? planCodexInstall(before, target.file, name, value) : planJsonInstall(before, target.file, JSON_KEYS[target.client], name, value)
   const notes = [...target.notes]
   if (target.client === 'codex' && entry.transport === 'http') {
     notes.push(`export ${TOKEN_ENV_VAR}=${entry.token ?? '<token>'}`)
@@ -177,8 +209,7 @@ export async function uninstallClientConfig(input: {
   const { target, name } = input
   assertServerName(name)
   const before = await readTextOrNull(target.file)
-  const plan = target.client === 'claude' ? planClaudeUninstall : planCodexUninstall
-  const edit = plan(before, target.file, name)
+  const edit = target.client === 'codex' ? planCodexUninstall(before, target.file, name) : planJsonUninstall(before, target.file, JSON_KEYS[target.client], name)
   await commit(target, edit, input.dryRun)
   return report(target, edit, edit.changed ? 'removed' : 'not found', null, before, [])
 }

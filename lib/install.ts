@@ -5,10 +5,13 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { projectIdentity } from '../storage/projects.js'
 import {
-  assertServerName, buildServerEntry, claudeEntry, codexEntry, installClientConfig, resolveConfigTarget, uninstallClientConfig,
+  assertServerName, buildServerEntry, clientEntry, CLIENTS, detectClients, installClientConfig, resolveConfigTarget, uninstallClientConfig,
   type Client, type ConfigReport, type ConfigTarget, type Scope, type ServerEntry,
 } from './client-configs.js'
-import { isLockstepError } from './errors.js'
+import { projectConfigFile } from './_clients.js'
+import { isPublished } from './_npm-published.js'
+import { isLockstepError, LockstepError } from './errors.js'
+import { didYouMean } from './suggest.js'
 import { resolveSettings, type SettingsFlags } from './settings.js'
 import { parseInput } from './validate.js'
 import { packageVersion } from './version.js'
@@ -31,6 +34,8 @@ export interface InstallResult {
   command: 'install' | 'uninstall'
   name: string
   dryRun: boolean
+  /** How the clients were chosen: named with flags, all of them, those found here, or the default two when none was found. */
+  selection: 'named' | 'all' | 'found' | 'default'
   targets: TargetResult[]
 }
 
@@ -57,6 +62,7 @@ const Targets = {
   all: flag(),
   claude: flag(),
   codex: flag(),
+  clients: v.optional(v.array(v.string()), []),
   scope: v.optional(v.picklist(['user', 'project'], 'expected --scope user or --scope project'), 'user'),
   name: v.optional(v.string(), 'lockstep-mcp'),
   dir: v.optional(v.string()),
@@ -102,13 +108,16 @@ export async function installClients(raw: unknown, host: InstallHost): Promise<I
     ...(input.url !== undefined ? { url: input.url } : {}),
     ...(input.token !== undefined ? { token: input.token } : {}),
   })
+  const { selection, targets: chosen } = configTargets(input, host, home, 'install')
+  const npxWarning = await unpublishedWarning(entry, host, input.scope)
   const targets = await Promise.all(
-    configTargets(input, host, home).map(async (target) => {
-      const intended = target.client === 'claude' ? claudeEntry(entry) : codexEntry(entry)
+    chosen.map(async (target) => {
+      const intended = clientEntry(target.client, entry)
       return settle(target, intended, () => installClientConfig({ target, name: input.name, entry, dryRun: input.dryRun }))
     }),
   )
-  return { command: 'install', name: input.name, dryRun: input.dryRun, targets }
+  if (npxWarning) for (const target of targets) if (target.action !== 'failed') target.warnings.push(npxWarning)
+  return { command: 'install', name: input.name, dryRun: input.dryRun, selection, targets }
 }
 
 /** Remove the server from the selected clients (CLI §4). Throws INVALID_INPUT, NOT_FOUND. */
@@ -116,12 +125,29 @@ export async function uninstallClients(raw: unknown, host: InstallHost): Promise
   const input = parseInput(UninstallInput, raw)
   assertServerName(input.name)
   const home = host.home ?? homedir()
+  const { selection, targets: chosen } = configTargets(input, host, home, 'uninstall')
   const targets = await Promise.all(
-    configTargets(input, host, home).map((target) =>
-      settle(target, null, () => uninstallClientConfig({ target, name: input.name, dryRun: input.dryRun })),
-    ),
+    chosen.map((target) => settle(target, null, () => uninstallClientConfig({ target, name: input.name, dryRun: input.dryRun }))),
   )
-  return { command: 'uninstall', name: input.name, dryRun: input.dryRun, targets }
+  return { command: 'uninstall', name: input.name, dryRun: input.dryRun, selection, targets }
+}
+
+/**
+ * An npx entry names `lockstep-mcp@<version>`, which cannot start until that version is on the registry (a source
+ * checkout is usually ahead of it): say so, and name the entry that works on this machine.
+ */
+async function unpublishedWarning(entry: ServerEntry, host: InstallHost, scope: Scope): Promise<string | null> {
+  if (entry.transport !== 'stdio' || entry.launch !== 'npx') return null
+  const version = packageVersion()
+  const published = await isPublished(version, host.env)
+  if (published === 'yes') return null
+  const cli = host.cliPath ?? cliScriptPath()
+  const here = `\`${host.nodePath ?? process.execPath} ${cli} server\``
+  const instead = scope === 'project'
+    ? `until it is published, register this checkout per user with 'lockstep-mcp install --scope user', which runs ${here}`
+    : `leave out --npx to write the entry that works here: ${here}`
+  const state = published === 'no' ? `is not on the npm registry` : `could not be checked on the npm registry (offline?)`
+  return `lockstep-mcp@${version} ${state}, so 'npx -y lockstep-mcp@${version}' cannot start the server yet; ${instead}.`
 }
 
 /** Exit code of install/uninstall: 1 when any target failed (CLI §3, §4). */
@@ -147,20 +173,45 @@ export function cliScriptPath(): string {
   return fileURLToPath(new URL('../cli.js', import.meta.url))
 }
 
-function configTargets(
-  input: { all: boolean; claude: boolean; codex: boolean; scope: Scope; dir?: string | undefined; config?: string | undefined },
-  host: InstallHost,
-  home: string,
-): ConfigTarget[] {
-  const clients: Client[] = input.all || (!input.claude && !input.codex) ? ['claude', 'codex'] : [
-    ...(input.claude ? ['claude' as const] : []),
-    ...(input.codex ? ['codex' as const] : []),
-  ]
-  const projectRoot = input.scope === 'project' && input.config === undefined ? projectIdentity(resolve(host.cwd, input.dir ?? '.')) : undefined
+const DEFAULT_CLIENTS: Client[] = ['claude', 'codex']
+
+type TargetsInput = { all: boolean; claude: boolean; codex: boolean; clients: string[]; scope: Scope; dir?: string | undefined; config?: string | undefined }
+
+/**
+ * The files to edit. Named clients (`--client`, `--claude`, `--codex`) win; `--all` takes every client; otherwise the
+ * clients found on this machine (install) or holding a file (uninstall), and Claude Code and Codex when none is.
+ */
+function configTargets(input: TargetsInput, host: InstallHost, home: string, command: 'install' | 'uninstall'): { selection: InstallResult['selection']; targets: ConfigTarget[] } {
+  const platform = host.platform ?? process.platform
   if (input.config !== undefined) {
-    return [resolveConfigTarget({ client: 'claude', scope: input.scope, home, env: host.env, config: resolve(host.cwd, input.config) })]
+    return { selection: 'named', targets: [resolveConfigTarget({ client: 'claude', scope: input.scope, home, env: host.env, config: resolve(host.cwd, input.config) })] }
   }
-  return clients.map((client) => resolveConfigTarget({ client, scope: input.scope, home, env: host.env, ...(projectRoot ? { projectRoot } : {}) }))
+  const projectRoot = input.scope === 'project' ? projectIdentity(resolve(host.cwd, input.dir ?? '.')) : undefined
+  const named = [...new Set([...input.clients.map(parseClient), ...(input.claude ? ['claude' as const] : []), ...(input.codex ? ['codex' as const] : [])])]
+  const scoped = (clients: readonly Client[]) => (projectRoot ? clients.filter((client) => projectConfigFile(client, projectRoot) !== null) : [...clients])
+  let selection: InstallResult['selection']
+  let clients: Client[]
+  if (named.length > 0) [selection, clients] = ['named', named]
+  else if (input.all) [selection, clients] = ['all', scoped(CLIENTS)]
+  else {
+    const found = scoped(detectClients({ home, env: host.env, platform }))
+    const withFile = command === 'uninstall' ? scoped(CLIENTS).filter((client) => existsSync(fileOf(client, input.scope, home, host, projectRoot))) : []
+    const chosen = CLIENTS.filter((client) => found.includes(client) || withFile.includes(client))
+    ;[selection, clients] = chosen.length > 0 ? ['found', chosen] : ['default', DEFAULT_CLIENTS]
+  }
+  const targets = clients.map((client) => resolveConfigTarget({ client, scope: input.scope, home, env: host.env, platform, ...(projectRoot ? { projectRoot } : {}) }))
+  return { selection, targets }
+}
+
+function fileOf(client: Client, scope: Scope, home: string, host: InstallHost, projectRoot: string | undefined): string {
+  return resolveConfigTarget({ client, scope, home, env: host.env, platform: host.platform ?? process.platform, ...(projectRoot ? { projectRoot } : {}) }).file
+}
+
+/** A client name as given to --client. Throws INVALID_INPUT naming the close ones. */
+export function parseClient(name: string): Client {
+  const client = name.toLowerCase()
+  if ((CLIENTS as readonly string[]).includes(client)) return client as Client
+  throw new LockstepError('INVALID_INPUT', `unknown client '${name}'${didYouMean(client, CLIENTS)}; the clients are ${CLIENTS.join(', ')}.`, { client: name })
 }
 
 async function settle(target: ConfigTarget, intended: Record<string, unknown> | null, run: () => Promise<ConfigReport>): Promise<TargetResult> {

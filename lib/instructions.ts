@@ -1,12 +1,12 @@
 import { promises as fsp } from 'node:fs'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { readTextOrNull } from '../storage/atomic.js'
 import { LockstepError } from './errors.js'
 import { detectEol, splitBom, withBlankLine, writeText } from './_config-shared.js'
 
 export const START_MARKER = '<!-- LOCKSTEP COORDINATION -->'
 export const END_MARKER = '<!-- END LOCKSTEP -->'
-export const INSTRUCTION_FILES = ['CLAUDE.md', 'AGENTS.md'] as const
+export const INSTRUCTION_FILES = ['CLAUDE.md', 'AGENTS.md', 'GEMINI.md'] as const
 export const LOCKSTEP_GITIGNORE = 'worktrees/\n*.lock\n*.tmp\n'
 
 const BLOCK_LINES = [
@@ -22,9 +22,14 @@ const BLOCK_LINES = [
   '- In a worktree, commit to your own branch and leave `.lockstep/` alone.',
   '- The planner plans, reviews and coordinates, and does not edit code.',
   '- If the user says not to use lockstep, or to work alone, do not call its tools for the rest of the session.',
-  '- More help: `lockstep-mcp help` and https://www.npmjs.com/package/lockstep-mcp',
+  '- More help: `lockstep-mcp help`; `lockstep-mcp status` shows what is set up.',
   END_MARKER,
 ]
+
+// AGENTS.md holds the text: Codex, Cursor, Copilot, opencode and Windsurf read it. Claude Code reads CLAUDE.md
+// instead and Gemini CLI GEMINI.md, and both expand an `@file` import there, so a client that reads several of
+// these files (Copilot reads all three) gets the instructions once. Cursor needs no rule of its own for the same reason.
+const IMPORTS: Record<string, string> = { 'CLAUDE.md': '@AGENTS.md', 'GEMINI.md': '@./AGENTS.md' }
 
 export type BlockAction = 'created' | 'updated' | 'unchanged'
 export type RemoveAction = 'removed' | 'not present'
@@ -35,9 +40,11 @@ export interface FileReport {
   action: BlockAction | RemoveAction
 }
 
-/** The managed block with the given line ending, without a final line ending. */
-export function renderInstructionBlock(eol: '\n' | '\r\n' = '\n'): string {
-  return BLOCK_LINES.join(eol)
+/** The managed block of `file` (AGENTS.md by default) with the given line ending, without a final line ending. */
+export function renderInstructionBlock(eol: '\n' | '\r\n' = '\n', file = 'AGENTS.md'): string {
+  const target = IMPORTS[basename(file)]
+  if (!target) return BLOCK_LINES.join(eol)
+  return [START_MARKER, 'This project coordinates its coding agents with `lockstep-mcp`; follow the instructions in AGENTS.md:', target, END_MARKER].join(eol)
 }
 
 /** Insert or refresh the block; `text` null means the file does not exist. Throws CONFLICT on malformed markers. */
@@ -45,10 +52,10 @@ export function applyInstructionBlock(
   text: string | null,
   options: { force?: boolean; file?: string } = {},
 ): { text: string; action: BlockAction } {
-  if (text === null) return { text: renderInstructionBlock() + '\n', action: 'created' }
+  if (text === null) return { text: renderInstructionBlock('\n', options.file) + '\n', action: 'created' }
   const { bom, body } = splitBom(text)
   const eol = detectEol(body)
-  const block = renderInstructionBlock(eol)
+  const block = renderInstructionBlock(eol, options.file)
   const lines = splitLines(body)
   const markers = findMarkers(body, lines)
   let next: string
@@ -94,7 +101,7 @@ export function removeInstructionBlock(
 }
 
 /**
- * Write the block into CLAUDE.md and AGENTS.md and refresh `.lockstep/`. Both files are checked before anything
+ * Write the blocks into CLAUDE.md, AGENTS.md and GEMINI.md and refresh `.lockstep/`. Both files are checked before anything
  * is written. Throws CONFLICT.
  */
 export async function initProjectFiles(
@@ -118,7 +125,7 @@ export async function initProjectFiles(
   return reports
 }
 
-/** Remove the block from CLAUDE.md and AGENTS.md; files and `.lockstep/` stay. Throws CONFLICT. */
+/** Remove the blocks from CLAUDE.md, AGENTS.md and GEMINI.md; files and `.lockstep/` stay. Throws CONFLICT. */
 export async function disableProjectFiles(root: string): Promise<FileReport[]> {
   const planned = await Promise.all(
     INSTRUCTION_FILES.map(async (file) => {

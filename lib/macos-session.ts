@@ -3,6 +3,7 @@ import { LockstepError } from './errors.js'
 import { openTerminalWindow } from './launchers.js'
 import { parseInput } from './validate.js'
 import { AgentWindowsFields, humanCtx, windowCommands } from './_agent-windows.js'
+import { requirePrograms } from './agent-windows-plan.js'
 import { recordLaunch, releaseReservation, reserveImplementer, type LaunchPlan } from './_launch-records.js'
 
 export const MacosSessionInput = v.strictObject({ ...AgentWindowsFields })
@@ -22,6 +23,7 @@ export async function startMacosSession(raw: unknown, host: { env: NodeJS.Proces
       suggestion: 'lockstep-mcp tmux',
     })
   }
+  await requirePrograms(input, host.env, 'terminal')
   const { ctx, project } = humanCtx(input, host)
   try {
     const plan: LaunchPlan = { type: 'codex', isolation: 'shared', launcher: 'terminal', launchedBy: ctx.caller.sessionId }

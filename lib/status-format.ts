@@ -1,8 +1,7 @@
 import { basename, isAbsolute, relative, sep } from 'node:path'
 import { displayPath } from './projects.js'
 import type { ClientStatus, StatusReport } from './status-report.js'
-
-const LABELS = { claude: 'Claude Code', codex: 'Codex' } as const
+import { CLIENT_LABELS as LABELS } from './_clients.js'
 const CODES = { green: 32, red: 31, yellow: 33, dim: 2 } as const
 type Paint = (colour: keyof typeof CODES, text: string) => string
 

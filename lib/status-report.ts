@@ -92,15 +92,15 @@ function nextSteps(report: Omit<StatusReport, 'next'>): string[] {
   const { clients, project } = report
   if (clients.some((row) => row.state === 'unreadable')) steps.push('Fix the client configuration files that do not parse (see Clients).')
   if (clients.some((row) => row.state === 'broken' || row.legacy)) steps.push("Run 'lockstep-mcp install' again to repair the broken or old entries.")
-  else if (!clients.some((row) => row.state === 'ok')) steps.push("Run 'lockstep-mcp install' to register the server with Claude Code and Codex.")
+  else if (!clients.some((row) => row.state === 'ok')) steps.push("Run 'lockstep-mcp install' to register the server with the coding clients found on this machine.")
   if (project) {
     const where = displayPath(project.root)
     if (!project.storeExists || !project.snapshot) steps.push(`Run 'lockstep-mcp init --dir ${where}' to set up this project.`)
     else if (Object.values(project.instructions).some((present) => !present)) {
-      steps.push(`Run 'lockstep-mcp enable --dir ${where}' to put the coordination instructions back into CLAUDE.md and AGENTS.md.`)
+      steps.push(`Run 'lockstep-mcp enable --dir ${where}' to put the coordination instructions back into CLAUDE.md, AGENTS.md and GEMINI.md.`)
     }
   }
-  if (report.problems.length) steps.push('Look at the problems listed below.')
+  if (report.problems.length) steps.push('Fix the problems listed above, under Problems.')
   return steps
 }
 

@@ -3,6 +3,7 @@ import { LockstepError } from './errors.js'
 import { openTmuxWindow, run, splitTmuxPane, tmuxMajor, tmuxSessionExists, type TmuxPane } from './launchers.js'
 import { parseInput } from './validate.js'
 import { AgentWindowsFields, humanCtx, windowCommands, type WindowCommands } from './_agent-windows.js'
+import { requirePrograms } from './agent-windows-plan.js'
 import { recordLaunch, releaseReservation, reserveImplementer, type LaunchPlan } from './_launch-records.js'
 
 export const TmuxSessionInput = v.strictObject({
@@ -33,6 +34,7 @@ export async function startTmuxSession(raw: unknown, host: { env: NodeJS.Process
   }
   const { session } = input
   if (await tmuxSessionExists(session)) return { session, existed: true, windows: [] }
+  await requirePrograms(input, host.env, 'tmux')
   const { ctx, project } = humanCtx(input, host)
   try {
     const plan: LaunchPlan = { type: 'codex', isolation: 'shared', launcher: 'tmux', launchedBy: ctx.caller.sessionId }

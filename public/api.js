@@ -11,6 +11,7 @@ export class ApiError extends Error {
     super(body?.error?.message || `HTTP ${status}`)
     this.status = status
     this.code = body?.error?.code || 'INTERNAL'
+    this.data = body?.error?.data || {}
   }
 }
 
@@ -27,6 +28,7 @@ async function request(method, path, body) {
 export const getProjects = () => request('GET', '/api/projects')
 export const getProject = (id) => request('GET', `/api/projects/${encodeURIComponent(id)}`)
 export const getWorktrees = (id) => request('GET', `/api/projects/${encodeURIComponent(id)}/worktrees`)
+export const getTimeline = (id, taskId) => request('GET', `/api/projects/${encodeURIComponent(id)}/tasks/${encodeURIComponent(taskId)}/timeline`)
 export const act = (id, name, body) => request('POST', `/api/projects/${encodeURIComponent(id)}/actions/${name}`, body)
 
 /**

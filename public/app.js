@@ -1,9 +1,9 @@
-import { act, getProject, getProjects, getWorktrees, hasToken, subscribe } from './api.js'
+import { act, getProject, getProjects, getTimeline, getWorktrees, hasToken, subscribe } from './api.js'
 import { $, h, label } from './dom.js'
-import { COLUMNS, agentsList, artifactsList, contextBody, discussionsList, locksList, notesList, taskCard, worktreesList } from './views.js'
+import { COLUMNS, agentsList, artifactsList, contextBody, discussionsList, locksList, notesList, taskCard, timelineList, worktreesList } from './views.js'
 
-const state = { projects: [], current: new URLSearchParams(location.search).get('project'), view: null, worktrees: null, openDiscussions: new Set() }
-const ui = { canAct: hasToken, onAction: (name, item) => runAction(name, item) }
+const state = { projects: [], current: new URLSearchParams(location.search).get('project'), view: null, worktrees: null, openDiscussions: new Set(), historyOf: null, history: null }
+const ui = { canAct: hasToken, onAction: (name, item) => (name === 'history' ? showHistory(item) : runAction(name, item)) }
 
 // one refresh at a time; changes arriving meanwhile fold into one more
 function coalesced(fn) {
@@ -24,7 +24,7 @@ function coalesced(fn) {
 }
 
 const refreshProjects = coalesced(async () => {
-  const data = await getProjects()
+  const data = await getProjects().finally(() => ($('loading').hidden = true))
   state.projects = data.projects
   if (!state.projects.some((p) => p.id === state.current)) state.current = data.selected
   renderPicker(data.dataDir)
@@ -34,9 +34,48 @@ const refreshProjects = coalesced(async () => {
 })
 const refreshView = coalesced(async () => {
   if (!state.current) return
-  state.view = await getProject(state.current)
+  try {
+    state.view = await getProject(state.current)
+  } catch (error) {
+    // an unreadable document: the banner stays, over the last good view, until a refresh reads the project again
+    if (error.code !== 'CORRUPT_STATE') throw error
+    return showCorrupt(error)
+  }
+  $('error-banner').hidden = true
   render()
+  if (state.historyOf) refreshHistory()
 })
+const refreshHistory = coalesced(async () => {
+  if (!state.current || !state.historyOf) return
+  state.history = (await getTimeline(state.current, state.historyOf)).events
+  renderHistory()
+})
+
+function showHistory(task) {
+  state.historyOf = task.id
+  state.history = null
+  renderHistory()
+  refreshHistory()
+  $('timeline').scrollIntoView({ block: 'nearest' })
+}
+
+function renderHistory() {
+  const task = state.view?.tasks.find((t) => t.id === state.historyOf)
+  $('timeline').replaceChildren(...timelineList(task, state.history))
+}
+
+function showCorrupt(error) {
+  const { file, backup, repair } = error.data
+  const banner = $('error-banner')
+  banner.replaceChildren(...[
+    h('strong', {}, 'A store document cannot be read. '), error.message,
+    file ? h('div', {}, 'File: ', h('code', { class: 'file' }, file)) : null,
+    backup ? h('div', {}, 'A copy was kept at ', h('code', {}, backup)) : null,
+    repair ? h('div', {}, 'To repair it: ', h('code', { class: 'repair' }, repair), ' (then this page recovers by itself; ', h('code', {}, 'lockstep-mcp status'), ' lists the problems)') : null,
+  ].filter(Boolean))
+  banner.hidden = false
+  $('project-view').hidden = !state.view
+}
 const refreshWorktrees = coalesced(async () => {
   if (!state.current) return
   state.worktrees = (await getWorktrees(state.current)).worktrees
@@ -56,6 +95,7 @@ function renderPicker(dataDir) {
 function render() {
   const { project, tasks, locks, agents, notes, discussions, artifacts } = state.view
   document.title = `${project.name} · lockstep`
+  $('project-view').hidden = false
   $('project-name').textContent = project.name
   const pill = $('project-status')
   pill.hidden = false
@@ -68,10 +108,11 @@ function render() {
   $('context-body').replaceChildren(...contextBody(project))
   renderBoard(tasks)
   $('agents').replaceChildren(...agentsList(agents))
-  $('locks').replaceChildren(...locksList(locks, ui))
+  $('locks').replaceChildren(...locksList(locks, ui, agents))
   $('notes').replaceChildren(...notesList(notes))
   $('discussions').replaceChildren(...discussionsList(discussions, state.openDiscussions))
   $('artifacts').replaceChildren(...artifactsList(artifacts))
+  renderHistory()
 }
 
 function renderBoard(tasks) {
@@ -169,7 +210,7 @@ subscribe({
     refreshProjects()
     refreshWorktrees()
   },
-  onDown: () => setLive('down', 'reconnecting…'),
+  onDown: () => setLive('down', 'reconnecting… (the dashboard is not answering; changes appear again once it is back)'),
   onChange: (change) => {
     const known = state.projects.some((p) => p.id === change.project)
     if (!known || change.added || change.removed || change.changed.includes('project')) refreshProjects()

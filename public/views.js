@@ -42,6 +42,7 @@ export function taskCard(task, all, { canAct, onAction }) {
     actions.push(button('Reassign', 'reassign', () => onAction('reassign', task)), button('Return to todo', 'return-to-todo', () => onAction('return-to-todo', task)))
   }
   if (canAct && task.status === 'todo') actions.push(button(task.owner ? 'Reassign' : 'Assign', 'reassign', () => onAction('reassign', task)))
+  actions.push(button('History', 'history', () => onAction('history', task)))
   return h('article', { class: `card prio-${task.priority}`, dataset: { taskId: task.id } },
     h('div', { class: 'card-top' },
       h('span', { class: `badge prio ${task.priority}` }, task.priority),
@@ -53,6 +54,8 @@ export function taskCard(task, all, { canAct, onAction }) {
     task.leaseExpiresAt ? h('div', { class: 'meta', title: task.leaseExpiresAt }, `lease until ${time(task.leaseExpiresAt)} (${relative(task.leaseExpiresAt)})`) : null,
     task.status === 'review' && task.reviewNotes ? h('blockquote', { class: 'review' }, h('span', { class: 'muted' }, `Round ${task.reviewRounds}: `), task.reviewNotes) : null,
     task.status !== 'review' && task.status !== 'done' && task.reviewFeedback ? h('blockquote', { class: 'feedback' }, h('span', { class: 'muted' }, 'Changes requested: '), task.reviewFeedback) : null,
+    task.status === 'in_progress' && task.reviewNotes && task.reviewFeedback ? h('blockquote', { class: 'review previous' }, h('span', { class: 'muted' }, `Round ${task.reviewRounds} notes: `), task.reviewNotes) : null,
+    task.status === 'done' && task.reviewRounds > 1 ? h('div', { class: 'meta muted' }, `${task.reviewRounds} review rounds`) : null,
     task.status === 'done' && task.approvedBy ? h('div', { class: 'meta muted' }, `approved by ${task.approvedBy}`) : null,
     task.tags.length ? h('div', { class: 'tags' }, task.tags.map((tag) => h('span', { class: 'tag' }, tag))) : null,
     actions.length ? h('div', { class: 'actions' }, actions) : null)
@@ -74,10 +77,12 @@ export function agentsList(agents) {
       h('span', { class: `liveness ${agent.liveness}` }, agent.liveness)))
 }
 
-export function locksList(locks, { canAct, onAction }) {
+export function locksList(locks, { canAct, onAction }, agents = []) {
   if (!locks.length) return [empty('No active locks — agents take them with lock_acquire, or by claiming a task that lists files.')]
+  // a gone holder's locks are revoked by the server once its grace period ends; say so rather than show them as held
+  const gone = new Set(agents.filter((agent) => agent.liveness === 'gone').map((agent) => agent.name.toLowerCase()))
   return locks.map((lock) =>
-    h('div', { class: 'row', dataset: { lockId: lock.id } },
+    h('div', { class: `row${gone.has(lock.owner?.toLowerCase()) ? ' reclaiming' : ''}`, dataset: { lockId: lock.id } },
       h('div', { class: 'grow' },
         h('code', { class: 'path' }, lock.path),
         h('div', { class: 'meta' }, lock.owner ? [lock.reclaiming ? 'was held by ' : 'held by ', h('strong', {}, lock.owner)] : 'anonymous', lock.taskId ? [' for ', h('code', {}, lock.taskId)] : null,
@@ -130,4 +135,23 @@ export function artifactsList(artifacts) {
     h('div', { class: 'row' },
       h('div', { class: 'grow' }, h('code', {}, a.name), h('div', { class: 'meta muted' }, `v${a.version} by ${a.author} · ${time(a.updatedAt)}`)),
       h('span', { class: 'muted' }, bytes(a.bytes))))
+}
+
+const EVENT_WORDS = {
+  'task.created': 'created', 'task.claimed': 'claimed', 'task.updated': 'updated', 'task.submitted': 'submitted for review',
+  'task.approved': 'approved', 'task.changes_requested': 'requested changes', 'task.revoked': 'lost the claim', 'lock.acquired': 'locked',
+  'lock.released': 'released a lock', 'lock.revoked': 'lock revoked',
+}
+
+export function timelineList(task, events) {
+  if (!task) return [empty('Choose History on a task card to see what happened to it, step by step.')]
+  const head = h('p', {}, h('code', {}, task.id), ' ', h('strong', {}, task.title))
+  if (events === null) return [head, empty('Reading the event log…')]
+  if (!events.length) return [head, empty('No events for this task in the current event log.')]
+  return [head, h('ol', { class: 'timeline' }, events.map((event) =>
+    h('li', { dataset: { type: event.type } },
+      h('span', { class: 'muted', title: event.ts }, clock(event.ts)), ' ', h('strong', {}, event.actor), ' ',
+      EVENT_WORDS[event.type] ?? event.type,
+      event.data?.path ? [' ', h('code', {}, event.data.path)] : null,
+      event.data?.to ? ` → ${label(event.data.to)}` : null)))]
 }

@@ -29,11 +29,13 @@ export class ProjectState {
   readonly recent: LogEvent[] = []
   readonly pendingFiles: FileOp[] = []
   loaded = false
+  // what each snapshot file was when loaded: a reader that writes none notices one replaced by hand or by a repair
+  private signatures = ''
 
   constructor(
     readonly project: ProjectRef,
     private readonly registry: Registry,
-    private readonly options: { backup: boolean },
+    private readonly options: { backup: boolean; rereadSnapshots?: boolean },
   ) {
     this.journal = new Journal(project.dir)
   }
@@ -73,6 +75,7 @@ export class ProjectState {
       this.snapshotOffset.set(name, position.offset)
       if (!from || position.seq < from.seq) from = position
     }
+    this.signatures = this.snapshotSignatures()
     from ??= { seq: 0, eventSeq: 0, offset: 0 }
     if (from.offset === 0 && !this.journal.exists) from = { ...from, eventSeq: await legacyLastEventSeq(this.project.dir) }
     this.journal.open(from)
@@ -83,7 +86,17 @@ export class ProjectState {
   /** Apply what other processes committed since; rebuild when the journal was replaced or cut. */
   async sync(): Promise<void> {
     if (!this.loaded) return this.load()
+    if (this.options.rereadSnapshots && this.snapshotSignatures() !== this.signatures) return this.load()
     if (this.catchUp() === 'reset') await this.load()
+  }
+
+  private snapshotSignatures(): string {
+    return Object.values(this.registry)
+      .map((def) => {
+        const stat = fs.statSync(join(this.project.dir, def.file), { throwIfNoEntry: false })
+        return stat ? `${stat.mtimeMs}:${stat.size}:${stat.ino}` : '-'
+      })
+      .join(' ')
   }
 
   /** The document, or its CORRUPT_STATE error. */

@@ -149,7 +149,7 @@ export class Store<R extends Registry> {
   private async stateOf(project: ProjectRef): Promise<ProjectState> {
     let state = this.states.get(project.dir)
     if (!state) {
-      state = new ProjectState(project, this.registry(), { backup: !this.options.readOnly })
+      state = new ProjectState(project, this.registry(), { backup: !this.options.readOnly, rereadSnapshots: this.options.readOnly })
       this.states.set(project.dir, state)
     }
     return state

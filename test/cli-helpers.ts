@@ -24,7 +24,8 @@ export function scratch(t: Parameters<typeof tempDir>[0]): Scratch {
   const codexHome = join(home, '.codex')
   const lockstepHome = join(home, '.lockstep-mcp')
   // a clean environment: nothing from the machine running the tests may leak into the configs under test
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '', HOME: home, USERPROFILE: home, CODEX_HOME: codexHome, LOCKSTEP_HOME: lockstepHome }
+  // npm offline: install's registry check for npx entries answers at once, without the network
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '', HOME: home, USERPROFILE: home, CODEX_HOME: codexHome, LOCKSTEP_HOME: lockstepHome, npm_config_offline: 'true' }
   return { home, project, codexHome, lockstepHome, env }
 }
 

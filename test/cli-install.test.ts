@@ -119,7 +119,7 @@ for (const [client, name, file] of [
   test(`a ${client} config that does not parse fails that target with exit 1 and stays byte-identical`, async (t) => {
     const s: Scratch = scratch(t)
     const before = fixture(name, file(s))
-    const result = await cliJson(s, ['install'])
+    const result = await cliJson(s, ['install', '--client', 'claude', '--client', 'codex'])
     assert.equal(result.code, 1)
     const failed = result.body.targets.find((target: any) => target.client === client)
     assert.equal(failed.action, 'failed')

@@ -29,6 +29,7 @@ test('init writes both blocks, .lockstep/ and the store; a second run changes no
   assert.deepEqual(actions, {
     'CLAUDE.md': 'updated',
     'AGENTS.md': 'created',
+    'GEMINI.md': 'created',
     '.lockstep/.gitignore': 'created',
     '.lockstep/state.json': 'created',
     // the guards (outside git there is no pre-commit hook to install)
@@ -62,7 +63,7 @@ test('disable removes the blocks and keeps the rest; enable puts them back', asy
   assert.equal((await cli(s, ['init', '--dir', s.project], { cwd: s.home })).code, 0)
   const disabled = await cliJson(s, ['disable'])
   assert.equal(disabled.code, 0)
-  assert.deepEqual(disabled.body.files.map((file: any) => file.action), ['removed', 'removed', 'removed', 'removed', 'removed', 'removed'])
+  assert.deepEqual(disabled.body.files.map((file: any) => file.action), ['removed', 'removed', 'removed', 'removed', 'removed', 'removed', 'removed'])
   assert.equal(existsSync(join(s.project, '.claude', 'settings.json')), false, 'a settings file init created is removed with its hook')
   assert.equal(readFileSync(join(s.project, 'AGENTS.md'), 'utf8'), '# Agents\n\nBe brief.\n')
   assert.equal(readFileSync(join(s.project, 'CLAUDE.md'), 'utf8'), '', 'an emptied file is kept, not deleted')
@@ -110,9 +111,9 @@ test('status --json reports clients, the project and what to do next', async (t)
   await cli(s, ['install'])
   await cli(s, ['init'])
   const ready = await cliJson(s, ['status'])
-  const user = ready.body.clients.filter((row: any) => row.scope === 'user')
+  const user = ready.body.clients.filter((row: any) => row.scope === 'user' && row.state !== 'not installed')
   assert.deepEqual(user.map((row: any) => [row.client, row.name, row.state]), [['claude', 'lockstep-mcp', 'ok'], ['codex', 'lockstep-mcp', 'ok']])
-  assert.deepEqual(ready.body.project.instructions, { 'CLAUDE.md': true, 'AGENTS.md': true })
+  assert.deepEqual(ready.body.project.instructions, { 'CLAUDE.md': true, 'AGENTS.md': true, 'GEMINI.md': true })
   assert.equal(ready.body.project.snapshot, true)
   assert.equal(ready.body.project.tasks.total, 0)
   assert.deepEqual(ready.body.problems, [])

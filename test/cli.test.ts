@@ -30,13 +30,33 @@ test('help lists every command on stdout and exits 0', async (t) => {
   assert.match(detailed.stdout, /--scope/)
 })
 
-test('an unknown command or flag is a usage error: exit 2, usage on stderr, nothing on stdout', async (t) => {
+test('an unknown command or flag is a usage error: exit 2, error line and hint on stderr, nothing on stdout', async (t) => {
   const s = scratch(t)
-  for (const args of [['frobnicate'], ['status', '--bogus'], ['install', '--scope']]) {
+  for (const args of [['frobnicate'], ['status', '--bogus'], ['install', '--scope'], ['--bogus'], ['status', 'extra']]) {
     const result = await cli(s, args)
     assert.equal(result.code, 2, args.join(' '))
     assert.equal(result.stdout, '', args.join(' '))
-    assert.match(result.stderr, /lockstep-mcp/, args.join(' '))
+    assert.match(result.stderr, /^error \[INVALID_INPUT\]: .+\nhint: .*lockstep-mcp/, args.join(' '))
+  }
+})
+
+test('did you mean names the closest command or flag first', async (t) => {
+  const s = scratch(t)
+  for (const [args, nearest] of [[['instal'], 'install'], [['chek'], 'check'], [['status', '--dri'], '--dir'], [['install', '--clint', 'x'], '--client'], [['dashbaord'], 'dashboard']] as const) {
+    const result = await cli(s, [...args])
+    assert.equal(result.code, 2)
+    const suggested = /did you mean ([^ ,?]+)/.exec(result.stderr)?.[1]
+    assert.equal(suggested, nearest, args.join(' '))
+  }
+})
+
+test('no usage line shows a #0 placeholder', async (t) => {
+  const s = scratch(t)
+  const commands = ['install', 'uninstall', 'init', 'status', 'check', 'dashboard', 'server', 'tmux', 'macos', 'demo', 'prompts']
+  for (const args of [['help'], ...commands.map((command) => [command, '--help'])]) {
+    const result = await cli(s, args)
+    assert.equal(result.code, 0, args.join(' '))
+    assert.doesNotMatch(result.stdout, /#\d/, args.join(' '))
   }
 })
 
@@ -55,7 +75,8 @@ test('a bad flag value exits 2 with the error code and usage on stderr, and writ
     assert.equal(result.code, 2, args.join(' '))
     assert.equal(result.stdout, '', args.join(' '))
     assert.match(result.stderr, /^error \[INVALID_INPUT\]: /m, args.join(' '))
-    assert.match(result.stderr, /\$ lockstep-mcp /, `usage follows: ${args.join(' ')}`)
+    assert.match(result.stderr, new RegExp(`lockstep-mcp ${args[0]} --help`), `a one-line hint names the command's help: ${args.join(' ')}`)
+    assert.equal(result.stderr.trim().split('\n').length, 2, `no whole usage: ${args.join(' ')}`)
   }
   assert.equal(existsSync(join(s.home, '.claude.json')), false)
   assert.equal(existsSync(s.codexHome), false)

@@ -38,7 +38,7 @@ test('the block has the markers, at most 25 lines and every point of CLI §5', (
   for (const point of [
     'lockstep-mcp', 'coordination_init', 'planner', 'implementer', '`instruction`', 'task_claim_next', 'lock',
     'review', 'worktree', 'own branch', '.lockstep/', 'does not edit code', 'not to use lockstep',
-    'lockstep-mcp help', 'https://www.npmjs.com/package/lockstep-mcp',
+    'lockstep-mcp help',
   ]) {
     assert.ok(block.includes(point), point)
   }
@@ -119,11 +119,12 @@ test('initProjectFiles writes both files and .lockstep/, and a second run change
   assert.deepEqual(first, [
     { file: 'CLAUDE.md', action: 'created' },
     { file: 'AGENTS.md', action: 'created' },
+    { file: 'GEMINI.md', action: 'created' },
     { file: '.lockstep/.gitignore', action: 'created' },
     { file: '.lockstep/state.json', action: 'created' },
   ])
-  for (const file of ['CLAUDE.md', 'AGENTS.md']) {
-    assert.equal(readFileSync(join(root, file), 'utf8'), renderInstructionBlock() + '\n')
+  for (const file of ['CLAUDE.md', 'AGENTS.md', 'GEMINI.md']) {
+    assert.equal(readFileSync(join(root, file), 'utf8'), renderInstructionBlock('\n', file) + '\n')
     assert.equal(statSync(join(root, file)).mode & 0o777, 0o644)
   }
   assert.deepEqual(readFileSync(join(root, '.lockstep', '.gitignore'), 'utf8').trim().split('\n'), ['worktrees/', '*.lock', '*.tmp'])
@@ -142,7 +143,7 @@ test('initProjectFiles keeps existing files and writes nothing when one has malf
   assert.deepEqual(readFileSync(join(root, 'CLAUDE.md')), claude)
   assert.ok(!existsSync(join(root, '.lockstep')))
   const forced = await initProjectFiles(root, { force: true })
-  assert.deepEqual(forced.map((report) => report.action), ['updated', 'updated', 'created'])
+  assert.deepEqual(forced.map((report) => report.action), ['updated', 'updated', 'created', 'created'])
   assert.ok(readFileSync(join(root, 'CLAUDE.md'), 'utf8').startsWith(BOM + '# Shop API\r\n'))
   assert.equal(count(readFileSync(join(root, 'AGENTS.md'), 'utf8'), START_MARKER), 1)
 })
@@ -156,6 +157,7 @@ test('disableProjectFiles removes the blocks, keeps the files and .lockstep/', a
   assert.deepEqual(removed, [
     { file: 'CLAUDE.md', action: 'removed' },
     { file: 'AGENTS.md', action: 'removed' },
+    { file: 'GEMINI.md', action: 'removed' },
   ])
   assert.equal(readFileSync(join(root, 'CLAUDE.md'), 'utf8'), '')
   assert.equal(readFileSync(join(root, 'AGENTS.md'), 'utf8'), plain + '\n')

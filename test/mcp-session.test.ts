@@ -99,7 +99,7 @@ test('a planner and two implementers run a whole project through the stdio serve
   const onDisk = await readStored(join(home, '.lockstep-mcp', 'projects', projects[0]), 'tasks')
   assert.deepEqual(onDisk.tasks.map((task: any) => task.status), ['done', 'done', 'done'])
   // the agent type comes from the MCP clientInfo
-  const agents = JSON.parse(readFileSync(join(home, '.lockstep-mcp', 'projects', projects[0], 'agents.json'), 'utf8')).agents
+  const agents = (await readStored(join(home, '.lockstep-mcp', 'projects', projects[0]), 'agents')).agents
   assert.deepEqual(agents.map((agent: any) => [agent.name, agent.type]), [['planner', 'claude'], ['impl-1', 'codex'], ['impl-2', 'other']])
 })
 

@@ -1,5 +1,6 @@
 import { Option } from 'clipanion'
 import { cliScriptPath } from '../../lib/install.js'
+import { planAgentWindows } from '../../lib/agent-windows-plan.js'
 import { BaseCommand } from './_base.js'
 
 /** The options that `tmux` and `macos` share (CLI §10, §11). */
@@ -13,6 +14,21 @@ export abstract class AgentWindowsCommand extends BaseCommand {
   dashboardPort = Option.String('--dashboard-port', '8787', { description: 'Dashboard port (default 8787)' })
   dataDir = Option.String('--data-dir', { description: 'Data folder (default: the home folder)' })
   logDir = Option.String('--log-dir', { description: 'Log folder (default: <home>/logs)' })
+  dryRun = Option.Boolean('--dry-run', false, { description: 'Print the windows and their commands, and check the programs exist; start nothing' })
+
+  /** `--dry-run`: the windows and commands, and what is missing; exit 1 when a program is missing. */
+  protected async dryRunPlan(launcher: 'tmux' | 'terminal', session?: string): Promise<number> {
+    const plan = await planAgentWindows({ ...this.windowValues(), launcher, ...(session ? { session } : {}) }, this.context)
+    if (this.json) this.outJson(plan)
+    else {
+      const where = launcher === 'tmux' ? `tmux session ${plan.session}` : 'Terminal.app'
+      const width = Math.max(...plan.windows.map((window) => window.name.length))
+      this.out([`Would open ${plan.windows.length} windows in ${where} (nothing was started):`, ...plan.windows.map((window) => `  ${window.name.padEnd(width)}  ${window.command}`)].join('\n'))
+      if (plan.missing.length) this.context.stderr.write(`error [UNAVAILABLE]: not found on PATH: ${plan.missing.join(', ')}; install them or pass --claude-cmd / --codex-cmd.\n`)
+      else this.out('Every program was found. Run the same command without --dry-run to start them.')
+    }
+    return plan.missing.length ? 1 : 0
+  }
 
   protected windowValues(): Record<string, unknown> {
     const { repo, claudeCmd, codexCmd, prompts, dashboard, dashboardHost, dashboardPort, dataDir, logDir } = this

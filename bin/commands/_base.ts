@@ -1,5 +1,6 @@
-import { Command, Option, type BaseContext, type CommandClass } from 'clipanion'
+import { Command, Option, type BaseContext } from 'clipanion'
 import { isLockstepError } from '../../lib/errors.js'
+import { hintFor } from '../_usage.js'
 
 export type CliContext = BaseContext & { cwd: string }
 
@@ -20,8 +21,8 @@ export abstract class BaseCommand extends Command<CliContext> {
     } catch (error) {
       this.fail(error)
       const code = exitCodeFor(error)
-      // a bad value is a usage error (CLI §1): the command's usage follows the message
-      if (code === 2) this.context.stderr.write(this.cli.usage(this.constructor as CommandClass<CliContext>, { detailed: false }))
+      // a bad value is a usage error (CLI §1): one line points at the command's help, rather than the whole usage
+      if (code === 2) this.context.stderr.write(hintFor(this.path.join(' ')))
       return code
     }
   }

@@ -3,9 +3,10 @@ import { BaseCommand } from './_base.js'
 
 /** The target options shared by install and uninstall (CLI §3, §4). */
 export abstract class ClientTargetsCommand extends BaseCommand {
-  all = Option.Boolean('--all', false, { description: 'Both clients (the default when no client is named)' })
-  claude = Option.Boolean('--claude', false, { description: 'Claude Code' })
-  codex = Option.Boolean('--codex', false, { description: 'Codex' })
+  client = Option.Array('--client', [], { description: 'claude, codex, cursor, gemini, vscode, copilot, opencode or windsurf; repeat for several (default: every client found here)' })
+  all = Option.Boolean('--all', false, { description: 'Every supported client, found here or not' })
+  claude = Option.Boolean('--claude', false, { description: 'Claude Code (same as --client claude)' })
+  codex = Option.Boolean('--codex', false, { description: 'Codex (same as --client codex)' })
   scope = Option.String('--scope', { description: 'user (default) or project' })
   name = Option.String('--name', { description: 'Server name (default: lockstep-mcp)' })
   dir = Option.String('--dir', { description: 'Project folder for --scope project (default: the current folder)' })
@@ -14,6 +15,6 @@ export abstract class ClientTargetsCommand extends BaseCommand {
 
   protected targets() {
     const { all, claude, codex, scope, name, dir, config, dryRun } = this
-    return { all, claude, codex, scope, name, dir, config, dryRun }
+    return { all, claude, codex, clients: this.client, scope, name, dir, config, dryRun }
   }
 }

@@ -5,7 +5,7 @@ import { BaseCommand } from './_base.js'
 export class DisableCommand extends BaseCommand {
   static override paths = [['disable']]
   static override usage = BaseCommand.Usage({
-    description: 'Remove the instruction blocks from CLAUDE.md and AGENTS.md, and the guards init installed.',
+    description: 'Remove the instruction blocks from CLAUDE.md, AGENTS.md and GEMINI.md, and the guards init installed.',
     details: 'Files are never deleted; .lockstep/ and the store stay, so check keeps working.',
   })
 

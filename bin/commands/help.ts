@@ -1,12 +1,13 @@
 import { Command } from 'clipanion'
 import type { CliContext } from './_base.js'
+import { usageOf } from '../_usage.js'
 
 export class HelpCommand extends Command<CliContext> {
   static override paths = [['help'], ['-h'], ['--help']]
   static override usage = Command.Usage({ description: 'Print usage.' })
 
   async execute(): Promise<number> {
-    this.context.stdout.write(this.cli.usage(null, { detailed: false }))
+    this.context.stdout.write(`${usageOf(this.cli as never, null, false)}\nStart with 'lockstep-mcp demo' to watch it work, then 'lockstep-mcp install'.\n`)
     return 0
   }
 }

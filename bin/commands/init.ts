@@ -5,7 +5,7 @@ import { BaseCommand } from './_base.js'
 export class InitCommand extends BaseCommand {
   static override paths = [['init']]
   static override usage = BaseCommand.Usage({
-    description: 'Set up a project: instruction blocks in CLAUDE.md and AGENTS.md, .lockstep/, the store folder and the edit and commit guards.',
+    description: 'Set up a project: the instructions in AGENTS.md (imported by CLAUDE.md and GEMINI.md), .lockstep/, the store folder and the edit and commit guards.',
     details: 'Rerunning refreshes the blocks. Malformed markers stop the command and nothing is written; --force replaces them with a fresh block.',
   })
 

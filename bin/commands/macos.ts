@@ -9,8 +9,8 @@ export class MacosCommand extends AgentWindowsCommand {
     details: 'Each window is opened by one osascript call, retried 3 times; on failure the commands to run by hand are printed. Elsewhere, use lockstep-mcp tmux.',
   })
 
-
-  async run(): Promise<void> {
+  async run(): Promise<number | void> {
+    if (this.dryRun) return this.dryRunPlan('terminal')
     const result = await startMacosSession(this.windowValues(), this.context)
     if (this.json) this.outJson(result)
     else this.out(`Opened Terminal.app windows: ${result.windows.join(', ')}.`)

@@ -1,4 +1,6 @@
+import { networkInterfaces } from 'node:os'
 import { Option } from 'clipanion'
+import { connectHost, hostForUrl } from '../../lib/dashboard/discovery.js'
 import { Store } from '../../storage/store.js'
 import { defaultIsAlive, newCaller, type Ctx } from '../../lib/context.js'
 import { LockstepError } from '../../lib/errors.js'
@@ -98,7 +100,9 @@ export class ServerCommand extends withServerFlags(BaseCommand) {
       store.close()
       throw error
     })
-    this.context.stderr.write(`lockstep-mcp listening on ${running.url}\n`)
+    const reach = reachableUrl(options.host, running.port, options.allowedHosts)
+    this.context.stderr.write(`lockstep-mcp listening on ${running.url}${reach === running.url ? '' : `; clients reach it at ${reach}`}\n`)
+    this.context.stderr.write(`On each agent's machine, register it with:\n  lockstep-mcp install --url ${reach} --token ${options.token}\n`)
     logger.log('info', `lockstep-mcp ${settings.serverVersion} serving over HTTP at ${running.url} (data ${settings.dataDir})`)
     const shutdown = shutdownOnce(logger, async () => {
       await running.close()
@@ -112,6 +116,15 @@ export class ServerCommand extends withServerFlags(BaseCommand) {
     await new Promise(() => undefined)
     return 0
   }
+}
+
+/** The URL a client uses: the first allowed host name, a wildcard bind's first network address, else the bound host. */
+function reachableUrl(host: string, port: number, allowedHosts: readonly string[]): string {
+  const named = allowedHosts[0]
+  if (named) return `http://${/:\d+$/.test(named) ? named : `${named}:${port}`}/mcp`
+  const wildcard = host === '0.0.0.0' || host === '::'
+  const address = wildcard ? Object.values(networkInterfaces()).flat().find((item) => item && !item.internal && item.family === 'IPv4')?.address : undefined
+  return `http://${hostForUrl(address ?? connectHost(host))}:${port}/mcp`
 }
 
 /** Dependencies that print must not corrupt the JSON-RPC stream on stdout. */

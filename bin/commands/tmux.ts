@@ -17,6 +17,7 @@ export class TmuxCommand extends AgentWindowsCommand {
   attach = Option.Boolean('--attach', true, { description: 'Attach when done; --no-attach prints the command instead' })
 
   async run(): Promise<number> {
+    if (this.dryRun) return this.dryRunPlan('tmux', this.session)
     const input = { ...this.windowValues(), session: this.session, layout: this.layout, split: this.split }
     const result = await startTmuxSession(input, this.context)
     const inside = Boolean(this.context.env.TMUX)

@@ -10,6 +10,7 @@ import { updateTask } from '../task-updates.js'
 import type { Guard } from './_guard.js'
 import type { EventHub } from './_sse.js'
 import { sweepProject } from '../sessions.js'
+import { taskTimeline, withRepair } from './_task-history.js'
 import { projectSummaries, projectView, storedProject, storedProjects } from './_views.js'
 import { worktreesView } from './_worktrees.js'
 
@@ -69,11 +70,17 @@ export function mountApi(app: Polka, deps: ApiDeps): void {
   app.get('/api/projects/:id', async (req, res) => {
     reads(req)
     const project = await storedProject(deps.dataDir, req.params.id)
-    const view = await projectView(readCtx, project)
+    // an unreadable document: the page keeps a banner with the file and the command that repairs it
+    const view = await projectView(readCtx, project).catch((error) => Promise.reject(withRepair(error, project)))
     sendJson(res, 200, view)
     // the dashboard reclaims too: a gone agent's claims and locks are freed without waiting for another agent's server
     // (the change reaches the page through the store watch)
     if (view.locks.some((lock) => 'reclaiming' in lock) || view.agents.some((agent) => agent.status === 'active' && agent.liveness === 'gone')) void sweepProject(deps.actionCtx(project), project.root).catch(() => undefined)
+  })
+  app.get('/api/projects/:id/tasks/:taskId/timeline', async (req, res) => {
+    reads(req)
+    const ref = await storedProject(deps.dataDir, req.params.id)
+    sendJson(res, 200, { taskId: req.params.taskId, events: await taskTimeline(readCtx, ref, req.params.taskId) })
   })
   app.get('/api/projects/:id/worktrees', async (req, res) => {
     reads(req)

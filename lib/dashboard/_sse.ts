@@ -85,13 +85,23 @@ export class StoreWatch {
       const dir = join(base, id)
       this.watchFolder(dir)
       const stat = await fsp.stat(join(dir, 'journal.jsonl')).catch(() => null)
-      if (!stat) continue
+      const files = await Promise.all(DOC_FILES.map(async (file) => {
+        const doc = await fsp.stat(join(dir, file)).catch(() => null)
+        return doc ? `${doc.mtimeMs}:${doc.size}:${doc.ino}` : '-'
+      }))
+      if (!stat && files.every((file) => file === '-')) continue
       const before = this.signatures.get(id)
-      const journal: Journal = { ino: stat.ino, size: stat.size }
+      const journal: Journal = { ino: stat?.ino ?? -1, size: stat?.size ?? 0, files }
       next.set(id, journal)
-      if (!before) changes.push({ project: id, changed: docNames(DOC_FILES), added: true })
-      else if (before.ino !== stat.ino || stat.size < before.size) changes.push({ project: id, changed: docNames(DOC_FILES) })
-      else if (stat.size > before.size) changes.push({ project: id, changed: await changedDocuments(join(dir, 'journal.jsonl'), before.size, stat.size) })
+      if (!before) {
+        changes.push({ project: id, changed: docNames(DOC_FILES), added: true })
+        continue
+      }
+      // a snapshot replaced by hand or by a repair is a change too: the page shows, or stops showing, an error
+      const changed = new Set(DOC_FILES.filter((_, i) => files[i] !== before.files[i]).map((file) => file.replace(/\.json$/, '')))
+      if (journal.ino !== before.ino || journal.size < before.size) for (const name of docNames(DOC_FILES)) changed.add(name)
+      else if (journal.size > before.size) for (const name of await changedDocuments(join(dir, 'journal.jsonl'), before.size, journal.size)) changed.add(name)
+      if (changed.size) changes.push({ project: id, changed: [...changed] })
     }
     if (this.closed) return
     const previous = this.signatures
@@ -122,6 +132,7 @@ export class StoreWatch {
 interface Journal {
   ino: number
   size: number
+  files: string[]
 }
 
 /** The documents that the journal lines between two offsets change. */

@@ -1,5 +1,6 @@
 // The git layer's one way in. The operations load isomorphic-git on their first call, so that a server that never
 // touches a worktree starts without it (it is the largest module of the server by far).
+import type * as Commit from './commit-all.js'
 import type * as Create from './worktree-create.js'
 import type * as List from './worktree-list.js'
 import type * as Merge from './worktree-merge.js'
@@ -12,6 +13,7 @@ export type { WorktreeStatus, WorktreeStatusOptions } from './worktree-status.js
 export type { MergeResult, MergeWorktreeOptions } from './worktree-merge.js'
 export type { ListWorktreesOptions, WorktreeEntry } from './worktree-list.js'
 export type { PruneWorktreesOptions, RemovedWorktree, RemoveWorktreeOptions } from './worktree-remove.js'
+export type { CommitAllOptions } from './commit-all.js'
 export type { CommitSummary, FileChange, RepoLock } from './types.js'
 
 export const createWorktree: typeof Create.createWorktree = async (raw) => (await import('./worktree-create.js')).createWorktree(raw)
@@ -20,3 +22,4 @@ export const mergeWorktree: typeof Merge.mergeWorktree = async (raw) => (await i
 export const listWorktrees: typeof List.listWorktrees = async (raw) => (await import('./worktree-list.js')).listWorktrees(raw)
 export const removeWorktree: typeof Remove.removeWorktree = async (raw) => (await import('./worktree-remove.js')).removeWorktree(raw)
 export const pruneWorktrees: typeof Remove.pruneWorktrees = async (raw) => (await import('./worktree-remove.js')).pruneWorktrees(raw)
+export const commitAll: typeof Commit.commitAll = async (raw) => (await import('./commit-all.js')).commitAll(raw)
