@@ -16,7 +16,7 @@ const floor: FloorRound[] = []
 // warm up on a private project first, so the figures are those of a running server, not of cold code
 const warmDir = mkdtempSync(join(tmpdir(), 'lockstep-warm-'))
 const warm = store.project(warmDir)
-const seed = structuredClone((await store.read(project, 'tasks')).tasks)
+const seed = (await store.read(project, 'tasks')).tasks
 await store.transact(warm, ['tasks'], (docs) => void docs.tasks.tasks.push(...seed))
 for (let i = 0; i < 200; i++) {
   await store.transact(warm, ['tasks'], (docs, tx) => {
@@ -25,7 +25,6 @@ for (let i = 0; i < 200; i++) {
   })
 }
 const floorDir = withFloor === 'floor' ? mkdtempSync(join(tmpdir(), 'lockstep-floor-')) : null
-const bytes = floorDir ? JSON.stringify({ tasks: seed }, null, 2) : ''
 while (Date.now() < Number(startAt)) await new Promise((resolve) => setTimeout(resolve, 1))
 const began = performance.now()
 for (let i = 0; i < Number(count); i++) {
@@ -36,7 +35,7 @@ for (let i = 0; i < Number(count); i++) {
     tx.emit({ type: 'task.updated', actor: 'bench', ids: { taskId: task.id } })
   })
   latencies.push(performance.now() - started)
-  if (floorDir && (i + 1) % 40 === 0) for (let k = 0; k < 20; k++) floor.push(floorRound(floorDir, bytes, k))
+  if (floorDir && (i + 1) % 40 === 0) for (let k = 0; k < 20; k++) floor.push(floorRound(floorDir))
 }
 // with floor rounds in between, the rate counts only the time spent in transactions
 const wallMs = floorDir ? latencies.reduce((sum, took) => sum + took, 0) : performance.now() - began

@@ -18,6 +18,8 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   // CommonJS dependencies bundled into an ES module still call require() for Node's built-in modules
   banner: { js: "#!/usr/bin/env node\nimport { createRequire as __lockstepRequire } from 'node:module';\nconst require = __lockstepRequire(import.meta.url);" },
+  // its CommonJS build requires its own files by computed names, which a bundle cannot follow: loaded from node_modules
+  external: ['jsonc-parser'],
   logLevel: 'warning',
 })
 chmodSync(`${root}/dist/cli.js`, 0o755)
