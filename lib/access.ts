@@ -130,6 +130,8 @@ async function realpathLoose(path: string, hops = 0): Promise<{ real: string; ex
     if ((await fsp.lstat(candidate)).isSymbolicLink()) target = await fsp.readlink(candidate)
   } catch (error) {
     const code = errorCode(error)
+    // EINVAL: lstat saw a symlink, readlink no longer does; another process is swapping it
+    if (code === 'EINVAL') throw new LockstepError('FORBIDDEN', `${path} changed while it was being resolved; a symlink on the way was replaced. Try again.`, { path })
     if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error
   }
   if (target === undefined) return { real: candidate, exists: false }

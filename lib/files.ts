@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { constants, promises as fsp, type Stats } from 'node:fs'
-import { basename, dirname, join } from 'node:path'
+import { basename, dirname } from 'node:path'
 import { LockstepError } from './errors.js'
 import { ANSWER_CONTENT_BUDGET, fittingBytes } from './limits.js'
+import { openVerified, pinDir, type PinnedDir } from './_pinned-fs.js'
 
 export type FileEncoding = 'utf8' | 'utf16le' | 'latin1' | 'ascii' | 'base64' | 'hex'
 export type WriteMode = 'overwrite' | 'append'
@@ -51,13 +52,14 @@ const WINDOWS_BUSY = new Set(['EPERM', 'EACCES', 'EBUSY'])
 export async function readFileSafe(request: ReadFileRequest): Promise<FileContent> {
   const { absPath, maxBytes, binary, offset = 0 } = request
   const encoding: FileEncoding = binary ? 'base64' : request.encoding
-  // stat first: opening a FIFO for reading would block until a writer appears
-  assertRegularFile(absPath, await statOrThrow(absPath))
-  const handle = await fsp.open(absPath, 'r').catch((error: unknown) => {
+  // O_NONBLOCK: opening a FIFO for reading would otherwise block until a writer appears
+  const handle = await openVerified(absPath, constants.O_RDONLY | constants.O_NONBLOCK).catch((error: unknown) => {
     throw mapFsError(error, absPath)
   })
   try {
-    const { size } = await handle.stat()
+    const stat = await handle.stat()
+    assertRegularFile(absPath, stat)
+    const size = stat.size
     const buffer = Buffer.alloc(Math.max(0, Math.min(size - offset, maxBytes)))
     let filled = 0
     while (filled < buffer.length) {
@@ -86,21 +88,27 @@ export function pageOf(data: Buffer, offset: number, size: number, encoding: Fil
 export async function writeFileAtomic(request: WriteFileRequest): Promise<WriteResult> {
   const { absPath, content, encoding, mode, createDirs } = request
   const data = Buffer.from(content, encoding)
-  const existing = await statOrUndefined(absPath)
-  if (existing?.isDirectory()) throw directoryError(absPath)
-  if (!existing) await ensureParent(absPath, createDirs)
-  if (mode === 'append') {
-    await appendOnce(absPath, data)
+  // every step below happens inside this one folder, held by descriptor where the platform allows
+  const dir = await pinParent(absPath, createDirs)
+  try {
+    const name = basename(absPath)
+    const existing = await lstatOrUndefined(dir.entry(name), absPath)
+    if (existing?.isDirectory()) throw directoryError(absPath)
+    // the caller passes a real path: a symlink here appeared after the check
+    if (existing?.isSymbolicLink()) throw changedError(absPath)
+    if (mode === 'append') {
+      await appendOnce(dir.entry(name), absPath, data)
+      return { bytes: data.length, created: !existing }
+    }
+    await replaceFile(dir, name, absPath, data, existing ? existing.mode & 0o7777 : undefined)
     return { bytes: data.length, created: !existing }
+  } finally {
+    await dir.close()
   }
-  // rename replaces a symlink itself, so write to the file it points at
-  const target = existing ? await fsp.realpath(absPath) : absPath
-  await replaceFile(target, data, existing ? existing.mode & 0o7777 : undefined)
-  return { bytes: data.length, created: !existing }
 }
 
-async function replaceFile(target: string, data: Buffer, fileMode: number | undefined): Promise<void> {
-  const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+async function replaceFile(dir: PinnedDir, name: string, target: string, data: Buffer, fileMode: number | undefined): Promise<void> {
+  const temp = dir.entry(`.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
   const handle = await fsp.open(temp, 'wx', fileMode ?? 0o666).catch((error: unknown) => {
     throw mapFsError(error, target)
   })
@@ -113,19 +121,18 @@ async function replaceFile(target: string, data: Buffer, fileMode: number | unde
     } finally {
       await handle.close()
     }
-    await renameWithRetry(temp, target)
+    await renameWithRetry(temp, dir.entry(name))
   } catch (error) {
     await fsp.rm(temp, { force: true })
     throw mapFsError(error, target)
   }
 }
 
-async function appendOnce(absPath: string, data: Buffer): Promise<void> {
-  const handle = await fsp.open(absPath, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o666).catch(
-    (error: unknown) => {
-      throw mapFsError(error, absPath)
-    },
-  )
+async function appendOnce(entry: string, absPath: string, data: Buffer): Promise<void> {
+  const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0)
+  const handle = await fsp.open(entry, flags, 0o666).catch((error: unknown) => {
+    throw mapFsError(error, absPath)
+  })
   try {
     let written = 0
     // one write(2) for regular files; the loop only covers a short write
@@ -138,29 +145,37 @@ async function appendOnce(absPath: string, data: Buffer): Promise<void> {
   }
 }
 
-async function ensureParent(absPath: string, createDirs: boolean): Promise<void> {
+/** The folder of absPath, held; missing: NOT_FOUND without createDirs. */
+async function pinParent(absPath: string, createDirs: boolean): Promise<PinnedDir> {
   const parent = dirname(absPath)
-  const stat = await statOrUndefined(parent)
-  if (stat?.isDirectory()) return
-  if (stat) {
-    throw new LockstepError('INVALID_INPUT', `${parent} is a file, not a folder; choose another path for ${absPath}.`, {
-      path: absPath,
-    })
-  }
-  if (!createDirs) {
-    throw new LockstepError(
-      'NOT_FOUND',
-      `The folder ${parent} does not exist; pass createDirs: true to create it, or check the path.`,
-      { path: absPath, parent },
-    )
-  }
-  await fsp.mkdir(parent, { recursive: true }).catch((error: unknown) => {
+  const pinned = await pinDir(parent, createDirs).catch((error: unknown) => {
     const code = (error as NodeJS.ErrnoException).code
-    if (code !== 'ENOTDIR' && code !== 'EEXIST') throw mapFsError(error, parent)
-    throw new LockstepError('INVALID_INPUT', `A part of ${parent} is a file, not a folder; choose another path.`, {
-      path: absPath,
-    })
+    if (code === 'ENOTDIR' || code === 'EEXIST') {
+      throw new LockstepError('INVALID_INPUT', `A part of ${parent} is a file, not a folder; choose another path for ${absPath}.`, { path: absPath })
+    }
+    if (code === 'ENOENT' && !createDirs) throw missingParent(absPath, parent)
+    throw mapFsError(error, parent)
   })
+  if (!pinned) throw missingParent(absPath, parent)
+  return pinned
+}
+
+function missingParent(absPath: string, parent: string): LockstepError {
+  return new LockstepError('NOT_FOUND', `The folder ${parent} does not exist; pass createDirs: true to create it, or check the path.`, { path: absPath, parent })
+}
+
+async function lstatOrUndefined(entry: string, absPath: string): Promise<Stats | undefined> {
+  try {
+    return await fsp.lstat(entry)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined
+    throw mapFsError(error, absPath)
+  }
+}
+
+function changedError(path: string): LockstepError {
+  return new LockstepError('FORBIDDEN', `${path} changed while it was being written (it is now a symlink); a folder or file on the way was replaced. Try again.`, { path })
 }
 
 /** On Windows a rename over a file another process has open fails for a moment; retry for up to 1 s. */
@@ -186,22 +201,6 @@ function assertRegularFile(absPath: string, stat: Stats): void {
   }
 }
 
-async function statOrThrow(absPath: string): Promise<Stats> {
-  return fsp.stat(absPath).catch((error: unknown) => {
-    throw mapFsError(error, absPath)
-  })
-}
-
-async function statOrUndefined(absPath: string): Promise<Stats | undefined> {
-  try {
-    return await fsp.stat(absPath)
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined
-    throw mapFsError(error, absPath)
-  }
-}
-
 /** Turn the expected fs errors into LockstepErrors; anything else is a bug and passes through unchanged. */
 function mapFsError(error: unknown, path: string): unknown {
   if (error instanceof LockstepError) return error
@@ -215,6 +214,9 @@ function mapFsError(error: unknown, path: string): unknown {
       )
     case 'EISDIR':
       return directoryError(path)
+    case 'ELOOP':
+      // O_NOFOLLOW met a symlink where the checked real path had none
+      return changedError(path)
     case 'EACCES':
     case 'EPERM':
       return new LockstepError('FORBIDDEN', `${path}: permission denied by the file system.`, { path })

@@ -4,6 +4,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { defaultIsAlive, HOST, newCaller, type Ctx, type LockstepStore } from '../context.js'
 import { hostForUrl, isLoopbackHost } from '../dashboard/discovery.js'
 import { LockstepError } from '../errors.js'
+import { MAX_MESSAGE_BYTES } from '../limits.js'
 import { newId } from '../ids.js'
 import { endSession } from '../sessions.js'
 import type { Settings } from '../settings.js'
@@ -14,8 +15,6 @@ import { readJsonBody, refusalBeforeInitialize } from './_preinit.js'
 import { createMcpServer } from './server.js'
 
 export const DEFAULT_HTTP_PORT = 8788
-/** One request or answer at most, as on stdio (the SDK's stdio cap; its HTTP default is 4 MiB). */
-const MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 
 /** The `--http` flags as given (undefined when absent). */
 export interface HttpFlags {
@@ -138,6 +137,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       },
       // a DELETE is answered only after the session is marked ended
       onsessionclosed: () => closeSession(session),
+      // as on stdio; the SDK's HTTP default is 4 MiB, below the documented content limit once encoded
       maxRequestBodySize: MAX_MESSAGE_BYTES,
     })
     const session: McpSession = { ctx, server: createMcpServer(ctx, onInternal), transport, token, lastSeen: Date.now(), inFlight: 0 }
