@@ -107,6 +107,7 @@ test('task_claim_next never answers project_complete while a task can be claimed
   const none = await impl.ok('task_claim_next')
   assert.deepEqual([none.claimed, none.reason], [false, 'project_complete'])
   await impl.ok('task_update', { id: parked, status: 'todo' })
+  assert.equal((await impl.ok('coordination_init', { role: 'implementer' })).status, 'ready', 'a claimable task is not reported as complete')
   const next = await impl.ok('task_claim_next')
   assert.deepEqual([next.claimed, next.task.id], [true, parked])
   assert.equal((await planner.ok('project_context_get')).context.status, 'in_progress')
