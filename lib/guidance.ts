@@ -118,15 +118,16 @@ export function implementerGuidance(docs: Pick<Docs, 'project' | 'tasks'>, agent
   // ids and statuses only: task_list {owner} has the rest, and every byte here is paid on each re-orientation
   const base = { yourTasks: owned.map((task) => ({ id: task.id, status: task.status })) }
   if (docs.project.status === 'stopped') return { ...base, status: 'stopped', message: 'The project is stopped.', instruction: 'Stop now, start nothing, and wait for the user.' }
-  if (docs.project.status === 'complete') {
+  const todo = tasks.filter((task) => task.status === 'todo')
+  const ready = todo.filter((task) => blockersOf(tasks, task).length === 0 && (!task.owner || sameName(task.owner, agent.name)))
+  // a ready task in a project marked complete is still work: task_claim_next takes it and reopens the project
+  if (docs.project.status === 'complete' && !ready.length) {
     // completing with open tasks cancels or moves them and tells their owners; tasks still owned here are unfinished work
     const instruction = owned.length
       ? `You still own ${owned.length} open task(s): keep them, and ask the planner with discussion_start whether to finish them.`
       : 'Nothing is left for you: stop.'
     return { ...base, status: 'complete', message: 'The project is marked complete.', instruction }
   }
-  const todo = tasks.filter((task) => task.status === 'todo')
-  const ready = todo.filter((task) => blockersOf(tasks, task).length === 0 && (!task.owner || sameName(task.owner, agent.name)))
   const inProgress = owned.filter((task) => task.status === 'in_progress')
   if (inProgress.length || ready.length) return { ...base, status: 'ready', availableTasks: ready.length, instruction: IMPLEMENTER_LOOP }
   const reason = !docs.project.context ? 'no_context' : !todo.length ? 'none_left' : todo.every((task) => blockersOf(tasks, task).length > 0) ? 'all_blocked' : 'all_assigned'

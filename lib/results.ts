@@ -49,3 +49,6 @@ export const discussionChange: ResultView = (value) => ({
   ...(typeof value.message === 'string' ? { message: value.message } : {}),
   ...pick(value, ['instruction', ...GUIDANCE]),
 })
+
+/** A launch: who was started, how, and where to watch it; implementer_list has the whole record. */
+export const launched: ResultView = (value) => ({ ...value, implementer: pick(value.implementer, ['id', 'name', 'type', 'status', 'liveness', 'launcher', 'tmux', 'worktreePath', 'branchName']) })

@@ -62,7 +62,7 @@ export async function populate(t: T, fx: Fixture): Promise<Team> {
   const lock = await impl2.ok('lock_acquire', { path: 'docs/report-format.md', note: 'documenting the columns' })
   await impl1.ok('note_append', { text: 'Parser is in review; the second bank uses ; as separator, noted on the blocked task.' })
   const discussion = await impl2.ok('discussion_start', { topic: 'Where do merchant rules live?', message: 'A JSON file in the repo, or inside the config?', waitingOn: 'planner', category: 'architecture', priority: 'high' })
-  await planner.ok('discussion_reply', { discussionId: discussion.discussion.id, message: 'A JSON file under rules/, so users can edit it.' })
+  await planner.ok('discussion_reply', { discussionId: discussion.id, message: 'A JSON file under rules/, so users can edit it.' })
   await planner.ok('artifact_write', { path: 'design/report-columns.md', content: '# Report columns\n\ndate, merchant, category, amount\n' })
   return { planner, impl1, impl2, ids: { review: review.id, waiting: waiting.id, progress: progress.id, done: done.id, blocked: blocked.id }, lockId: lock.id }
 }

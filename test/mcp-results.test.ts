@@ -31,17 +31,19 @@ async function create(planner: McpAgent, title: string, extra: Record<string, un
 
 test('coordination_init answers fit 800 bytes (implementer) and 1,200 bytes (planner) in every phase', { timeout: 60_000 }, async (t) => {
   const { planner, impl } = await team(t)
-  const first = await create(planner, 'Model the payment aggregate and its state machine', { files: ['src/payments/**'] })
-  await create(planner, 'Card adapter for the acquiring bank with retries', { dependsOn: [first] })
-  await create(planner, 'Bank transfer adapter with SEPA and ACH formats')
   const sizes: Record<string, number> = {}
   const measure = async (agent: McpAgent, role: string, label: string) => {
     const reply = await agent.call('coordination_init', { role })
     assert.equal(reply.isError, false)
     sizes[label] = bytes(reply)
-    if (process.env.SHOW_SIZES) console.log(label, reply.text)
+    if (process.env.SHOW_SIZES) console.log(label, bytes(reply))
     return reply.body
   }
+  assert.equal((await measure(planner, 'planner', 'planner creating tasks')).status, 'needs_tasks')
+  assert.equal((await measure(impl, 'implementer', 'implementer waiting')).status, 'waiting')
+  const first = await create(planner, 'Model the payment aggregate and its state machine', { files: ['src/payments/**'] })
+  await create(planner, 'Card adapter for the acquiring bank with retries', { dependsOn: [first] })
+  await create(planner, 'Bank transfer adapter with SEPA and ACH formats')
   assert.equal((await measure(impl, 'implementer', 'implementer ready')).status, 'ready')
   await impl.ok('task_claim_next')
   await impl.ok('task_claim_next')
@@ -107,6 +109,7 @@ test('task_claim_next never answers project_complete while a task can be claimed
   const none = await impl.ok('task_claim_next')
   assert.deepEqual([none.claimed, none.reason], [false, 'project_complete'])
   await impl.ok('task_update', { id: parked, status: 'todo' })
+  assert.equal((await impl.ok('coordination_init', { role: 'implementer' })).status, 'ready', 'a claimable task is not reported as complete')
   const next = await impl.ok('task_claim_next')
   assert.deepEqual([next.claimed, next.task.id], [true, parked])
   assert.equal((await planner.ok('project_context_get')).context.status, 'in_progress')

@@ -36,7 +36,10 @@ export function createMcpServer(ctx: Ctx, onInternal: (error: unknown) => void):
       tool = findTool(ctx, request.params.name)
     } catch (error) {
       // MCP: an unknown tool is a protocol error (-32602), unlike a known tool's refusal, which the model reads
-      throw new McpError(ErrorCode.InvalidParams, (error as Error).message, (error as { data?: unknown }).data)
+      const rpc = new McpError(ErrorCode.InvalidParams, '', (error as { data?: unknown }).data)
+      // McpError prefixes "MCP error -32602:" to its message; the client adds its own
+      rpc.message = (error as Error).message
+      throw rpc
     }
     const before = profile()
     const outcome = await callTool({ ...ctx, signal: extra.signal }, tool, request.params.arguments ?? {})

@@ -55,7 +55,7 @@ export const TOOLS: ToolDef[] = [
   tool('status_get', 'Use to check settings and counts.', status.StatusInput, status.getStatus, read),
   tool('session_reset', 'Use only to wipe this project\'s tasks, locks and notes (planner only).', reset.SessionResetInput, reset.resetSession, { destructive: true }),
   tool('implementer_list', 'Use to see implementers, their liveness and worktrees.', implementers.ListImplementersInput, implementers.listImplementers, read),
-  tool('launch_implementer', 'Use to start a claude or codex implementer (planner only).', launch.LaunchImplementerInput, launch.launchImplementer),
+  tool('launch_implementer', 'Use to start a claude or codex implementer (planner only).', launch.LaunchImplementerInput, launch.launchImplementer, { view: views.launched }),
   tool('implementer_reset', 'Use to stop all implementers and free their tasks and locks (planner only).', implementers.ResetImplementersInput, implementers.resetImplementers, { destructive: true, idempotent: true }),
   tool('worktree_status', 'Use to see a worktree\'s changes.', worktrees.WorktreeStatusInput, worktrees.getWorktreeStatus, read),
   tool('worktree_merge', 'Use to merge an implementer\'s branch before approving (planner only).', worktrees.MergeWorktreeInput, worktrees.mergeWorktree),
