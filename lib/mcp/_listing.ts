@@ -50,8 +50,8 @@ const IDENTITY = new Set([
 // Options only a planner may use (TOOLS §3, §4): an implementer's list leaves them out, the server still refuses them.
 const PLANNER_ONLY = new Set(['task_update.title', 'task_update.complexity', 'task_update.priority', 'task_update.dependsOn', 'task_update.owner', 'lock_release.force'])
 
-// accepted for compatibility, with no effect
-const UNUSED = new Set(['artifact_write.createDirs'])
+// accepted for compatibility, with no effect or the same effect as another parameter (binary: encoding base64)
+const UNUSED = new Set(['artifact_write.createDirs', 'file_read.binary', 'artifact_read.binary'])
 
 const KEPT = new Set(['type', 'enum', 'const', 'items', 'anyOf', 'properties', 'required'])
 

@@ -22,6 +22,7 @@ const SHARED: Record<string, string> = {
   message: 'Text',
   encoding: 'Default utf8',
   maxBytes: 'Default 1 MiB',
+  offset: 'From byte',
   binary: 'As base64',
   content: 'Text or base64',
   mode: 'Default overwrite',
