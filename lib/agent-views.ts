@@ -10,6 +10,8 @@ export function livenessOf(ctx: Pick<Ctx, 'isAlive' | 'settings'>, agent: Agent,
   if (session) {
     if (session.endedAt || session.goneAt) return 'gone'
     if (session.transport === 'stdio' && session.pid !== undefined) return ctx.isAlive(session.pid, session.host) ? 'alive' : 'gone'
+    // an open HTTP session is alive while its server runs, however long its agent is quiet
+    if (session.server) return ctx.isAlive(session.server.pid, session.server.host) ? 'alive' : 'gone'
     return Date.parse(session.lastSeenAt) + ctx.settings.leaseTtlSec * 1000 > now.getTime() ? 'alive' : 'gone'
   }
   if (agent.status === 'active' && agent.launcher) {

@@ -120,6 +120,7 @@ function upsertSession(ctx: Ctx, docs: Pick<Docs, 'agents'>, tx: DomainTx<DocNam
       transport: caller.transport,
       ...(caller.pid !== undefined ? { pid: caller.pid } : {}),
       host: caller.host,
+      ...(caller.server ? { server: caller.server } : {}),
       ...(caller.client ? { client: caller.client } : {}),
       projectId: tx.project.id,
       startedAt: now,

@@ -28,6 +28,8 @@ export interface Caller {
   binding?: Binding
   /** Per project: when this session last renewed its leases (ms). */
   renewedAt: Map<string, number>
+  /** The process serving an HTTP session: a session whose server died is gone. */
+  server?: { pid: number; host: string }
   /** A stdio server's ancestors from its client on, read at coordination_init (lib/ancestors.ts). */
   ancestors?: number[]
   /** Adapters outside MCP (dashboard, CLI) act as `human`. */

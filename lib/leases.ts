@@ -56,10 +56,15 @@ export function applyExpiries(docs: Partial<Docs>, tx: DomainTx<DocName>): void 
  * this host while its process runs, one of another host (which cannot be probed) while it was seen within the TTL.
  */
 export function sessionKeepsLeases(isAlive: (pid: number, host: string) => boolean, session: Session, now: Date, ttl: number): boolean {
-  if (session.endedAt || session.goneAt) return false
+  if (session.endedAt || session.goneAt || serverDied(isAlive, session)) return false
   if (session.transport === 'http' || session.pid === undefined) return true
   if (session.host !== HOST) return Date.parse(session.lastSeenAt) + ttl > now.getTime()
   return isAlive(session.pid, session.host)
+}
+
+/** An HTTP session whose server process has died was never closed, but is gone. */
+function serverDied(isAlive: (pid: number, host: string) => boolean, session: Session): boolean {
+  return session.transport === 'http' && session.server !== undefined && !isAlive(session.server.pid, session.server.host)
 }
 
 /** Lower-cased names of the active agents whose bound session keeps their leases. */
@@ -95,7 +100,7 @@ export function goneEvidence(isAlive: (pid: number, host: string) => boolean, ag
   const session = agent.sessionId ? sessions.find((item) => item.id === agent.sessionId) : undefined
   let sessionGoneAt = session?.goneAt
   if (session && !sessionGoneAt) {
-    const gone = Boolean(session.endedAt) || (session.transport === 'stdio' && session.pid !== undefined && !isAlive(session.pid, session.host))
+    const gone = Boolean(session.endedAt) || (session.transport === 'stdio' && session.pid !== undefined && !isAlive(session.pid, session.host)) || serverDied(isAlive, session)
     if (!gone) return null
     sessionGoneAt = now
     if (record) session.goneAt = now

@@ -120,6 +120,8 @@ export const SessionRecord = v.object({
   leasesRenewedAt: str,
   goneAt: opt(str),
   endedAt: opt(str),
+  /** An HTTP session's server process (its client is elsewhere): the session ends with that process. */
+  server: opt(v.object({ pid: v.number(), host: str })),
   /** The server's ancestors from its client on (lib/ancestors.ts): a guard finds the editing agent through that client. */
   ancestors: opt(v.array(v.number())),
 })

@@ -211,7 +211,12 @@ test('a gone agent\'s lock is shown as being reclaimed, and the dashboard itself
   assert.equal(first.locks[0].reclaiming, undefined, 'a live holder simply holds its lock')
   process.kill(impl.pid, 'SIGKILL')
   assert.ok(await waitGone(impl.pid))
-  const gone = await getJson(`${dashboard.base}/api/projects/${id}`)
+  // until the test process reaps it, the killed server is a zombie, which still counts as running
+  let gone = await getJson(`${dashboard.base}/api/projects/${id}`)
+  for (let i = 0; i < 40 && !gone.locks[0]?.reclaiming; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    gone = await getJson(`${dashboard.base}/api/projects/${id}`)
+  }
   assert.deepEqual(gone.locks.map((lock: any) => [lock.path, lock.owner, lock.reclaiming]), [['src/a.ts', 'impl-1', true]])
   // no agent's server runs any more: only the dashboard can reclaim
   let locks = gone.locks

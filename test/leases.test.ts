@@ -1,5 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { HOST } from '../lib/context.js'
 import { coordinationInit } from '../lib/agents.js'
 import { createTask, claimTask } from '../lib/tasks.js'
 import { acquireLock, listLocks } from '../lib/locks.js'
@@ -107,4 +109,24 @@ test('names ignore case: a claim spelled IMPL-1 is renewed by impl-1 and revoked
   const [revoked] = (await listTasks(watcher, {})).tasks
   assert.deepEqual([revoked.id, revoked.status, revoked.owner], [task.id, 'todo', undefined])
   assert.equal((await listLocks(watcher, {})).length, 0)
+})
+
+test('an open HTTP session keeps its leases while its server runs, and loses them once the server has died', async (t) => {
+  const time = clock()
+  const planner = testCtx(t, { now: time.now, settings: { leaseTtlSec: 60, graceSec: 5 } })
+  const http = (name: string, pid: number) => {
+    const ctx = peerCtx(planner)
+    Object.assign(ctx.caller, { transport: 'http', pid: undefined, host: 'laptop-7', server: { pid, host: HOST } })
+    return coordinationInit(ctx, { role: 'implementer', name }).then(() => ctx)
+  }
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid
+  const running = await http('impl-1', process.pid)
+  const orphaned = await http('impl-2', dead)
+  await acquireLock(running, { path: 'src/a.ts' })
+  await acquireLock(orphaned, { path: 'src/b.ts' })
+  time.advance(2 * 3600_000)
+  await sweepProject(planner, planner.caller.cwd)
+  time.advance(10_000)
+  await sweepProject(planner, planner.caller.cwd)
+  assert.deepEqual((await listLocks(planner, {})).map((lock: { path: string }) => lock.path), ['src/a.ts'])
 })

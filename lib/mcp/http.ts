@@ -127,7 +127,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     })())
 
   const openSession = async (req: IncomingMessage, token: string): Promise<McpSession> => {
-    const caller = newCaller({ sessionId: newId('sess'), transport: 'http', cwd: options.cwd, host: clientHost(req) })
+    const caller = newCaller({ sessionId: newId('sess'), transport: 'http', cwd: options.cwd, host: clientHost(req), server: { pid: process.pid, host: HOST } })
     const ctx: Ctx = { store, settings, caller, now: () => new Date(), isAlive: defaultIsAlive }
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => caller.sessionId,
