@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { subscribe } from './dashboard-helpers.js'
 import { ROOT, runNode, tempDir } from './helpers.js'
 import { CLI } from './mcp-helpers.js'
 
@@ -32,8 +33,23 @@ function demoEnv(home: string): NodeJS.ProcessEnv {
 
 test('demo --fast --no-open plays to a complete project that the dashboard served and check accepts, leaving no process', async (t) => {
   const home = tempDir(t, 'lockstep-demo-test-')
-  const run = await runNode([CLI, 'demo', '--fast', '--no-open', '--json', '--port', '0'], { cwd: home, env: demoEnv(home), timeoutMs: 60_000 })
+  const child = spawn(process.execPath, [CLI, 'demo', '--fast', '--no-open', '--json', '--port', '0'], { cwd: home, env: demoEnv(home), stdio: ['ignore', 'pipe', 'pipe'] })
+  t.after(() => void child.kill('SIGKILL'))
+  let stdout = ''
+  child.stdout.on('data', (chunk) => (stdout += chunk))
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  const narration: string[] = []
+  let live: Awaited<ReturnType<typeof subscribe>> | null = null
+  for await (const line of createInterface({ input: child.stderr })) {
+    narration.push(line)
+    // watch the dashboard's live stream as a browser would, from the moment it prints its URL
+    const url = /^Dashboard: (\S+)/.exec(line)?.[1]
+    if (url) live = await subscribe(t, new URL('/api/events', url).href)
+  }
+  const run = { code: await exited, stdout, stderr: narration.join('\n') }
   assert.equal(run.code, 0, run.stderr)
+  assert.ok(live, 'the dashboard URL was printed')
+  await live.next((event) => event.event === 'change' && event.data.changed.includes('tasks'), 1000)
   const result = JSON.parse(run.stdout)
   assert.ok(result.repo.startsWith(home), 'the repository is in the temporary folder')
   assert.deepEqual(result.dashboard, { status: 'complete', tasks: 5, done: 5, activeLocks: 0 })

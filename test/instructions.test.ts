@@ -168,3 +168,16 @@ test('disableProjectFiles removes the blocks, keeps the files and .lockstep/', a
   assert.ok((await disableProjectFiles(empty)).every((report) => report.action === 'not present'))
   assert.ok(!existsSync(join(empty, 'CLAUDE.md')))
 })
+
+test('CLAUDE.md and GEMINI.md import AGENTS.md instead of repeating its text, so a client reading all three reads it once', () => {
+  const full = renderInstructionBlock()
+  for (const [file, line] of [['CLAUDE.md', '@AGENTS.md'], ['GEMINI.md', '@./AGENTS.md']] as const) {
+    const block = renderInstructionBlock('\n', file)
+    const lines = block.split('\n')
+    assert.equal(lines[0], START_MARKER)
+    assert.equal(lines.at(-1), END_MARKER)
+    assert.ok(lines.includes(line), file)
+    assert.ok(!block.includes('task_claim_next'), `${file} does not repeat the instructions`)
+  }
+  assert.ok(full.includes('task_claim_next'))
+})

@@ -1,4 +1,7 @@
+import { accessSync, constants } from 'node:fs'
+import { delimiter, join } from 'node:path'
 import { Option } from 'clipanion'
+import { cliPath } from '../demo/_agents.js'
 import { LockstepError } from '../../lib/errors.js'
 import { openInBrowser } from '../../lib/dashboard/open.js'
 import { displayPath } from '../../lib/projects.js'
@@ -59,7 +62,7 @@ export class DemoCommand extends BaseCommand {
       }
       await demo.stop()
       if (this.json) this.outJson(result)
-      else this.out(finalLines(result))
+      else this.out(finalLines(result, this.context.env))
       return result.check.ok ? 0 : 1
     } catch (error) {
       if (!controller.signal.aborted) throw error
@@ -77,12 +80,30 @@ export class DemoCommand extends BaseCommand {
   }
 }
 
-function finalLines(result: Awaited<ReturnType<typeof runDemo>>): string {
+function finalLines(result: Awaited<ReturnType<typeof runDemo>>, env: NodeJS.ProcessEnv): string {
+  // from a clone without `npm link`, lockstep-mcp is not on PATH: name the command that works here
+  const me = onPath('lockstep-mcp', env) ? 'lockstep-mcp' : `${shellQuote(process.execPath)} ${shellQuote(cliPath())}`
   return [
     `Done in ${result.seconds} s. The repository is ${displayPath(result.repo)}; lockstep-mcp check: ${result.check.ok ? 'ok' : 'FAIL'}.`,
     'Next:',
-    `  cd ${result.repo} && git log --oneline && lockstep-mcp check`,
-    `  LOCKSTEP_HOME=${result.home} lockstep-mcp dashboard --project ${result.repo}   # the demo's board again`,
-    '  lockstep-mcp install   # then set up your own project: see the README',
+    `  cd ${shellQuote(result.repo)} && git log --oneline && ${me} check`,
+    `  LOCKSTEP_HOME=${shellQuote(result.home)} ${me} dashboard --project ${shellQuote(result.repo)}   # the demo's board again`,
+    `  ${me} install   # then set up your own project: see the README`,
   ].join('\n')
+}
+
+/** A word as POSIX shells read it: plain when safe, else in single quotes. */
+function shellQuote(word: string): string {
+  return /^[\w./:@%+=-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`
+}
+
+function onPath(program: string, env: NodeJS.ProcessEnv): boolean {
+  return (env.PATH ?? '').split(delimiter).filter(Boolean).some((dir) => {
+    try {
+      accessSync(join(dir, program), constants.X_OK)
+      return true
+    } catch {
+      return false
+    }
+  })
 }
