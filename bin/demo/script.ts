@@ -63,17 +63,18 @@ export async function play(stage: Stage): Promise<void> {
   const third = await impl3.call('task_claim_next')
   await say('impl-*', `claim work: impl-1 "${first.task.title}", impl-2 "${second.task.title}", impl-3 "${third.task.title}"; their files are locked`)
 
+  const topic = 'One JSON file, or one line per to-do?'
   const question = await impl2.call('discussion_start', {
-    topic: 'One JSON file, or one line per to-do?',
+    topic,
     message: 'A single JSON array is simplest; JSON lines would make appends cheap. Which one?',
     category: 'architecture',
     priority: 'high',
     waitingOn: 'planner',
   })
-  await say('impl-2', `asks the planner: "${question.discussion.topic}"`)
+  await say('impl-2', `asks the planner: "${topic}"`)
 
-  await planner.call('discussion_reply', { discussionId: question.discussion.id, message: 'Lists stay short; keep one file.', recommendation: 'one JSON array' })
-  await planner.call('discussion_resolve', { discussionId: question.discussion.id, decision: 'One JSON array in todos.json', reasoning: 'Lists are short, and one file is easy to read and to edit by hand.', linkedTaskId: store.id })
+  await planner.call('discussion_reply', { discussionId: question.id, message: 'Lists stay short; keep one file.', recommendation: 'one JSON array' })
+  await planner.call('discussion_resolve', { discussionId: question.id, decision: 'One JSON array in todos.json', reasoning: 'Lists are short, and one file is easy to read and to edit by hand.', linkedTaskId: store.id })
   await say('planner', 'answers and records the decision: one JSON array in todos.json')
 
   await impl1.call('file_write', { path: 'src/args.js', content: ARGS_JS })
