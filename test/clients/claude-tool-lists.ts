@@ -27,7 +27,9 @@ export async function runClaudeToolLists(claude: string, cli: string, project: s
     const run = await new Promise<{ exit: number | null; output: string }>((resolve) => {
       const child = spawn(claude, ['-p', 'Register with lockstep.', '--output-format', 'json', '--permission-mode', 'bypassPermissions', '--model', 'claude-sonnet-4-5'], {
         cwd: project,
-        env: { ...env, ANTHROPIC_BASE_URL: standIn.url, ANTHROPIC_API_KEY: 'sk-ant-stand-in', IS_SANDBOX: '1' },
+        // Claude Code 2.1.3xx defers MCP tools behind its tool search by default, so that the model would see no list
+        // at all; with the search off it sends every listed tool, which is what this check reads
+        env: { ...env, ANTHROPIC_BASE_URL: standIn.url, ANTHROPIC_API_KEY: 'sk-ant-stand-in', IS_SANDBOX: '1', ENABLE_TOOL_SEARCH: 'false' },
         stdio: ['ignore', 'pipe', 'pipe'],
       })
       let output = ''
