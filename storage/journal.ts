@@ -136,7 +136,7 @@ export class Journal {
    * Under the lock, caught up: append `line` (seq = position.seq + 1), make it durable, and check that it is the
    * valid line of its seq. Returns false when another line of that seq came first: nothing of this commit counts.
    */
-  append(line: CommitLine): boolean {
+  append(line: CommitLine, beforeSync?: () => void): boolean {
     const bytes = Buffer.from(`${JSON.stringify(line)}\n`)
     const start = this.position.offset
     if (this.fd < 0) this.openFile()
@@ -145,25 +145,35 @@ export class Journal {
     const fd = this.appendFd
     try {
       for (let done = 0; done < bytes.length; ) done += fs.writeSync(fd, bytes, done, bytes.length - done)
-      fs.fdatasyncSync(fd)
     } catch (error) {
-      // a partial or unsynced line must not stay for readers to apply: cut it back, if it is still the last
-      const size = fs.fstatSync(fd).size
-      if (size <= start + bytes.length) fs.ftruncateSync(fd, Math.min(size, start))
+      // a partial line must not stay: cut it back (the lock is still held)
+      fs.ftruncateSync(fd, Math.min(fs.fstatSync(fd).size, start))
       throw diskError(this.dir, error as NodeJS.ErrnoException)
     }
     const check = Buffer.allocUnsafe(bytes.length)
     const read = fs.readSync(this.fd, check, 0, bytes.length, start)
-    if (read === bytes.length && check.equals(bytes)) {
+    let mine = read === bytes.length && check.equals(bytes)
+    if (mine) {
       this.position = { seq: line.seq, eventSeq: line.events?.length ? line.events[line.events.length - 1].seq : this.position.eventSeq, offset: start + bytes.length }
-      return true
+    } else {
+      // another writer appended first: read on as any reader would and see whose line is valid
+      this.catchUp((valid) => {
+        if (valid.id === line.id) mine = true
+      })
     }
-    // another writer appended first: read on as any reader would and see whose line is valid
-    let mine = false
-    this.catchUp((valid) => {
-      if (valid.id === line.id) mine = true
-    })
-    return mine
+    if (!mine) return false
+    // the line is the valid one of its seq: the next writer may go on while this one waits for the disk (its own
+    // fdatasync covers this line too, so nothing acknowledged ever rests on a line that is not durable)
+    beforeSync?.()
+    try {
+      fs.fdatasyncSync(fd)
+    } catch (error) {
+      // not durable: cut it back if it is still the last line (a reader that applied it rebuilds on the shrink)
+      const size = fs.fstatSync(fd).size
+      if (size <= start + bytes.length) fs.ftruncateSync(fd, Math.min(size, start))
+      throw diskError(this.dir, error as NodeJS.ErrnoException)
+    }
+    return true
   }
 
   private openFile(): boolean {

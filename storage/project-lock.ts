@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import { hostname } from 'node:os'
+import { basename, dirname } from 'node:path'
 import { LockstepError } from '../lib/errors.js'
+import { ChangeWatcher } from './watch.js'
 
 // One lock per project, a symbolic link whose target is its owner: created and read in one syscall each, so a lock
 // never exists without its owner (Windows, where links need a privilege, uses a file created exclusively).
@@ -27,6 +29,10 @@ export interface LockOwner {
   t: string
 }
 
+// waiters wake when the lock's name comes or goes in its folder, instead of sleeping out a backoff; the timeout only
+// covers a missed event
+const releases = new ChangeWatcher({ closeWhenIdle: true })
+const WAKE_FALLBACK_MS = 20
 const held = new Set<string>()
 let exitHook = false
 let ownText: string | undefined
@@ -47,7 +53,9 @@ export async function acquireLock(path: string, deadlineMs: number): Promise<() 
       continue
     }
     if (Date.now() >= deadlineMs) throw busy(path, current)
-    await new Promise((resolve) => setTimeout(resolve, Math.ceil(delay * (0.5 + Math.random()))))
+    if (current === null) continue
+    const name = basename(path)
+    await releases.wait(dirname(path), Math.min(WAKE_FALLBACK_MS, delay * 4), undefined, (changed) => changed === name)
   }
 }
 

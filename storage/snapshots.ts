@@ -16,8 +16,8 @@ const lastWritten = new Map<string, { offset: number; at: number }>()
 
 type Registry = Record<string, DocumentDef<object>>
 
-/** Under the lock, after a commit: write the snapshots when due. */
-export async function writeSnapshotsIfDue(state: ProjectState, registry: Registry, now: Date, snapshotBytes = SNAPSHOT_BYTES): Promise<void> {
+/** Whether the snapshots are due: the journal grew by `snapshotBytes` since they were written, or an hour passed. */
+export function snapshotsDue(state: ProjectState, now: Date, snapshotBytes = SNAPSHOT_BYTES): boolean {
   const position = state.journal.position
   let last = lastWritten.get(state.project.dir)
   if (!last) {
@@ -26,8 +26,7 @@ export async function writeSnapshotsIfDue(state: ProjectState, registry: Registr
     lastWritten.set(state.project.dir, (last = { offset: Math.min(...offsets, position.offset), at: now.getTime() }))
   }
   const grown = position.offset - last.offset
-  if (grown < snapshotBytes && !(grown > 0 && now.getTime() - last.at >= RESTORE_EVERY_MS)) return
-  await writeSnapshots(state, registry, now)
+  return grown >= snapshotBytes || (grown > 0 && now.getTime() - last.at >= RESTORE_EVERY_MS)
 }
 
 /** Under the lock: write every readable document whole, at the current position, then a restore point if one is due. */

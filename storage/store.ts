@@ -13,7 +13,7 @@ import { acquireLock } from './project-lock.js'
 import { ProjectState, type FileOp } from './project-state.js'
 import { projectRef } from './projects.js'
 import { enqueue } from './queue.js'
-import { keepCopy, writeSnapshots, writeSnapshotsIfDue } from './snapshots.js'
+import { keepCopy, snapshotsDue, writeSnapshots } from './snapshots.js'
 import { Changes, rollback, tracking } from './tracking.js'
 import { ChangeWatcher } from './watch.js'
 
@@ -178,7 +178,12 @@ export class Store<R extends Registry> {
       this.prepared.add(project.dir)
     }
     const state = await this.stateOf(project)
-    const release = await acquireLock(join(project.dir, LOCK_FILE), Date.now() + (this.options.lockTimeoutMs ?? 10_000))
+    const unlock = await acquireLock(join(project.dir, LOCK_FILE), Date.now() + (this.options.lockTimeoutMs ?? 10_000))
+    let locked = true
+    const release = () => {
+      if (locked) unlock()
+      locked = false
+    }
     try {
       await state.sync()
       state.journal.repairTail()
@@ -194,9 +199,13 @@ export class Store<R extends Registry> {
       const { result, line, changed, actions } = this.mutateInMemory(project, state, names, mutate, created)
       const commit: Commit = { project, changed, events: line.events ?? [] }
       if (!line.ops.length && !line.events?.length) return { result, commit }
+      // the lock goes before the disk sync unless this commit has more to do under it: appends to other files of the
+      // folder (they must land once, in journal order) or snapshots
+      const snapshots = journalStarts || snapshotsDue(state, this.now(), this.options.snapshotBytes)
+      const early = !snapshots && !line.ops.some((op) => (op[0] as string) === '@file')
       try {
         for (const action of actions) await action(project.dir)
-        if (!state.journal.append(line)) {
+        if (!state.journal.append(line, early ? release : undefined)) {
           throw new LockstepError('BUSY', `Another process committed to ${project.dir} while this one stalled; nothing was written. Retry the call.`, {
             folder: project.dir,
           })
@@ -214,8 +223,7 @@ export class Store<R extends Registry> {
       applyFileOps(project.dir, state.pendingFiles)
       // a new journal's snapshots are written at once: project.json names the root for every lister of projects, and
       // each document records where in the journal it stands
-      if (journalStarts) await writeSnapshots(state, this.registry(), this.now())
-      else await writeSnapshotsIfDue(state, this.registry(), this.now(), this.options.snapshotBytes)
+      if (snapshots) await writeSnapshots(state, this.registry(), this.now())
       return { result, commit }
     } finally {
       release()
