@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { runHeadless } from './run-headless.js'
 import { startModelStandIn, type Step } from './model-stand-in.js'
 
 export interface GuardRun {
@@ -40,21 +41,7 @@ export async function runClaudeGuard(claude: string, cli: string, project: strin
   try {
     const ready = await createInterface({ input: holder.stdout! })[Symbol.asyncIterator]().next()
     if (!String(ready.value).startsWith('ready')) throw new Error('the lock holder did not start')
-    const run = await new Promise<{ exit: number | null; output: string }>((resolve) => {
-      const child = spawn(claude, ['-p', 'Edit the three files.', '--output-format', 'json', '--permission-mode', 'bypassPermissions', '--model', 'claude-sonnet-4-5'], {
-        cwd: project,
-        env: { ...env, ANTHROPIC_BASE_URL: standIn.url, ANTHROPIC_API_KEY: 'sk-ant-stand-in', IS_SANDBOX: '1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      let output = ''
-      child.stdout.on('data', (chunk) => (output += chunk))
-      child.stderr.on('data', (chunk) => (output += chunk))
-      const timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
-      child.on('close', (exit) => {
-        clearTimeout(timer)
-        resolve({ exit, output })
-      })
-    })
+    const run = await runHeadless(claude, ['-p', 'Edit the three files.', '--output-format', 'json', '--permission-mode', 'bypassPermissions', '--model', 'claude-sonnet-4-5'], { cwd: project, env: { ...env, ANTHROPIC_BASE_URL: standIn.url, ANTHROPIC_API_KEY: 'sk-ant-stand-in', IS_SANDBOX: '1' } })
     const last = standIn.turns.at(-1)
     const results: [boolean, string][] = []
     for (const message of last?.messages ?? []) {

@@ -2,9 +2,9 @@
 // the scripted model calls coordination_init as an implementer, then ends. The tools Claude Code offers the model on
 // the first turn and on the turn after the call show whether it followed notifications/tools/list_changed. The
 // server log names the protocol revision Claude Code negotiated.
-import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { runHeadless } from './run-headless.js'
 import { startModelStandIn } from './model-stand-in.js'
 
 export interface ToolListRun {
@@ -24,23 +24,9 @@ export async function runClaudeToolLists(claude: string, cli: string, project: s
   writeFileSync(join(env.HOME!, '.claude', 'settings.json'), '{"enableAllProjectMcpServers": true}\n')
   const standIn = await startModelStandIn([{ tool: `${PREFIX}coordination_init`, input: { role: 'implementer' } }, { text: 'Done.' }])
   try {
-    const run = await new Promise<{ exit: number | null; output: string }>((resolve) => {
-      const child = spawn(claude, ['-p', 'Register with lockstep.', '--output-format', 'json', '--permission-mode', 'bypassPermissions', '--model', 'claude-sonnet-4-5'], {
-        cwd: project,
-        // Claude Code 2.1.3xx defers MCP tools behind its tool search by default, so that the model would see no list
-        // at all; with the search off it sends every listed tool, which is what this check reads
-        env: { ...env, ANTHROPIC_BASE_URL: standIn.url, ANTHROPIC_API_KEY: 'sk-ant-stand-in', IS_SANDBOX: '1', ENABLE_TOOL_SEARCH: 'false' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      let output = ''
-      child.stdout.on('data', (chunk) => (output += chunk))
-      child.stderr.on('data', (chunk) => (output += chunk))
-      const timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
-      child.on('close', (exit) => {
-        clearTimeout(timer)
-        resolve({ exit, output })
-      })
-    })
+    // Claude Code 2.1.3xx defers MCP tools behind its tool search by default, so that the model would see no list
+    // at all; with the search off it sends every listed tool, which is what this check reads
+    const run = await runHeadless(claude, ['-p', 'Register with lockstep.', '--output-format', 'json', '--permission-mode', 'bypassPermissions', '--model', 'claude-sonnet-4-5'], { cwd: project, env: { ...env, ANTHROPIC_BASE_URL: standIn.url, ANTHROPIC_API_KEY: 'sk-ant-stand-in', IS_SANDBOX: '1', ENABLE_TOOL_SEARCH: 'false' } })
     const turns = standIn.turns.map((body) =>
       (body.tools as { name: string }[]).filter((tool) => tool.name.startsWith(PREFIX)).map((tool) => tool.name.slice(PREFIX.length)),
     )

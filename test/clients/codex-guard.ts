@@ -3,6 +3,7 @@
 // lock-holder process). Codex runs as codex-1, named by LOCKSTEP_AGENT_NAME as our launchers name it: the scripted
 // model's stand-in offers MCP tools only behind Codex's tool search, so the session does not register itself here.
 // Three apply_patch calls follow; the guard must refuse exactly the one on the file impl-1 holds.
+import { runHeadless } from './run-headless.js'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -38,21 +39,7 @@ export async function runCodexGuard(codex: string, project: string, env: Record<
   writeFileSync(configFile, [...top, before, ...tables].join('\n'))
   const holders = [await holder(project, env, 'impl-1', 'src/theirs.ts'), await holder(project, env, 'codex-1', 'src/mine.ts')]
   try {
-    const run = await new Promise<{ exit: number | null; output: string }>((resolve) => {
-      const child = spawn(codex, ['exec', '--skip-git-repo-check', '--dangerously-bypass-approvals-and-sandbox', '--dangerously-bypass-hook-trust', 'Edit the three files.'], {
-        cwd: project,
-        env: { ...env, STANDIN_KEY: 'stand-in', LOCKSTEP_AGENT_NAME: 'codex-1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      let output = ''
-      child.stdout.on('data', (chunk) => (output += chunk))
-      child.stderr.on('data', (chunk) => (output += chunk))
-      const timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
-      child.on('close', (exit) => {
-        clearTimeout(timer)
-        resolve({ exit, output })
-      })
-    })
+    const run = await runHeadless(codex, ['exec', '--skip-git-repo-check', '--dangerously-bypass-approvals-and-sandbox', '--dangerously-bypass-hook-trust', 'Edit the three files.'], { cwd: project, env: { ...env, STANDIN_KEY: 'stand-in', LOCKSTEP_AGENT_NAME: 'codex-1' } })
     const results: [boolean, string][] = []
     for (const item of standIn.turns.at(-1)?.input ?? []) {
       if (item.type !== 'custom_tool_call_output' && item.type !== 'function_call_output') continue

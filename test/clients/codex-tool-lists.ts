@@ -1,7 +1,7 @@
 // The real Codex CLI (`codex exec`) against the Responses API stand-in, with a lockstep server started as
 // `--tools auto`: the scripted model calls coordination_init as an implementer, then status_get, then ends. The
 // tools Codex offers on each turn show whether it follows notifications/tools/list_changed.
-import { spawn } from 'node:child_process'
+import { runHeadless } from './run-headless.js'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startResponsesStandIn } from './responses-stand-in.js'
@@ -43,21 +43,7 @@ export async function runCodexToolLists(codex: string, cli: string, project: str
     ].join('\n'),
   )
   try {
-    const run = await new Promise<{ exit: number | null; output: string }>((resolve) => {
-      const child = spawn(codex, ['exec', '--skip-git-repo-check', 'Register with lockstep.'], {
-        cwd: project,
-        env: { ...env, CODEX_HOME: codexHome, STAND_IN_KEY: 'sk-stand-in' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      let output = ''
-      child.stdout.on('data', (chunk) => (output += chunk))
-      child.stderr.on('data', (chunk) => (output += chunk))
-      const timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
-      child.on('close', (exit) => {
-        clearTimeout(timer)
-        resolve({ exit, output })
-      })
-    })
+    const run = await runHeadless(codex, ['exec', '--skip-git-repo-check', 'Register with lockstep.'], { cwd: project, env: { ...env, CODEX_HOME: codexHome, STAND_IN_KEY: 'sk-stand-in' } })
     // Codex groups each MCP server's tools in a namespace named after the server
     const turns = standIn.turns
       .map((body) => ((body.tools as { type?: string; name?: string; tools?: { name: string }[] }[]).find((tool) => tool.type === 'namespace' && tool.name?.includes('lockstep'))?.tools ?? []).map((tool) => tool.name))
