@@ -5,7 +5,7 @@ import { writeFileAtomic } from './atomic.js'
 import { backupCorrupt, restorePoints } from './backups.js'
 import { parseDocument, type DocumentDef, type ProjectRef } from './documents.js'
 import { Journal, JOURNAL_FILE } from './journal.js'
-import { acquireLock, readLock, isAliveHere, LOCK_STALE_MS } from './project-lock.js'
+import { acquireLock, describeOwner, isAliveHere, LOCK_STALE_MS, readLock } from './project-lock.js'
 
 // What `doctor` finds in a project's store folder, and how it repairs it: always keeping a copy of what it replaces.
 
@@ -71,9 +71,9 @@ export async function inspectStore(project: ProjectRef, registry: Record<string,
   }
   const lock = readLock(join(project.dir, LOCK_FILE))
   if (lock && lock.owner && isAliveHere(lock.owner) === false) {
-    problems.push({ kind: 'abandoned_lock', file: join(project.dir, LOCK_FILE), message: `The store lock is held by process ${lock.owner.pid}, which is gone.`, repair: 'remove it (the next writer would too)' })
+    problems.push({ kind: 'abandoned_lock', file: join(project.dir, LOCK_FILE), message: `The store lock is held by ${describeOwner(lock.owner)}, which is gone.`, repair: 'remove it (the next writer would too)' })
   } else if (lock && lock.ageMs > LOCK_STALE_MS && (!lock.owner || isAliveHere(lock.owner) === null)) {
-    problems.push({ kind: 'abandoned_lock', file: join(project.dir, LOCK_FILE), message: `The store lock has been held for ${Math.round(lock.ageMs / 1000)} s by ${lock.owner ? `process ${lock.owner.pid} on ${lock.owner.host}` : 'an unknown process'}.`, repair: 'remove it (the next writer would too)' })
+    problems.push({ kind: 'abandoned_lock', file: join(project.dir, LOCK_FILE), message: `The store lock has been held for ${Math.round(lock.ageMs / 1000)} s by ${lock.owner ? describeOwner(lock.owner) : 'an unknown process'}.`, repair: 'remove it (the next writer would too)' })
   }
   const facts = { commits: journal.position.seq, events: journal.position.eventSeq, voidLines: journal.skipped, journalBytes: size, restorePoints: points }
   journal.close()

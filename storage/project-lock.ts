@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import { hostname } from 'node:os'
 import { basename, dirname } from 'node:path'
@@ -6,7 +6,9 @@ import { LockstepError } from '../lib/errors.js'
 import { ChangeWatcher } from './watch.js'
 
 // One lock per project, a symbolic link whose target is its owner: created and read in one syscall each, so a lock
-// never exists without its owner (Windows, where links need a privilege, uses a file created exclusively).
+// never exists without its owner (Windows, where links need a privilege, uses a file created exclusively). The owner
+// is written short, `<pid> <start time> <machine> <token>`, so that the target fits in the link's inode: a longer one
+// makes the filesystem allocate and free a data block on every commit (measured: an unlink of 0.13 ms against 0.01).
 //
 // - A holder that is alive on this machine is never broken, however long it stalls: others wait, then get BUSY.
 // - A holder that is dead on this machine is broken at once; one on another machine (or one that cannot be read)
@@ -16,16 +18,16 @@ export const LOCK_STALE_MS = 10_000
 const BREAK_STALE_MS = 5_000
 const LIVENESS_AFTER_MS = 100
 const IS_WINDOWS = process.platform === 'win32'
-export const HOST = hostname()
-const RUNTIME = readRuntime()
+const HOST = hostname()
+// host name, boot and pid namespace: a pid means something only within one of each
+const MACHINE = createHash('sha256').update(`${HOST}\0${readRuntime() ?? ''}`).digest('hex').slice(0, 10)
 
 export interface LockOwner {
   pid: number
-  host: string
-  /** Boot and pid namespace: a pid means something only within one of each. */
-  rt?: string
-  /** The process's start time, so a reused pid is not taken for the holder. */
-  st?: string
+  /** The process's start time ('-' where unknown), so a reused pid is not taken for the holder. */
+  st: string
+  /** Hash of the host name, boot and pid namespace. */
+  machine: string
   t: string
 }
 
@@ -40,7 +42,7 @@ let ownText: string | undefined
 /** Take the lock at `path`, waiting with backoff until `deadlineMs`; throws BUSY then. */
 export async function acquireLock(path: string, deadlineMs: number): Promise<() => void> {
   // one owner per process: this process takes each lock only after releasing it (its transactions queue)
-  const text = (ownText ??= JSON.stringify({ pid: process.pid, host: HOST, ...(RUNTIME ? { rt: RUNTIME } : {}), ...startOf(process.pid), t: randomBytes(6).toString('hex') }))
+  const text = (ownText ??= [process.pid, startOf(process.pid) ?? '-', MACHINE, randomBytes(4).toString('hex')].join(' '))
   for (let delay = 1; ; delay = Math.min(delay * 2, 8)) {
     if (create(path, text)) {
       held.add(path)
@@ -69,26 +71,23 @@ export function readLock(path: string): { owner: LockOwner | null; text: string;
   } catch {
     return null
   }
-  let owner: LockOwner | null = null
-  try {
-    owner = JSON.parse(text) as LockOwner
-  } catch {
-    // unreadable: only its age can free it
-  }
+  // an unreadable owner leaves only its age to free it
+  const [pid, st, machine, t] = text.split(' ')
+  const owner = Number.isInteger(Number(pid)) && machine && t ? { pid: Number(pid), st, machine, t } : null
   return { owner, text, ageMs: Date.now() - mtimeMs }
 }
 
 /** Whether a process of this machine (same boot and pid namespace) is alive and is the one that recorded `owner`. */
 export function isAliveHere(owner: LockOwner): boolean | null {
-  if (owner.host !== HOST || (owner.rt ?? RUNTIME) !== RUNTIME) return null
+  if (owner.machine !== MACHINE) return null
   if (owner.pid === process.pid) return true
   try {
     process.kill(owner.pid, 0)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false
   }
-  const start = startOf(owner.pid).st
-  return owner.st === undefined || start === undefined || start === owner.st
+  const start = startOf(owner.pid)
+  return owner.st === '-' || start === undefined || start === owner.st
 }
 
 function isAbandoned(lock: { owner: LockOwner | null; ageMs: number }): boolean {
@@ -146,13 +145,18 @@ function breakLock(path: string, judged: string, text: string): void {
 }
 
 function busy(path: string, lock: ReturnType<typeof readLock>): LockstepError {
-  const holder = lock?.owner ? `process ${lock.owner.pid} on ${lock.owner.host}` : 'another process'
+  const holder = lock?.owner ? describeOwner(lock.owner) : 'another process'
   const seconds = lock ? Math.round(lock.ageMs / 1000) : 0
   return new LockstepError(
     'BUSY',
     `The store at ${path.replace(/[/\\][^/\\]*$/, '')} is locked by ${holder} for ${seconds}s (a stalled or busy process); nothing was written. Retry in a moment.`,
-    { file: path, holder: lock?.owner ? { pid: lock.owner.pid, host: lock.owner.host } : null, heldForSec: seconds },
+    { file: path, holder: lock?.owner ? { pid: lock.owner.pid, thisMachine: lock.owner.machine === MACHINE } : null, heldForSec: seconds },
   )
+}
+
+/** `process 123 on this machine`, or on another one. */
+export function describeOwner(owner: LockOwner): string {
+  return `process ${owner.pid} on ${owner.machine === MACHINE ? 'this machine' : 'another machine'}`
 }
 
 function installExitHook(): void {
@@ -161,18 +165,18 @@ function installExitHook(): void {
   process.once('exit', () => {
     for (const path of held) {
       const lock = readLock(path)
-      if (lock?.owner?.pid === process.pid && lock.owner.host === HOST) fs.rmSync(path, { force: true })
+      if (lock?.owner?.pid === process.pid && lock.owner.machine === MACHINE) fs.rmSync(path, { force: true })
     }
   })
 }
 
-function startOf(pid: number): { st?: string } {
-  if (process.platform !== 'linux') return {}
+function startOf(pid: number): string | undefined {
+  if (process.platform !== 'linux') return undefined
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return { st: stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] }
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
   } catch {
-    return {}
+    return undefined
   }
 }
 
