@@ -80,7 +80,7 @@ export async function projectStatus(ctx: Ctx, project: ProjectRef): Promise<{ pr
     const reader = ctx.store.eventReader(project)
     await reader.lastSeq().catch(() => 0)
     if (reader.skippedLines > 0) {
-      problems.push({ kind: 'event_lines', message: `events.jsonl has ${reader.skippedLines} line(s) that do not parse; they are skipped`, file: join(project.dir, 'events.jsonl') })
+      problems.push({ kind: 'event_lines', message: `journal.jsonl has ${reader.skippedLines} line(s) that do not parse; they are skipped (lockstep-mcp doctor explains)`, file: join(project.dir, 'journal.jsonl') })
     }
   }
   const snapshot = existsSync(snapshotPath(project.root))

@@ -26,6 +26,7 @@ export interface StoreFacts {
   commits: number
   events: number
   voidLines: number
+  unreadableLines: number
   journalBytes: number
   restorePoints: string[]
 }
@@ -75,7 +76,7 @@ export async function inspectStore(project: ProjectRef, registry: Record<string,
   } else if (lock && lock.ageMs > LOCK_STALE_MS && (!lock.owner || isAliveHere(lock.owner) === null)) {
     problems.push({ kind: 'abandoned_lock', file: join(project.dir, LOCK_FILE), message: `The store lock has been held for ${Math.round(lock.ageMs / 1000)} s by ${lock.owner ? describeOwner(lock.owner) : 'an unknown process'}.`, repair: 'remove it (the next writer would too)' })
   }
-  const facts = { commits: journal.position.seq, events: journal.position.eventSeq, voidLines: journal.skipped, journalBytes: size, restorePoints: points }
+  const facts = { commits: journal.position.seq, events: journal.position.eventSeq, voidLines: journal.voided, unreadableLines: journal.unreadable, journalBytes: size, restorePoints: points }
   journal.close()
   return { problems, facts }
 }

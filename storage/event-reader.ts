@@ -21,7 +21,7 @@ export class EventReader {
     private readonly state: () => Promise<ProjectState>,
   ) {}
 
-  /** Lines of the journal that were skipped (unparsable, or void). */
+  /** Lines of the journal (or of the older layout's event files) that do not parse, and were skipped. */
   get skippedLines(): number {
     return this.skipped
   }
@@ -57,7 +57,7 @@ export class EventReader {
   private async current(): Promise<ProjectState> {
     const state = await this.state()
     await state.sync()
-    this.skipped = state.journal.skipped
+    this.skipped = state.journal.unreadable
     return state
   }
 
@@ -73,7 +73,7 @@ export class EventReader {
     } finally {
       journal.close()
     }
-    this.skipped = Math.max(this.skipped, journal.skipped + legacy.skipped)
+    this.skipped = Math.max(this.skipped, journal.unreadable + legacy.skipped)
     return events
   }
 }

@@ -38,8 +38,10 @@ export class Journal {
   private appendFd = -1
   private ino = -1
   position: Position = { seq: 0, eventSeq: 0, offset: 0 }
-  /** Complete lines that did not parse, or lost their seq to another line. */
-  skipped = 0
+  /** Complete lines that do not parse as a commit: skipped, and reported by status and doctor. */
+  unreadable = 0
+  /** Lines that lost their seq to another line (a writer whose lock was broken): void by design. */
+  voided = 0
 
   constructor(readonly dir: string) {
     this.path = join(dir, JOURNAL_FILE)
@@ -53,7 +55,8 @@ export class Journal {
   open(from: Position): void {
     this.close()
     this.position = { ...from }
-    this.skipped = 0
+    this.unreadable = 0
+    this.voided = 0
   }
 
   close(): void {
@@ -192,11 +195,11 @@ export class Journal {
     try {
       line = JSON.parse(bytes.toString('utf8')) as CommitLine
     } catch {
-      this.skipped++
+      this.unreadable++
       return null
     }
     if (!Number.isInteger(line?.seq) || !Array.isArray(line.ops)) {
-      this.skipped++
+      this.unreadable++
       return null
     }
     if (line.seq === 0 && offset === 0) {
@@ -205,7 +208,7 @@ export class Journal {
       return null
     }
     if (line.seq <= this.position.seq) {
-      this.skipped++
+      this.voided++
       return null
     }
     if (line.seq > this.position.seq + 1) {

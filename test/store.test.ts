@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import test from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { LockstepError } from '../lib/errors.js'
+import { Journal } from '../storage/journal.js'
 import { Store } from '../storage/store.js'
 import { DOCUMENTS } from '../lib/schema.js'
 import { runTs, tempDir } from './helpers.js'
@@ -149,6 +150,12 @@ test('a holder whose lock was broken while it stalled finds its commit void and 
   stalled.kill('SIGCONT')
   assert.equal(await result, 'error BUSY')
   assert.deepEqual((await readStored(project.dir, 'tasks')).tasks.map((item) => item.id), ['task-a', 'task-winner'])
+  // its line is in the file, void: counted as such, not as an unreadable line
+  const journal = new Journal(project.dir)
+  journal.open({ seq: 0, eventSeq: 0, offset: 0 })
+  journal.catchUp(() => undefined)
+  assert.deepEqual([journal.voided, journal.unreadable], [1, 0])
+  journal.close()
   await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-after')))
   assert.deepEqual((await readStored(project.dir, 'tasks')).tasks.map((item) => item.id), ['task-a', 'task-winner', 'task-after'])
 })

@@ -42,8 +42,10 @@ export class DoctorCommand extends BaseCommand {
 function format(report: DoctorReport, repairing: boolean): string {
   const lines = [`Store of ${report.project.name} (${report.project.root}): ${report.project.storeDir}`]
   if (report.facts) {
-    const { commits, events, voidLines, journalBytes, restorePoints } = report.facts
-    lines.push(`  ${commits} commit(s), ${events} event(s), ${voidLines} void line(s), journal ${journalBytes} bytes, ${restorePoints.length} restore point(s)`)
+    const { commits, events, voidLines, unreadableLines, journalBytes, restorePoints } = report.facts
+    lines.push(`  ${commits} commit(s), ${events} event(s), journal ${journalBytes} bytes, ${restorePoints.length} restore point(s)`)
+    if (voidLines) lines.push(`  ${voidLines} void line(s): commits of writers whose lock was broken while they stalled; they never counted`)
+    if (unreadableLines) lines.push(`  ${unreadableLines} line(s) that do not parse are skipped`)
   } else lines.push('  no store yet: nothing has been written for this project')
   for (const done of report.repaired) lines.push(`  repaired: ${done}`)
   for (const problem of report.problems) lines.push(`  problem: ${problem.message}`, `    fix: ${problem.repair}`)
