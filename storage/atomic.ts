@@ -20,13 +20,9 @@ function readUmask(): number {
 export interface AtomicWriteOptions {
   /** File mode for a new file (POSIX). An existing file keeps its mode. */
   mode?: number
-  /** Runs after the temporary file is synced and before the rename; throw to abort (the temp file is removed). */
-  beforeRename?: () => Promise<void> | void
-  /** Work to do on this thread while the file is being synced by the thread pool. */
-  whileSyncing?: () => Promise<void>
 }
 
-export function tempPathFor(file: string): string {
+function tempPathFor(file: string): string {
   return join(dirname(file), `${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
 }
 
@@ -39,19 +35,10 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
     try {
       fs.writeFileSync(fd, data)
       if (!IS_WINDOWS && (mode & UMASK) !== 0) fs.fchmodSync(fd, mode)
-      if (options.whileSyncing) {
-        const synced = new Promise<void>((resolve, reject) => fs.fsync(fd, (error) => (error ? reject(error) : resolve())))
-        const overlapped = options.whileSyncing()
-        const [fsynced, other] = await Promise.allSettled([synced, overlapped])
-        if (fsynced.status === 'rejected') throw fsynced.reason
-        if (other.status === 'rejected') throw other.reason
-      } else {
-        fs.fsyncSync(fd)
-      }
+      fs.fsyncSync(fd)
     } finally {
       fs.closeSync(fd)
     }
-    await options.beforeRename?.()
     await renameWithRetry(temp, file)
   } catch (error) {
     fs.rmSync(temp, { force: true })

@@ -3,7 +3,8 @@ import { join } from 'node:path'
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 
-function compactStamp(date = new Date()): string {
+/** A time as `20261204T101500Z`, for file names. */
+export function stamp(date = new Date()): string {
   return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
 }
 
@@ -18,7 +19,7 @@ export async function backupCorrupt(projectDir: string, file: string, text: stri
     const existing = await fsp.readFile(join(dir, name)).catch(() => null)
     if (existing && createHash('sha256').update(existing).digest('hex') === digest) return join(dir, name)
   }
-  const target = join(dir, `${prefix}${compactStamp()}.json`)
+  const target = join(dir, `${prefix}${stamp()}.json`)
   await fsp.writeFile(target, text, { mode: 0o600, flag: 'wx' }).catch(async (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EEXIST') throw error
     await fsp.writeFile(`${target}.${process.pid}`, text, { mode: 0o600 })

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
 import * as v from 'valibot'
@@ -132,10 +131,6 @@ function isPosition(value: unknown): value is { seq: number; eventSeq: number; o
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-export function sha256(text: string | Uint8Array): string {
-  return createHash('sha256').update(text).digest('hex')
 }
 
 export async function ensureDir(dir: string): Promise<void> {

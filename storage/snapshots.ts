@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import { join } from 'node:path'
 import { syncDirectory, writeFileAtomic } from './atomic.js'
-import { restorePoints } from './backups.js'
+import { restorePoints, stamp } from './backups.js'
 import { envelopeText, type DocumentDef } from './documents.js'
 import type { ProjectState } from './project-state.js'
 
@@ -73,10 +73,6 @@ function copyDocuments(state: ProjectState, registry: Registry, folder: string):
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
     }
   }
-}
-
-export function stamp(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
 }
 
 function stampToIso(value: string): string {

@@ -157,8 +157,3 @@ export function trackBody<B extends object>(doc: string, body: B, collections: r
   collectionKeys.set(target, keys)
   return proxy(target, { doc, key: '' }) as B
 }
-
-/** Whether `value` is already tracked. */
-export function isTracked(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && proxies.has(value)
-}
