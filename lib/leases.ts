@@ -13,6 +13,11 @@ export function hasLease(task: Task): boolean {
   return Boolean(task.owner) && (task.status === 'in_progress' || task.status === 'blocked')
 }
 
+/** Whether the time `at` has come by `nowIso`: times written by toISOString compare as strings, with no parse. */
+function isDue(at: string, nowIso: string): boolean {
+  return at.length === nowIso.length && at.endsWith('Z') ? at <= nowIso : Date.parse(at) <= Date.parse(nowIso)
+}
+
 /** A lock is exempt from expiry while its task waits in review. */
 function lockExpires(lock: Lock, tasks: Task[] | undefined): boolean {
   if (!lock.taskId || !tasks) return true
@@ -24,11 +29,9 @@ function lockExpires(lock: Lock, tasks: Task[] | undefined): boolean {
  * session has been gone longer than the grace period. Asks for the lease documents when something is due.
  */
 export function applyExpiries(docs: Partial<Docs>, tx: DomainTx<DocName>): void {
-  const now = tx.now.getTime()
-  let dueTasks = (docs.tasks?.tasks ?? []).filter((task) => hasLease(task) && task.leaseExpiresAt && Date.parse(task.leaseExpiresAt) <= now)
-  let dueLocks = (docs.locks?.locks ?? []).filter(
-    (lock) => lock.status === 'active' && Date.parse(lock.expiresAt) <= now && lockExpires(lock, docs.tasks?.tasks),
-  )
+  const now = tx.now.toISOString()
+  let dueTasks = (docs.tasks?.tasks ?? []).filter((task) => hasLease(task) && task.leaseExpiresAt && isDue(task.leaseExpiresAt, now))
+  let dueLocks = (docs.locks?.locks ?? []).filter((lock) => lock.status === 'active' && isDue(lock.expiresAt, now) && lockExpires(lock, docs.tasks?.tasks))
   const goneAgents = docs.agents ? agentsPastGrace(docs as Docs, tx) : []
   if (!dueTasks.length && !dueLocks.length && !goneAgents.length) return
   tx.require(...LEASE_DOCS)

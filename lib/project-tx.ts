@@ -45,22 +45,35 @@ export function mutateCommit<K extends DocName, T>(
     const tx = domainTx(ctx, base, docs as Partial<Docs>, options.actor ?? actorOf(ctx))
     applyExpiries(docs as Partial<Docs>, tx as DomainTx<DocName>)
     const result = fn(docs, tx)
-    pruneHistory(docs as Partial<Docs>, base.now)
+    pruneHistory(docs as Partial<Docs>, project.dir, base.now)
     return result
   })
 }
 
 const WEEK_MS = 7 * 24 * 3600 * 1000
 const RESOLVED_LOCKS_KEPT = 500
+const RESOLVED_LOCKS_SLACK = 100
 
-/** Keep resolved locks of the last 7 days (at most 500) and sessions that ended within 7 days (STORAGE §4). */
-function pruneHistory(docs: Partial<Docs>, now: Date): void {
-  const cutoff = now.getTime() - WEEK_MS
-  if (docs.locks) {
-    const resolved = docs.locks.locks.filter((lock) => lock.status === 'resolved')
-    const recent = resolved.filter((lock) => Date.parse(lock.releasedAt ?? lock.updatedAt) >= cutoff)
-    if (recent.length !== resolved.length || recent.length > RESOLVED_LOCKS_KEPT) {
-      const keep = new Set(recent.sort((a, b) => (b.releasedAt ?? '').localeCompare(a.releasedAt ?? '')).slice(0, RESOLVED_LOCKS_KEPT))
+/**
+ * Keep resolved locks of the last 7 days (at most 500) and sessions that ended within 7 days. Runs on every commit, so
+ * it costs one pass of string comparisons (ISO times compare as strings) and prunes only when something is due.
+ */
+function pruneHistory(docs: Partial<Docs>, dir: string, now: Date): void {
+  const cutoff = new Date(now.getTime() - WEEK_MS).toISOString()
+  // a scan of every lock on every commit is most of a small commit's cost: scan only when the collection has grown past
+  // the cap, or every few minutes for the age limit
+  if (docs.locks && (docs.locks.locks.length > RESOLVED_LOCKS_KEPT + RESOLVED_LOCKS_SLACK || ageCheckDue(dir, now))) {
+    let resolved = 0
+    let old = false
+    for (const lock of docs.locks.locks) {
+      if (lock.status !== 'resolved') continue
+      resolved++
+      if ((lock.releasedAt ?? lock.updatedAt) < cutoff) old = true
+    }
+    // resolved locks are let grow a little past the cap, so that trimming them is not a cost of every commit
+    if (old || resolved > RESOLVED_LOCKS_KEPT + RESOLVED_LOCKS_SLACK) {
+      const recent = docs.locks.locks.filter((lock) => lock.status === 'resolved' && (lock.releasedAt ?? lock.updatedAt) >= cutoff)
+      const keep = new Set(recent.sort((a, b) => compare(b.releasedAt ?? '', a.releasedAt ?? '')).slice(0, RESOLVED_LOCKS_KEPT))
       docs.locks.locks = docs.locks.locks.filter((lock) => lock.status === 'active' || keep.has(lock))
     }
   }
@@ -68,11 +81,22 @@ function pruneHistory(docs: Partial<Docs>, now: Date): void {
     const bound = new Set(docs.agents.agents.map((agent) => agent.sessionId))
     const stale = (session: Docs['agents']['sessions'][number]) => {
       const ended = session.endedAt ?? session.goneAt
-      return ended !== undefined && Date.parse(ended) < cutoff && !bound.has(session.id)
+      return ended !== undefined && ended < cutoff && !bound.has(session.id)
     }
     if (docs.agents.sessions.some(stale)) docs.agents.sessions = docs.agents.sessions.filter((session) => !stale(session))
   }
 }
+
+const AGE_CHECK_MS = 10 * 60 * 1000
+const nextAgeCheck = new Map<string, number>()
+
+function ageCheckDue(dir: string, now: Date): boolean {
+  if (now.getTime() < (nextAgeCheck.get(dir) ?? 0)) return false
+  nextAgeCheck.set(dir, now.getTime() + AGE_CHECK_MS)
+  return true
+}
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
 export function actorOf(ctx: Ctx, given?: string): string {
   return ctx.caller.fixedActor ?? ctx.caller.binding?.name ?? given ?? 'anonymous'

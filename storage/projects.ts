@@ -63,8 +63,21 @@ export function projectFolderName(identity: string): string {
   return `${base}-${hash8}`
 }
 
+// every tool call names its project: resolving a folder costs a realpath, a walk up to .git and a hash, so an answer
+// is reused for a moment (a folder deleted or moved meanwhile is noticed a second late)
+const REF_TTL_MS = 1000
+const REFS_KEPT = 64
+const refs = new Map<string, { ref: ProjectRef; until: number }>()
+
 export function projectRef(dataDir: string, dir: string): ProjectRef {
+  const key = `${dataDir}\0${dir}`
+  const now = Date.now()
+  const cached = refs.get(key)
+  if (cached && cached.until > now) return { ...cached.ref }
   const root = projectIdentity(dir)
   const id = projectFolderName(root)
-  return { id, root, name: basename(root) || root, dir: join(dataDir, 'projects', id) }
+  const ref = { id, root, name: basename(root) || root, dir: join(dataDir, 'projects', id) }
+  if (refs.size >= REFS_KEPT) refs.clear()
+  refs.set(key, { ref, until: now + REF_TTL_MS })
+  return { ...ref }
 }

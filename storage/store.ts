@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import fs from 'node:fs'
 import { join } from 'node:path'
 import { LockstepError } from '../lib/errors.js'
@@ -178,6 +178,8 @@ export class Store<R extends Registry> {
       this.prepared.add(project.dir)
     }
     const state = await this.stateOf(project)
+    // catch up without the lock first, as readers do, so that the lock covers only the commits made since
+    await state.sync()
     const unlock = await acquireLock(join(project.dir, LOCK_FILE), Date.now() + (this.options.lockTimeoutMs ?? 10_000))
     let locked = true
     const release = () => {
@@ -280,7 +282,7 @@ export class Store<R extends Registry> {
     ops.push(...placeFileOps(project.dir, files))
     const eventSeq = state.journal.position.eventSeq
     const logged: LogEvent[] = events.map((event, index) => ({ seq: eventSeq + index + 1, ts: now.toISOString(), ...event }))
-    const line: CommitLine = { seq: state.journal.position.seq + 1, ts: now.toISOString(), id: randomBytes(6).toString('hex'), ops: ops as Op[], ...(logged.length ? { events: logged } : {}) }
+    const line: CommitLine = { seq: state.journal.position.seq + 1, ts: now.toISOString(), id: randomUUID().slice(0, 8) + randomUUID().slice(0, 4), ops: ops as Op[], ...(logged.length ? { events: logged } : {}) }
     return { result: result!, line, changed, actions }
   }
 

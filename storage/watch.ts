@@ -2,6 +2,7 @@ import { statSync, watch, type FSWatcher } from 'node:fs'
 import { basename } from 'node:path'
 
 const POLL_FALLBACK_MS = 500
+const IDLE_CLOSE_MS = 1000
 
 /** Wakes waiters on a change in a folder or file (fs.watch), with a 500 ms poll as the fallback where watching fails. */
 export class ChangeWatcher {
@@ -11,21 +12,27 @@ export class ChangeWatcher {
    */
   constructor(private readonly options: { closeWhenIdle?: boolean; missingIsChange?: boolean } = {}) {}
 
-  private readonly watchers = new Map<string, { watcher: FSWatcher | null; waiters: Set<(name?: string, event?: string) => void> }>()
+  private readonly watchers = new Map<string, { watcher: FSWatcher | null; waiters: Set<(name?: string, event?: string) => void>; idle?: NodeJS.Timeout }>()
 
   /** Resolve on a change in `dir` (only one that `only` accepts, when given), after `maxWaitMs`, or on abort. */
   wait(dir: string, maxWaitMs: number, signal?: AbortSignal, only?: (name: string, event: string) => boolean): Promise<void> {
     return new Promise((resolve) => {
       const entry = this.entry(dir)
       if (!entry) return resolve()
+      clearTimeout(entry.idle)
       const done = (name?: string, event?: string) => {
         if (only && name !== undefined && event !== undefined && !only(name, event)) return
         clearTimeout(timer)
         entry.waiters.delete(done)
         signal?.removeEventListener('abort', abort)
         if (this.options.closeWhenIdle && entry.waiters.size === 0 && this.watchers.get(dir) === entry) {
-          entry.watcher?.close()
-          this.watchers.delete(dir)
+          // kept a moment, so that a process waiting again and again (a busy lock) does not watch anew each time
+          clearTimeout(entry.idle)
+          entry.idle = setTimeout(() => {
+            if (entry.waiters.size || this.watchers.get(dir) !== entry) return
+            entry.watcher?.close()
+            this.watchers.delete(dir)
+          }, IDLE_CLOSE_MS).unref()
         }
         resolve()
       }
@@ -44,7 +51,10 @@ export class ChangeWatcher {
   }
 
   close(): void {
-    for (const entry of this.watchers.values()) entry.watcher?.close()
+    for (const entry of this.watchers.values()) {
+      clearTimeout(entry.idle)
+      entry.watcher?.close()
+    }
     this.watchers.clear()
   }
 
