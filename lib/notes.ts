@@ -2,9 +2,10 @@ import * as v from 'valibot'
 import type { Ctx } from './context.js'
 import { LockstepError } from './errors.js'
 import { identityFor } from './identity.js'
-import { mutate, mutateCommit } from './project-tx.js'
+import { NOTES_ARCHIVE, mutate, mutateCommit } from './project-tx.js'
 import { projectFor } from './projects.js'
 import type { LogEvent } from '../storage/events.js'
+import type { Note } from './schema.js'
 import { JsonObject, Limit, Name, ProjectRoot, Visible, parseInput } from './validate.js'
 
 export const AppendNoteInput = v.strictObject({
@@ -28,15 +29,22 @@ export const ListNotesInput = v.strictObject({
   projectRoot: ProjectRoot,
 })
 
-/** Notes oldest first: after `since`, or the last `limit`. */
+/**
+ * Notes oldest first: after `since`, or the last `limit`. Notes past the newest 2,000 live in the archive, which a
+ * `since` older than the live ones pages through.
+ */
 export async function listNotes(ctx: Ctx, raw: unknown) {
   const input = parseInput(ListNotesInput, raw)
   const project = projectFor(ctx, input.projectRoot)
   const { notes } = await ctx.store.read(project, 'notes')
-  const matching = notes.filter((note) => !input.author || note.author === input.author)
-  return input.since !== undefined
-    ? matching.filter((note) => note.seq > input.since!).slice(0, input.limit)
-    : matching.slice(Math.max(0, matching.length - input.limit))
+  const accept = (note: Note) => !input.author || note.author === input.author
+  const matching = notes.filter(accept)
+  if (input.since === undefined) return matching.slice(Math.max(0, matching.length - input.limit))
+  const since = input.since
+  const firstLive = notes[0]?.seq
+  // read after the live notes: a note archived meanwhile is then in both, and is taken from the live ones
+  const archived = firstLive === undefined || since + 1 < firstLive ? ctx.store.readArchive<Note>(project, NOTES_ARCHIVE, since, input.limit, { before: firstLive, accept }) : []
+  return [...archived, ...matching.filter((note) => note.seq > since)].slice(0, input.limit)
 }
 
 export const AppendLogInput = v.strictObject({

@@ -10,6 +10,8 @@ import type { Bodies } from '../storage/store.js'
 export type Docs = Bodies<Documents>
 
 const NOTES_KEPT = 2000
+/** Notes past the newest 2,000, oldest first, one JSON line each. */
+export const NOTES_ARCHIVE = 'notes-archive.jsonl'
 const NOTES_ARCHIVED_AT_ONCE = 1000
 
 /** A transaction as the domain sees it: the store's, plus the caller's actor, notes and notices. */
@@ -118,7 +120,7 @@ function domainTx<K extends DocName>(ctx: Ctx, base: Tx<K>, docs: Partial<Docs>,
       notes.notes.push(note)
       if (notes.notes.length > NOTES_KEPT) {
         const archived = notes.notes.splice(0, NOTES_ARCHIVED_AT_ONCE)
-        base.appendFile('notes-archive.jsonl', archived.map((item) => JSON.stringify(item)).join('\n') + '\n')
+        base.appendFile(NOTES_ARCHIVE, archived.map((item) => JSON.stringify(item)).join('\n') + '\n')
       }
       base.emit({ type: 'note.appended', actor: author, ids: { noteId: note.id }, data: { author } })
       return note

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import fs from 'node:fs'
 import { join } from 'node:path'
 import { LockstepError } from '../lib/errors.js'
+import { readArchiveAfter } from './archive.js'
 import { removeOldTempFiles } from './atomic.js'
 import type { Op } from './collections.js'
 import { ensureDir, type DocumentDef, type LoadedDocument, type ProjectRef } from './documents.js'
@@ -123,6 +124,11 @@ export class Store<R extends Registry> {
       for (const listener of this.listeners) safely(() => listener(commit))
     }
     return { result, commit }
+  }
+
+  /** A page of the archive `file` of the project folder (records in seq order), found without reading it whole. */
+  readArchive<T extends { seq: number }>(project: ProjectRef, file: string, after: number, limit: number, options?: { before?: number; accept?: (record: T) => boolean }): T[] {
+    return readArchiveAfter<T>(join(project.dir, file), after, limit, options)
   }
 
   eventReader(project: ProjectRef): EventReader {

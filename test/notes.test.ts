@@ -40,3 +40,22 @@ test('events_wait: matching events after since, a cursor to go on from, mine for
   assert.deepEqual(woke.events.map((event) => [event.seq, event.type, event.actor, event.data]), [[logged.seq, 'custom.build.done', 'planner', { ok: true }]])
   assert.equal(logged.ok, true)
 })
+
+test('note_list pages through the archive: since older than the live notes reads on from archived ones', async (t) => {
+  const ctx = testCtx(t)
+  // 2,600 notes: the first 1,000 are moved to the archive when the 2,001st is posted
+  for (let i = 1; i <= 2600; i++) await appendNote(ctx, { text: `n${i}`, author: i % 3 ? 'bob' : 'carol' })
+  const live = await listNotes(ctx, { limit: 500 })
+  assert.equal(live.at(-1)?.seq, 2600)
+  const seqs: number[] = []
+  for (let since = 0; ; ) {
+    const page = await listNotes(ctx, { since, limit: 500 })
+    if (!page.length) break
+    seqs.push(...page.map((note) => note.seq))
+    since = page.at(-1)!.seq
+  }
+  assert.deepEqual(seqs, Array.from({ length: 2600 }, (_, i) => i + 1))
+  // a page that straddles the archive and the live notes
+  assert.deepEqual((await listNotes(ctx, { since: 995, limit: 10 })).map((note) => note.seq), [996, 997, 998, 999, 1000, 1001, 1002, 1003, 1004, 1005])
+  assert.deepEqual((await listNotes(ctx, { since: 10, limit: 3, author: 'carol' })).map((note) => note.text), ['n12', 'n15', 'n18'])
+})
