@@ -127,7 +127,7 @@ function signalGroup(pid: number, name: NodeJS.Signals): void {
   }
 }
 
-function spawnError(error: NodeJS.ErrnoException, program: string): unknown {
+function spawnError(error: NodeJS.ErrnoException, program: string): Error {
   if (error.code === 'ENOENT') {
     return new LockstepError(
       'NOT_FOUND',

@@ -43,7 +43,7 @@ export interface Ctx {
   now(): Date
   signal?: AbortSignal
   /** Whether a process is still running; other hosts cannot be checked and count as alive. */
-  isAlive(pid: number, host: string): boolean
+  isAlive: (pid: number, host: string) => boolean
 }
 
 export function defaultIsAlive(pid: number, host: string): boolean {

@@ -1,11 +1,9 @@
 import * as v from 'valibot'
-import { join } from 'node:path'
 import type { Ctx } from './context.js'
 import { LockstepError } from './errors.js'
 import { requirePlanner } from './identity.js'
 import { mutate } from './project-tx.js'
 import { projectFor } from './projects.js'
-import { DOCUMENTS } from './schema.js'
 import { ProjectRoot, parseInput } from './validate.js'
 
 export const SessionResetInput = v.strictObject({

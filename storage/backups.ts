@@ -31,7 +31,7 @@ const RESTORE_POINT = /^restore-(\d{8}T\d{6}Z)$/
 
 /** The restore points in `backups`, oldest first, by their stamp. */
 export function restorePoints(backups: string): string[] {
-  let names: string[] = []
+  let names: string[]
   try {
     names = fs.readdirSync(backups)
   } catch {

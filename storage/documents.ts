@@ -73,7 +73,7 @@ export async function parseDocument<B extends object>(
   if ((version as number) > def.version) {
     throw new LockstepError(
       'CONFLICT',
-      `${path} was written by a newer lockstep-mcp (schema ${version}, while this build reads up to ${def.version}); upgrade lockstep-mcp.`,
+      `${path} was written by a newer lockstep-mcp (schema ${String(version)}, while this build reads up to ${def.version}); upgrade lockstep-mcp.`,
       { file: path, schemaVersion: version, supported: def.version },
     )
   }

@@ -18,7 +18,6 @@ import { keepCopy, snapshotsDue, writeSnapshots } from './snapshots.js'
 import { Changes, rollback, tracking } from './tracking.js'
 import { ChangeWatcher } from './watch.js'
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Registry = Record<string, DocumentDef<any>>
 export type Bodies<R extends Registry> = { [K in keyof R]: R[K] extends DocumentDef<infer B> ? B : never }
 

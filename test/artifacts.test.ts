@@ -6,7 +6,6 @@ import { join } from 'node:path'
 import { MAX_CONTENT_BYTES } from '../lib/limits.js'
 import { test, type TestContext } from 'node:test'
 import { readArtifact, writeArtifact } from '../lib/artifacts.js'
-import type { Ctx } from '../lib/context.js'
 import { acquireLock } from '../lib/locks.js'
 import { peerCtx, testCtx, rejectsWith as rejects, eventsOfType as events } from './helpers.js'
 

@@ -37,7 +37,7 @@ test('server --http prints the address and an install line that registers a clie
   let stderr = ''
   child.stderr.on('data', (chunk) => (stderr += chunk))
   const deadline = Date.now() + 15_000
-  let line: RegExpExecArray | null = null
+  let line: RegExpExecArray | null
   while (!(line = /lockstep-mcp (install --url (\S+) --token (\S+))/.exec(stderr))) {
     assert.ok(Date.now() < deadline && child.exitCode === null, `no install line: ${stderr}`)
     await new Promise((resolve) => setTimeout(resolve, 50))

@@ -2,11 +2,9 @@ import assert from 'node:assert/strict'
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { test, type TestContext } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { installToolTool, runCommandTool } from '../lib/command-tools.js'
-import type { Ctx } from '../lib/context.js'
 import type { Settings } from '../lib/settings.js'
-import { tempDir, testCtx, rejectsWith as rejects, eventsOfType as events, waitGone, isProcessAlive } from './helpers.js'
+import { tempDir, testCtx, rejectsWith as rejects, eventsOfType as events, waitGone } from './helpers.js'
 
 const posixOnly = process.platform === 'win32' ? 'process groups, /bin/sh and touch are POSIX' : false
 const NODE = JSON.stringify(process.execPath)

@@ -1,6 +1,6 @@
 import { readStored } from './stored.js'
 import type { Documents } from '../lib/schema.js'
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync } from 'node:fs'
 import { spawn } from 'node:child_process'
 import { request } from 'node:http'
 import { createServer, type Server } from 'node:net'

@@ -1,7 +1,5 @@
 import { journalBytes } from './stored.js'
 import assert from 'node:assert/strict'
-import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { test } from 'node:test'
 import type { Binding, Ctx } from '../lib/context.js'
 import { archiveDiscussion, cleanupDiscussions, discussionInbox, getDiscussion } from '../lib/discussions.js'

@@ -56,7 +56,7 @@ test('mergeWorktree makes a merge commit when both sides moved', async (t) => {
   assert.equal(git(root, 'rev-parse', 'main'), result.commit)
   assert.equal(git(root, 'rev-list', '--parents', '-n', '1', 'main'), `${result.commit} ${mainTip} ${tip}`)
   assert.equal(git(root, 'log', '-1', '--format=%s%n%an <%ae>'), 'Merge lockstep/impl-1 into main\nlockstep-mcp <lockstep-mcp@localhost>')
-  assert.match(git(root, 'log', '--graph', '--oneline'), /^\*   [0-9a-f]+ Merge lockstep\/impl-1 into main\n\|\\/)
+  assert.match(git(root, 'log', '--graph', '--oneline'), /^\* {3}[0-9a-f]+ Merge lockstep\/impl-1 into main\n\|\\/)
   assert.equal(git(root, 'status', '--porcelain'), '')
   assert.equal(readFileSync(join(root, 'src/a.ts'), 'utf8'), 'line 1 (main)\nline 2\nline 3\nline 4 (impl-1)\n')
   assert.equal(readFileSync(join(root, 'src/b.ts'), 'utf8'), 'export const b = 1\n')

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
 /** A fresh temp folder, removed when the test ends. */
-export function tempDir(t: { after: (fn: () => void) => void }, prefix = 'lockstep-'): string {
+export function tempDir(t: { after: (fn: () => unknown) => void }, prefix = 'lockstep-'): string {
   const dir = realpathSync(mkdtempSync(join(tmpdir(), prefix)))
   t.after(() => rmSync(dir, { recursive: true, force: true }))
   return dir

@@ -1,7 +1,7 @@
 import { readStored } from './stored.js'
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdirSync, readFileSync, readdirSync } from 'node:fs'
+import { mkdirSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { startAgent } from './mcp-helpers.js'
 import { tempDir } from './helpers.js'

@@ -173,7 +173,7 @@ test('the writer leaves a project without .lockstep/state.json alone', async (t)
 test('the writer rewrites state.json shortly after a change, not at once', async (t) => {
   const { store, project, root } = setup(t)
   await writeSnapshotNow(store, project)
-  const { writer, warnings } = attachWriter(store, 50, 500)
+  const { warnings } = attachWriter(store, 50, 500)
   await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-x')))
   assert.ok(!readFileSync(snapshotPath(root), 'utf8').includes('task-x'), 'debounced, not written synchronously')
   await waitFor(() => readFileSync(snapshotPath(root), 'utf8').includes('task-x'))

@@ -11,7 +11,7 @@ export interface Stage {
   repo: string
   env: NodeJS.ProcessEnv
   /** Print one narrated step and let the watcher follow it on the dashboard. */
-  say(actor: string, text: string): Promise<void>
+  say: (actor: string, text: string) => Promise<void>
   /** Every agent started, so that an interruption can close them all. */
   agents: DemoAgent[]
 }
@@ -105,7 +105,7 @@ export async function play(stage: Stage): Promise<void> {
   await say('impl-1', 'claims "Add the list command" and locks src/commands/list.js and src/index.js')
 
   const refused = await impl2.call('task_claim', { id: done.id }).then(() => null, (error: unknown) => error)
-  if (!(refused instanceof LockstepError) || refused.code !== 'LOCKED') throw refused ?? new Error('the claim of "done" should have met impl-1\'s lock')
+  if (!(refused instanceof LockstepError) || refused.code !== 'LOCKED') throw refused instanceof Error ? refused : new Error('the claim of "done" should have met impl-1\'s lock')
   await say('impl-2', `tries "Add the done command": LOCKED, src/index.js is held by impl-1, so it waits for the lock`)
 
   const waiting = impl2.call('lock_acquire', { path: 'src/index.js', waitMs: 60_000, note: 'waiting to add the done command' })

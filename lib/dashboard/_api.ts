@@ -71,7 +71,7 @@ export function mountApi(app: Polka, deps: ApiDeps): void {
     reads(req)
     const project = await storedProject(deps.dataDir, req.params.id)
     // an unreadable document: the page keeps a banner with the file and the command that repairs it
-    const view = await projectView(readCtx, project).catch((error) => Promise.reject(withRepair(error, project)))
+    const view = await projectView(readCtx, project).catch((error: unknown) => { throw withRepair(error, project) })
     sendJson(res, 200, view)
     // the dashboard reclaims too: a gone agent's claims and locks are freed without waiting for another agent's server
     // (the change reaches the page through the store watch)

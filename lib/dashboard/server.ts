@@ -62,9 +62,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
     res.setHeader('X-Content-Type-Options', 'nosniff')
     res.setHeader('Referrer-Policy', 'no-referrer')
     if (!guard?.hostAllowed(req)) return sendError(res, forbidden('Unknown Host header: open the dashboard by the URL it printed.'), log)
-    next()
+    void next()
   })
-  server.on('request', (req, res) => app.handler(req as never, res, undefined as never))
+  server.on('request', (req, res) => void app.handler(req as never, res, undefined as never))
   const release = () => {
     watch.close()
     hub.close()

@@ -60,8 +60,9 @@ function compact(schema: Json): Json {
   for (const [key, value] of Object.entries(schema)) {
     if (!KEPT.has(key)) continue
     // a list of strings says so in its description
-    if (key === 'items') (value as Json).type !== 'string' || (value as Json).enum ? (out.items = compact(value as Json)) : undefined
-    else if (key === 'anyOf') {
+    if (key === 'items') {
+      if ((value as Json).type !== 'string' || (value as Json).enum) out.items = compact(value as Json)
+    } else if (key === 'anyOf') {
       // a union of plain types (string or null) is one type list, which every client reads
       const branches = (value as Json[]).map(compact)
       if (branches.every((branch) => Object.keys(branch).length === 1 && typeof branch.type === 'string')) out.type = branches.map((branch) => branch.type)

@@ -79,7 +79,7 @@ export interface HttpServerOptions extends HttpOptions {
   settings: Settings
   /** The server's working directory: the default project of every session without `--roots`. */
   cwd: string
-  log(level: 'error' | 'warn' | 'info' | 'debug', message: string): void
+  log: (level: 'error' | 'warn' | 'info' | 'debug', message: string) => void
 }
 
 export interface RunningHttpServer {

@@ -90,7 +90,7 @@ export async function startResponsesStandIn(script: Step[]): Promise<StandIn> {
     const n = turns.length
     const item =
       'tool' in step
-        ? { type: 'custom_tool_call', id: `ctc_${n}`, call_id: `call_${n}`, name: step.tool, input: String(step.input.patch ?? ''), status: 'completed' }
+        ? { type: 'custom_tool_call', id: `ctc_${n}`, call_id: `call_${n}`, name: step.tool, input: String(step.input.patch as string ?? ''), status: 'completed' }
         : { type: 'message', id: `msg_${n}`, role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: step.text, annotations: [] }] }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
     const send = (data: { type: string }) => res.write(`event: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`)

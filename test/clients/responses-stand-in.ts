@@ -64,7 +64,7 @@ function reply(res: ServerResponse, step: Step, n: number, offered: [string, str
       ? { type: 'function_call', id: `fc_${n}`, call_id: `call_${n}_${Date.now()}`, name, ...(namespace ? { namespace } : {}), arguments: JSON.stringify(step.input), status: 'completed' }
       : { type: 'message', id: `msg_${n}`, role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: step.text, annotations: [] }] }
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
-  const send = (data: Record<string, unknown>) => res.write(`event: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`)
+  const send = (data: Record<string, unknown>) => res.write(`event: ${String(data.type)}\ndata: ${JSON.stringify(data)}\n\n`)
   send({ type: 'response.created', response: { id, status: 'in_progress', output: [] } })
   send({ type: 'response.output_item.added', output_index: 0, item })
   send({ type: 'response.output_item.done', output_index: 0, item })
