@@ -79,13 +79,13 @@ The MCP tools lockstep-mcp serves, ${TOOLS.length} in all, as an agent sees them
 description, its parameters and the profiles that list it.
 
 A session calls \`coordination_init\` first, as a planner or an implementer; the answer says what to do next. After
-that the server knows who the session is, so parameters that name the caller (\`owner\`, \`author\`, \`agent\`,
-\`decidedBy\`) default to the registered name and are not listed, though they are still accepted. Every tool that
+that the server knows who the session is, so parameters that name the caller (\`owner\`, \`author\`, \`decidedBy\`)
+default to the registered name and are not listed, though they are still accepted. Every tool that
 works on a project also accepts \`projectRoot\`; only \`coordination_init\` lists it, because a registered session
 is bound to its project.
 
 **Profiles.** The \`--tools\` setting decides which tools a session lists: \`core\` (what every agent needs),
-\`implementer\`, \`planner\` or \`all\`. The default, \`auto\`, lists \`core\` until \`coordination_init\` and then
+\`implementer\`, \`planner\` or \`all\` (the default). \`auto\` lists \`core\` until \`coordination_init\` and then
 the profile of the session's role. A call to a tool outside the session's profile is refused with \`NOT_FOUND\`,
 naming the nearest tools that are listed. Planner-only tools also check the caller's role.
 
