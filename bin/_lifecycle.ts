@@ -19,7 +19,7 @@ export function shutdownOnce(logger: Logger, cleanup: () => Promise<void>): (why
   }
 }
 
-/** Sweep the given projects every 15 s with jitter (TOOLS §1.5), without keeping the process alive. */
+/** Sweep the given projects every 15 s with jitter, so leases expire and gone agents are noticed while nobody calls, without keeping the process alive. */
 export function sweepEvery(ctx: Ctx, roots: () => Iterable<string>, logger: Logger): void {
   const sweep = () => {
     for (const root of roots()) sweepProject(ctx, root).catch((error) => logger.log('debug', `sweep: ${String(error)}`))

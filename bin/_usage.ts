@@ -23,7 +23,7 @@ export function hintFor(path: string | null): string {
 }
 
 /**
- * A parse error from clipanion as `error [INVALID_INPUT]: …` and a hint (CLI §1): an unknown command or flag names the
+ * A parse error from clipanion as `error [INVALID_INPUT]: …` and a hint (docs/cli.md#conventions): an unknown command or flag names the
  * closest ones, ranked by edit distance.
  */
 export function describeParseError(cli: AnyCli, argv: string[], error: unknown): string {

@@ -13,7 +13,7 @@ import { shellJoin, shellQuote } from './_quote.js'
 
 const Port = v.pipe(v.string(), v.regex(/^\d{1,5}$/, 'a port number'), v.transform(Number), v.maxValue(65535))
 
-/** The options that `tmux` and `macos` share (CLI §10, §11). */
+/** The options that `tmux` and `macos` share (docs/cli.md#tmux, docs/cli.md#macos). */
 export const AgentWindowsFields = {
   repo: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(1024))),
   claudeCmd: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(1000)), 'claude'),
@@ -41,7 +41,7 @@ export interface AgentWindowsOptions {
   logDir?: string
 }
 
-/** A context acting as `human` (CLI §1.3) on the store of the folder settings, for the project of `--repo`. */
+/** A context acting as `human`, as a person at the CLI does, on the store of the folder settings, for the project of `--repo`. */
 export function humanCtx(options: AgentWindowsOptions, host: { env: NodeJS.ProcessEnv; cwd: string }): { ctx: Ctx; project: ProjectRef } {
   const { settings } = resolveSettings({ dataDir: options.dataDir, logDir: options.logDir }, host.env, host.cwd, packageVersion())
   const store = new Store({ dataDir: settings.dataDir, documents: DOCUMENTS })

@@ -89,7 +89,7 @@ export function namesWithRole(docs: Partial<Pick<Docs, 'agents'>>, role: 'planne
   return (docs.agents?.agents ?? []).filter((agent) => agent.role === role).map((agent) => agent.name)
 }
 
-/** Why a task cannot be claimed by `owner` now, or null. Mirrors the state machine of TOOLS §3. */
+/** Why a task cannot be claimed by `owner` now, or null. Mirrors the state machine of statusRefusal (task_update). */
 export function claimRefusal(docs: ClaimDocs, task: Task, owner: string): LockstepError | null {
   const status = docs.project.status
   if (status === 'stopped' || status === 'complete') {

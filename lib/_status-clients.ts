@@ -73,7 +73,7 @@ function fileStatuses(client: Client, scope: Scope, file: string, input: { env: 
   return names.map((name) => ({ ...base, found: true, name, legacy: name === OLD_ENTRY_NAME, ...checkEntry(servers[name], input.env) }))
 }
 
-/** The checks of CLI §6: the command runs, the script exists, and `server` follows the script. */
+/** The checks of an entry in `status` (docs/cli.md#status): the command runs, the script exists, and `server` follows the script. */
 export function checkEntry(raw: unknown, env: NodeJS.ProcessEnv): Pick<ClientStatus, 'state' | 'command' | 'args' | 'url' | 'problem' | 'fix'> {
   const entry = isTable(raw) ? raw : {}
   // Gemini names the URL httpUrl and Windsurf serverUrl; opencode keeps the whole command line in one array

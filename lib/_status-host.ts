@@ -58,7 +58,7 @@ export function filesystemType(path: string): string | null {
   return best?.type ?? null
 }
 
-/** A problem when the home or data folder is on a network filesystem (STORAGE §1). */
+/** A problem when the home or data folder is on a network filesystem, where locks are not reliable. */
 export function networkHomeProblems(folders: { label: string; path: string }[]): Problem[] {
   const problems: Problem[] = []
   for (const { label, path } of folders) {

@@ -47,7 +47,7 @@ export interface ProjectStatus {
   guards: GuardState[]
 }
 
-/** The project section of `status` (CLI §6) and the problems found while reading its store. Never throws for a document. */
+/** The project section of `status` (docs/cli.md#status) and the problems found while reading its store. Never throws for a document. */
 export async function projectStatus(ctx: Ctx, project: ProjectRef): Promise<{ project: ProjectStatus; problems: Problem[] }> {
   const problems: Problem[] = []
   const storeExists = existsSync(join(project.dir, 'project.json'))

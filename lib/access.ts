@@ -27,7 +27,7 @@ const IS_WINDOWS = process.platform === 'win32'
 const MAX_LINK_HOPS = 40
 
 /**
- * Resolve a path an agent gave and apply the access policy (TOOLS §7). Throws FORBIDDEN, INVALID_INPUT.
+ * Resolve a path an agent gave and apply the access policy of file_read and file_write (docs/tools.md#file_read). Throws FORBIDDEN, INVALID_INPUT.
  * Callers should open `realPath`, the path the policy was checked against.
  */
 export async function resolveAccessPath(request: AccessRequest): Promise<ResolvedPath> {

@@ -54,7 +54,7 @@ const StateV1 = v.object({
 })
 const SCHEMAS: Record<number, typeof StateV1> = { 1: StateV1 }
 
-/** Run the CI checks (CLI §7) on the text of `.lockstep/state.json`; `null` means the file is missing. */
+/** Run the CI checks (docs/cli.md#check) on the text of `.lockstep/state.json`; `null` means the file is missing. */
 export function checkSnapshot(text: string | null): CheckResult {
   if (text === null) return refused('.lockstep/state.json is missing; run `lockstep-mcp init` in the project and commit .lockstep/state.json.')
   let raw: unknown
@@ -122,7 +122,7 @@ export function checkProjectDir(dir: string): CheckResult {
   }
 }
 
-/** The text report of `lockstep-mcp check` (CLI §7), ending with a newline. Item lists stop after 10 entries. */
+/** The text report of `lockstep-mcp check` (docs/cli.md#check), ending with a newline. Item lists stop after 10 entries. */
 export function formatCheck(result: CheckResult): string {
   if (!result.project || !result.summary) return `lockstep check: error  ${result.error ?? 'no result'}\n`
   const done = `${result.summary.done}/${result.summary.total} tasks done`

@@ -9,7 +9,7 @@ import { planJsonInstall, planJsonUninstall } from './_json-config.js'
 
 export { CLIENTS, CLIENT_LABELS, detectClients, type Client } from './_clients.js'
 export type Scope = 'user' | 'project'
-/** `[flag, value]` pairs (put into the order of CLI §2), or ready-made args kept as given. */
+/** `[flag, value]` pairs (put into the order of the settings table, docs/cli.md#settings), or ready-made args kept as given. */
 export type ServerFlags = readonly (readonly [string, string])[] | readonly string[]
 
 /** What install registers, independent of the client format. */
@@ -57,7 +57,7 @@ export interface ConfigReport {
   after: string | null
 }
 
-/** Server flags in the order of the settings table (CLI §2). */
+/** Server flags in the order of the settings table (docs/cli.md#settings). */
 export const SERVER_FLAGS = [
   '--data-dir', '--log-dir', '--mode', '--roots', '--command-mode', '--command-allow', '--tools',
   '--lease-ttl', '--grace', '--claude-cmd', '--codex-cmd', '--log-level', '--server-name', '--server-version',
@@ -66,7 +66,7 @@ export const SERVER_FLAGS = [
 export const TOKEN_ENV_VAR = 'LOCKSTEP_HTTP_TOKEN'
 const PASSED_VARS = ['LOCKSTEP_AGENT_NAME', 'LOCKSTEP_TMUX_SESSION', 'LOCKSTEP_HOME']
 
-/** The command an entry runs, following CLI §3. Throws INVALID_INPUT. */
+/** The command an entry runs (docs/cli.md#install): this installation, npx, or a URL. Throws INVALID_INPUT. */
 export function buildServerEntry(input: BuildServerEntryInput): ServerEntry {
   if (input.url !== undefined) return remoteEntry(input.url, input.scope === 'user' ? input.token : undefined)
   const flags = orderFlags(input.flags ?? [])

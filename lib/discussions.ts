@@ -181,7 +181,7 @@ export const DiscussionInboxInput = v.strictObject({ agent: v.optional(Name), pr
 export async function discussionInbox(ctx: Ctx, raw: unknown) {
   const input = parseInput(DiscussionInboxInput, raw)
   const project = projectFor(ctx, input.projectRoot)
-  // agent is not an identity parameter (TOOLS §1.3): anyone may look at anyone's inbox
+  // agent is not an identity parameter (a registered session may name another agent here): anyone may look at anyone's inbox
   const agent = input.agent ?? ctx.caller.binding?.name ?? ctx.caller.fixedActor
   if (agent === undefined) {
     throw new LockstepError('INVALID_INPUT', 'Pass agent: this session never called coordination_init, so it has no name. Better: call coordination_init first.', {

@@ -30,7 +30,7 @@ interface PlannerState {
   inbox: number
 }
 
-/** The planner's phase and instruction (TOOLS §11.1): the first matching row wins. */
+/** The planner's phase and instruction, as coordination_init returns them: the first matching row wins. */
 export function plannerGuidance({ docs, contextView, implementers, inbox }: PlannerState): Record<string, unknown> {
   const context = docs.project.context
   const tasks = docs.tasks.tasks
@@ -111,7 +111,7 @@ const IMPLEMENTER_LOOP = [
   '9. Call lockstep at least every 15 min (leases).',
 ].join('\n')
 
-/** The implementer's status and instruction (TOOLS §11.2). */
+/** The implementer's status and instruction, as coordination_init returns them. */
 export function implementerGuidance(docs: Pick<Docs, 'project' | 'tasks'>, agent: Agent): Record<string, unknown> {
   const tasks = docs.tasks.tasks
   const owned = tasks.filter((task) => sameName(task.owner, agent.name) && task.status !== 'done')

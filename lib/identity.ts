@@ -5,7 +5,7 @@ import { LockstepError } from './errors.js'
 import type { Agent, Session } from './schema.js'
 
 /**
- * Resolve an identity parameter (TOOLS §1.3): a registered session is its name and may not pass another; an
+ * Resolve an identity parameter (owner, author, decidedBy; docs/tools.md): a registered session is its name and may not pass another; an
  * unregistered one passes any name not held by a live registered session, and must pass one when `required`.
  */
 export async function identityFor(

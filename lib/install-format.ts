@@ -3,7 +3,7 @@ import { displayPath } from './projects.js'
 import { CLIENT_LABELS, JSON_KEYS } from './_clients.js'
 import { planCodexInstall } from './_codex-config.js'
 
-/** The text report of install/uninstall (CLI §3, §4): results for stdout, errors and warnings for stderr. */
+/** The text report of install/uninstall (docs/cli.md#install, docs/cli.md#uninstall): results for stdout, errors and warnings for stderr. */
 export function formatInstall(result: InstallResult): { out: string; err: string } {
   const out: string[] = []
   const err: string[] = []

@@ -49,7 +49,7 @@ export interface InstallHost {
   platform?: NodeJS.Platform
 }
 
-/** The flags of CLI §3 that are copied into an entry's args, in the order of the settings table. */
+/** The server flags that install copies into an entry's args, in the order of the settings table (docs/cli.md#settings). */
 export const COPIED_FLAGS = [
   ['dataDir', '--data-dir'], ['logDir', '--log-dir'], ['mode', '--mode'], ['roots', '--roots'], ['commandMode', '--command-mode'],
   ['commandAllow', '--command-allow'], ['tools', '--tools'], ['leaseTtl', '--lease-ttl'], ['grace', '--grace'],
@@ -78,7 +78,7 @@ const InstallInput = v.object({
   flags: v.optional(v.record(v.string(), v.optional(v.string())), {}),
 })
 
-/** Register the server with the selected clients (CLI §3); each target succeeds or fails on its own. Throws INVALID_INPUT, NOT_FOUND. */
+/** Register the server with the selected clients (docs/cli.md#install); each target succeeds or fails on its own. Throws INVALID_INPUT, NOT_FOUND. */
 export async function installClients(raw: unknown, host: InstallHost): Promise<InstallResult> {
   const input = parseInput(InstallInput, raw)
   assertServerName(input.name)
@@ -120,7 +120,7 @@ export async function installClients(raw: unknown, host: InstallHost): Promise<I
   return { command: 'install', name: input.name, dryRun: input.dryRun, selection, targets }
 }
 
-/** Remove the server from the selected clients (CLI §4). Throws INVALID_INPUT, NOT_FOUND. */
+/** Remove the server from the selected clients (docs/cli.md#uninstall). Throws INVALID_INPUT, NOT_FOUND. */
 export async function uninstallClients(raw: unknown, host: InstallHost): Promise<InstallResult> {
   const input = parseInput(UninstallInput, raw)
   assertServerName(input.name)
@@ -150,7 +150,7 @@ async function unpublishedWarning(entry: ServerEntry, host: InstallHost, scope: 
   return `lockstep-mcp@${version} ${state}, so 'npx -y lockstep-mcp@${version}' cannot start the server yet; ${instead}.`
 }
 
-/** Exit code of install/uninstall: 1 when any target failed (CLI §3, §4). */
+/** Exit code of install/uninstall: 1 when any target failed (docs/cli.md#exit-codes). */
 export function installExitCode(result: InstallResult): 0 | 1 {
   return result.targets.some((target) => target.action === 'failed') ? 1 : 0
 }

@@ -25,7 +25,7 @@ function lockExpires(lock: Lock, tasks: Task[] | undefined): boolean {
 }
 
 /**
- * Apply due expiries to the loaded documents (STORAGE §5 step 4): expired leases, and the claims of agents whose
+ * Apply due expiries to the loaded documents, inside the transaction before the mutation: expired leases, and the claims of agents whose
  * session has been gone longer than the grace period. Asks for the lease documents when something is due.
  */
 export function applyExpiries(docs: Partial<Docs>, tx: DomainTx<DocName>): void {
@@ -94,7 +94,7 @@ function agentsPastGrace(docs: Docs, tx: DomainTx<DocName>): Agent[] {
 }
 
 /**
- * When an active agent was first seen gone (TOOLS §1.5), or null while it may be alive. Evidence is its bound session
+ * When an active agent was first seen gone (its claims go after the grace), or null while it may be alive. Evidence is its bound session
  * ending or its process dying; before it ever connected, its launched process dying, or the dead tmux pane that the
  * sweep records as `goneSince`. With `record`, new evidence is written to the records; without, it is only reported.
  */
@@ -186,7 +186,7 @@ export function clearOwnership(task: Task, status: Task['status'], tx: DomainTx<
   task.updatedAt = tx.now.toISOString()
 }
 
-/** Renew every lease an agent holds (TOOLS §1.5): its claims and its active locks. */
+/** Renew every lease an agent holds: its claims and its active locks. */
 export function renewLeases(docs: Pick<Docs, 'tasks' | 'locks'>, name: string, now: Date, ttl: number): void {
   const until = new Date(now.getTime() + ttl).toISOString()
   for (const task of docs.tasks.tasks) if (sameName(task.owner, name) && hasLease(task)) task.leaseExpiresAt = until
@@ -195,7 +195,7 @@ export function renewLeases(docs: Pick<Docs, 'tasks' | 'locks'>, name: string, n
   }
 }
 
-/** Names are unique ignoring case (TOOLS §1.3), so an owner may be stored in another spelling than the agent's. */
+/** Names are unique ignoring case, so an owner may be stored in another spelling than the agent's. */
 function sameName(a: string | undefined, b: string): boolean {
   return a !== undefined && a.toLowerCase() === b.toLowerCase()
 }

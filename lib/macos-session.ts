@@ -13,7 +13,7 @@ const RETRY_MS = 500
 
 /**
  * Open Terminal.app windows for the planner, one implementer (registered with launcher `terminal`) and the dashboard
- * (CLI §11). Throws INVALID_INPUT, CONFLICT, UNAVAILABLE (off macOS, or when a window cannot be opened: data.commands).
+ * (docs/cli.md#macos). Throws INVALID_INPUT, CONFLICT, UNAVAILABLE (off macOS, or when a window cannot be opened: data.commands).
  */
 export async function startMacosSession(raw: unknown, host: { env: NodeJS.ProcessEnv; cwd: string }): Promise<{ windows: string[]; implementer: string }> {
   const input = parseInput(MacosSessionInput, raw)

@@ -28,7 +28,7 @@ const SetupInput = v.object({
 })
 
 /**
- * `init` (CLI §5): the instruction block in CLAUDE.md and AGENTS.md, `.lockstep/` with its `.gitignore` and
+ * `init` (docs/cli.md#init): the instruction block in CLAUDE.md and AGENTS.md, `.lockstep/` with its `.gitignore` and
  * `state.json`, and the project's store folder. Both instruction files are checked before anything is written.
  * Throws INVALID_INPUT, NOT_FOUND, CONFLICT (malformed markers), CORRUPT_STATE, BUSY.
  */

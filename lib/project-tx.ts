@@ -24,7 +24,7 @@ export interface DomainTx<K extends DocName> extends Tx<K> {
   notify(name: string, notice: Omit<Notice, 'at'>): void
 }
 
-/** Run a mutation with due expiries applied first (TOOLS §1.5); a LockstepError thrown inside writes nothing. */
+/** Run a mutation with due expiries (expired leases, agents gone past the grace) applied first; a LockstepError thrown inside writes nothing. */
 export async function mutate<K extends DocName, T>(
   ctx: Ctx,
   project: ProjectRef,
@@ -109,7 +109,7 @@ function domainTx<K extends DocName>(ctx: Ctx, base: Tx<K>, docs: Partial<Docs>,
     actor,
     ctx,
     emit(event: EventInput): void {
-      // `for` is optional (TOOLS §12): an event that concerns nobody in particular leaves it out
+      // `for` is optional: an event that concerns nobody in particular leaves it out
       const { for: names, ...rest } = event
       base.emit(names?.length ? event : rest)
     },

@@ -78,7 +78,7 @@ Work only inside your worktree and commit often to your own branch. Do not merge
 If the user says not to use lockstep, or to work alone, do not call its tools for the rest of the session.
 `
 
-/** The planner and implementer prompts (CLI §12); both when no role is given. Throws INVALID_INPUT. */
+/** The planner and implementer prompts (docs/cli.md#prompts); both when no role is given. Throws INVALID_INPUT. */
 export function buildPrompts(raw: unknown): { planner?: string; implementer?: string } {
   const input = parseInput(PromptsInput, raw)
   const implementer = IMPLEMENTER.replace('{agent}', input.name ? `the implementer "${input.name}"` : 'an implementer').replace(

@@ -204,7 +204,7 @@ function def<S extends v.GenericSchema<unknown, object>>(
   return { file: `${kind}.json`, kind, version: 1, schema, empty, collections }
 }
 
-/** The project's documents, in lock order (STORAGE §5). */
+/** The project's documents (docs/storage.md#layout-of-a-project-folder). */
 export const DOCUMENTS = {
   project: def('project', ProjectBody, (project) => ({
     root: project.root,

@@ -85,7 +85,7 @@ const ENUMS = {
 } as const
 
 /**
- * Resolve settings (CLI §2): a flag beats LOCKSTEP_*, which beats COORD_*, which beats the default. An invalid
+ * Resolve settings (docs/cli.md#settings): a flag beats LOCKSTEP_*, which beats COORD_*, which beats the default. An invalid
  * value is INVALID_INPUT; it never falls back silently. Returns warnings for accepted-but-ignored flags.
  */
 export function resolveSettings(

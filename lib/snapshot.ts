@@ -34,7 +34,7 @@ export function snapshotPath(root: string): string {
   return join(root, '.lockstep', 'state.json')
 }
 
-/** The bytes of `.lockstep/state.json` for this state (STORAGE §9): the same state gives the same bytes anywhere. */
+/** The bytes of `.lockstep/state.json` for this state (what `check` reads, docs/cli.md#check): the same state gives the same bytes anywhere. */
 export function renderSnapshot(input: SnapshotInput): string {
   const tasks = [...input.tasks].sort(byCreation).map((task) => pick(task, TASK_FIELDS))
   const discussions = input.discussions

@@ -5,7 +5,7 @@ import { CLIENT_LABELS as LABELS } from './_clients.js'
 const CODES = { green: 32, red: 31, yellow: 33, dim: 2 } as const
 type Paint = (colour: keyof typeof CODES, text: string) => string
 
-/** The text report of `status` (CLI §6). `color` adds ANSI colours; pass it only for a terminal without NO_COLOR. */
+/** The text report of `status` (docs/cli.md#status). `color` adds ANSI colours; pass it only for a terminal without NO_COLOR. */
 export function formatStatus(report: StatusReport, options: { color: boolean; cwd: string }): string {
   const paint: Paint = (colour, text) => (options.color ? `\u001b[${CODES[colour]}m${text}\u001b[0m` : text)
   const lines = [`lockstep-mcp v${report.version}   home ${displayPath(report.home)}   data ${displayPath(report.dataDir)}`, 'Clients']

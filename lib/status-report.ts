@@ -38,7 +38,7 @@ const StatusInput = v.object({
 })
 
 /**
- * The report of `lockstep-mcp status` (CLI §6): client entries, the project of `dir` with its guards, the dashboard and
+ * The report of `lockstep-mcp status` (docs/cli.md#status): client entries, the project of `dir` with its guards, the dashboard and
  * problems. Reading a corrupt document only keeps its backup; the one write is reclaiming a gone agent's claims and
  * locks once its grace period is over, as any server would. Throws INVALID_INPUT.
  */

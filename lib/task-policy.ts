@@ -9,7 +9,7 @@ export interface StatusActor {
 }
 
 /**
- * Why `task_update` may not move `task` to `to`, or null (TOOLS §3). Pure, so the table can be tested on its own.
+ * Why `task_update` may not move `task` to `to`, or null (docs/tools.md#task_update). Pure, so the table can be tested on its own.
  * Every refusal is a CONFLICT naming the status, the owner and the tool to use instead.
  */
 export function statusRefusal(task: Task, to: Task['status'], who: StatusActor): LockstepError | null {

@@ -9,7 +9,7 @@ import { blockersOf } from './_claims.js'
 import { listedTask, taskRow } from './task-views.js'
 
 /**
- * Tasks and locks as a reader must see them: an expired lease is never reported as held (TOOLS §1.5). The
+ * Tasks and locks as a reader must see them: an expired lease is never reported as held, even before a write has expired it. The
  * documents themselves are changed only by the next transaction.
  */
 export async function readLeasedState(ctx: Ctx, project: ProjectRef): Promise<{ tasks: Task[]; locks: Lock[] }> {

@@ -31,7 +31,7 @@ export const UpdateTaskInput = v.strictObject({
 const PLANNER_FIELDS = ['title', 'complexity', 'priority', 'dependsOn', 'owner'] as const
 const OWNER_FIELDS = ['description', 'tags', 'metadata', 'files'] as const
 
-/** Change a task's content or status along the state machine (TOOLS §3). Throws NOT_FOUND, CONFLICT, LOCKED, FORBIDDEN, INVALID_INPUT. */
+/** Change a task's content or status along the state machine (statusRefusal; docs/tools.md#task_update). Throws NOT_FOUND, CONFLICT, LOCKED, FORBIDDEN, INVALID_INPUT. */
 export async function updateTask(ctx: Ctx, raw: unknown) {
   const input = parseInput(UpdateTaskInput, raw)
   const project = projectFor(ctx, input.projectRoot)

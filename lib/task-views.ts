@@ -41,7 +41,7 @@ const BY_COMPLEXITY: Record<Task['complexity'], string> = {
   critical: 'Agree the approach with the planner in a discussion (discussion_start) before changing anything, then submit for review.',
 }
 
-/** The `_instruction` of a claim (TOOLS §11.3): what to do by complexity, the lease, the locks and where to work. */
+/** The `_instruction` of a claim (task_claim, task_claim_next): what to do by complexity, the lease, the locks and where to work. */
 export function claimInstruction(task: Task, locks: Lock[], agent?: Agent): string {
   const lines = [`You own ${task.id} "${task.title}" (${task.complexity}). ${BY_COMPLEXITY[task.complexity]}`]
   lines.push(`Your lease runs until ${task.leaseExpiresAt}; any lockstep call renews it.`)

@@ -23,7 +23,7 @@ export interface TmuxSessionResult {
 
 /**
  * Start a planner, one implementer (registered like launch_implementer) and the dashboard in a tmux session
- * (CLI §10). An existing session is left as it is. Throws INVALID_INPUT, CONFLICT, UNAVAILABLE.
+ * (docs/cli.md#tmux). An existing session is left as it is. Throws INVALID_INPUT, CONFLICT, UNAVAILABLE.
  */
 export async function startTmuxSession(raw: unknown, host: { env: NodeJS.ProcessEnv; cwd: string }): Promise<TmuxSessionResult> {
   const input = parseInput(TmuxSessionInput, raw)

@@ -3,7 +3,7 @@ import { cliScriptPath } from '../../lib/install.js'
 import { planAgentWindows } from '../../lib/agent-windows-plan.js'
 import { BaseCommand } from './_base.js'
 
-/** The options that `tmux` and `macos` share (CLI §10, §11). */
+/** The options that `tmux` and `macos` share (docs/cli.md#tmux, docs/cli.md#macos). */
 export abstract class AgentWindowsCommand extends BaseCommand {
   repo = Option.String('--repo', { description: 'Repository folder (default: the current folder)' })
   claudeCmd = Option.String('--claude-cmd', 'claude', { description: 'Command that starts the planner (default: claude)' })

@@ -4,7 +4,7 @@ import { hintFor } from '../_usage.js'
 
 export type CliContext = BaseContext & { cwd: string }
 
-/** Exit codes of CLI §1: 2 for usage and INVALID_INPUT, 1 for any other error. */
+/** Exit codes (docs/cli.md#exit-codes): 2 for usage and INVALID_INPUT, 1 for any other error. */
 export function exitCodeFor(error: unknown): number {
   return isLockstepError(error) && error.code === 'INVALID_INPUT' ? 2 : 1
 }
@@ -21,7 +21,7 @@ export abstract class BaseCommand extends Command<CliContext> {
     } catch (error) {
       this.fail(error)
       const code = exitCodeFor(error)
-      // a bad value is a usage error (CLI §1): one line points at the command's help, rather than the whole usage
+      // a bad value is a usage error (exit 2): one line points at the command's help, rather than the whole usage
       if (code === 2) this.context.stderr.write(hintFor(this.path.join(' ')))
       return code
     }

@@ -1,7 +1,7 @@
 import { Option } from 'clipanion'
 import { BaseCommand } from './_base.js'
 
-/** The target options shared by install and uninstall (CLI §3, §4). */
+/** The target options shared by install and uninstall (docs/cli.md#install, docs/cli.md#uninstall). */
 export abstract class ClientTargetsCommand extends BaseCommand {
   client = Option.Array('--client', [], { description: 'claude, codex, cursor, gemini, vscode, copilot, opencode or windsurf; repeat for several (default: every client found here)' })
   all = Option.Boolean('--all', false, { description: 'Every supported client, found here or not' })

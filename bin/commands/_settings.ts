@@ -4,7 +4,7 @@ import { BaseCommand } from './_base.js'
 
 type CommandBase = abstract new (...args: any[]) => BaseCommand
 
-/** The server flags of CLI §2 that `install` copies into a client entry; `server` takes them too. */
+/** The server flags (docs/cli.md#settings) that `install` copies into a client entry; `server` takes them too. */
 export function withServerFlags<B extends CommandBase>(Base: B) {
   abstract class ServerFlagsCommand extends Base {
     dataDir = Option.String('--data-dir', { description: 'Data folder (default: the home folder)' })

@@ -6,7 +6,7 @@ import { hostForUrl, isLoopbackHost } from './discovery.js'
 const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]']
 
 /**
- * The checks of CLI §8: Host (DNS rebinding), Origin (cross-site requests) and the per-run token. Host is checked
+ * The checks of the dashboard (docs/cli.md#dashboard): Host (DNS rebinding), Origin (cross-site requests) and the per-run token. Host is checked
  * on every request, reads included, since a rebound name would otherwise read the store through the browser.
  */
 export class Guard {

@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../../storage/atomic.js'
 import { defaultIsAlive, HOST } from '../context.js'
 import { LockstepError } from '../errors.js'
 
-/** The running dashboard of a data folder, as recorded in `<data>/dashboard.json` (STORAGE §2). */
+/** The running dashboard of a data folder, as recorded in `<data>/dashboard.json` (docs/cli.md#dashboard). */
 export const DashboardInfo = v.object({
   pid: v.pipe(v.number(), v.integer()),
   host: v.string(),

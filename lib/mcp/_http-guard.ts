@@ -8,7 +8,7 @@ import { newToken } from '../ids.js'
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]']
 
 /**
- * The checks of CLI §9 for `server --http`: Host (DNS rebinding), Origin (browsers) and the bearer token. The token
+ * The checks of `server --http` (docs/cli.md#over-http): Host (DNS rebinding), Origin (browsers) and the bearer token. The token
  * is shared by every client; it authenticates the request, not an agent.
  */
 export class HttpGuard {

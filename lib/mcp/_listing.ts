@@ -40,14 +40,14 @@ export function listedTool(tool: ToolDef, profile?: string): ListedTool {
 // project-scoped tool still accepts it.
 const PROJECT_TOOLS = new Set(['coordination_init'])
 
-// Identity parameters default to the registered name (TOOLS §1.3): a registered agent never sends them, so they
+// Identity parameters default to the registered name (docs/tools.md): a registered agent never sends them, so they
 // are accepted but not advertised.
 const IDENTITY = new Set([
   'task_claim.owner', 'task_claim_next.owner', 'task_submit_for_review.owner', 'lock_acquire.owner', 'lock_release.owner', 'note_append.author',
   'discussion_start.author', 'discussion_reply.author', 'discussion_resolve.decidedBy', 'discussion_inbox.agent', 'file_write.owner', 'artifact_write.owner',
 ])
 
-// Options only a planner may use (TOOLS §3, §4): an implementer's list leaves them out, the server still refuses them.
+// Options only a planner may use (marked in docs/tools.md): an implementer's list leaves them out, the server still refuses them.
 const PLANNER_ONLY = new Set(['task_update.title', 'task_update.complexity', 'task_update.priority', 'task_update.dependsOn', 'task_update.owner', 'lock_release.force'])
 
 // accepted for compatibility, with no effect or the same effect as another parameter (binary: encoding base64)

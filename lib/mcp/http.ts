@@ -42,7 +42,7 @@ export interface HttpOptions {
 }
 
 /**
- * Resolve the `--http` flags (CLI §9). The token is `--token`, else LOCKSTEP_HTTP_TOKEN, else `<data>/http-token`
+ * Resolve the `--http` flags (docs/cli.md#over-http). The token is `--token`, else LOCKSTEP_HTTP_TOKEN, else `<data>/http-token`
  * (created if missing). Throws INVALID_INPUT for a bad port or token, or a non-loopback host without allowed hosts.
  */
 export function resolveHttpOptions(flags: HttpFlags, env: NodeJS.ProcessEnv, dataDir: string): HttpOptions {
