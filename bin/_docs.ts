@@ -135,7 +135,7 @@ function renderTool(tool: ToolDef): string[] {
     lines.push('', '| parameter | type | required | description |', '|---|---|---|---|')
     for (const [param, schema] of params) {
       const planner = forImplementer.has(param) || String(schema.description).includes('(planner)') ? '' : ' *(planner)*'
-      lines.push(`| \`${param}\` | ${typeOf(types[param] ?? schema)} | ${required.has(param) ? 'yes' : 'no'} | ${cell(String(schema.description ?? ''))}${planner} |`)
+      lines.push(`| \`${param}\` | ${typeOf(types[param] ?? schema)} | ${required.has(param) ? 'yes' : 'no'} | ${cell(typeof schema.description === 'string' ? schema.description : '')}${planner} |`)
     }
   }
   const hidden = Object.keys(types).filter((param) => param !== 'projectRoot' && !params.some(([name]) => name === param))
@@ -153,7 +153,7 @@ function typeOf(schema: Json): string {
     const items = (schema.items ?? {}) as Json
     return Array.isArray(items.enum) ? `list of ${typeOf(items)}` : `${typeOf(items)}[]`
   }
-  return String(schema.type ?? 'any')
+  return typeof schema.type === 'string' ? schema.type : 'any'
 }
 
 function cell(text: string): string {
