@@ -5,7 +5,7 @@ import { newId } from './ids.js'
 import { identityFor, requirePlanner } from './identity.js'
 import { lockPathsOverlap, normaliseLockPath } from './lock-paths.js'
 import { resolveLock } from './leases.js'
-import { mutate } from './project-tx.js'
+import { HISTORY_MS, RESOLVED_LOCKS_KEPT, mutate } from './project-tx.js'
 import { projectFor, workRootFor } from './projects.js'
 import type { Lock } from './schema.js'
 import { Id, Name, ProjectRoot, parseInput } from './validate.js'
@@ -149,8 +149,7 @@ export async function listLocks(ctx: Ctx, raw: unknown) {
   const project = projectFor(ctx, input.projectRoot)
   const path = input.path ? normaliseLockPath(input.path, workRootFor(ctx, project)) : undefined
   const { locks } = await readLeasedState(ctx, project)
-  const matching = locks
-    .filter((lock) => lock.status === input.status)
+  const matching = (input.status === 'active' ? locks.filter((lock) => lock.status === 'active') : keptHistory(locks, ctx.store.now()))
     .filter((lock) => !input.owner || sameName(lock.owner, input.owner))
     .filter((lock) => !input.taskId || lock.taskId === input.taskId)
     .filter((lock) => !path || lockPathsOverlap(lock.path, path))
@@ -159,6 +158,15 @@ export async function listLocks(ctx: Ctx, raw: unknown) {
       ? matching.sort((a, b) => a.createdAt.localeCompare(b.createdAt))
       : matching.sort((a, b) => (b.releasedAt ?? '').localeCompare(a.releasedAt ?? ''))
   return ordered.map(publicLock)
+}
+
+/** The resolved locks that count as history: of the last 7 days, the newest 500 (the store trims them in batches). */
+function keptHistory(locks: Lock[], now: Date): Lock[] {
+  const cutoff = new Date(now.getTime() - HISTORY_MS).toISOString()
+  return locks
+    .filter((lock) => lock.status === 'resolved' && (lock.releasedAt ?? lock.updatedAt) >= cutoff)
+    .sort((a, b) => (b.releasedAt ?? '').localeCompare(a.releasedAt ?? ''))
+    .slice(0, RESOLVED_LOCKS_KEPT)
 }
 
 /** A LOCKED answer after waiting: says how long it waited, and does not suggest waiting again. */

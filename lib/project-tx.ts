@@ -53,7 +53,9 @@ export function mutateCommit<K extends DocName, T>(
 }
 
 const WEEK_MS = 7 * 24 * 3600 * 1000
-const RESOLVED_LOCKS_KEPT = 500
+/** How long resolved locks and ended sessions are kept, and how many resolved locks at most. */
+export const HISTORY_MS = WEEK_MS
+export const RESOLVED_LOCKS_KEPT = 500
 const RESOLVED_LOCKS_SLACK = 100
 
 /**

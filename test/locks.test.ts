@@ -93,3 +93,18 @@ test('lock_list: active locks in createdAt order, resolved ones newest first, fi
   await releaseLock(impl2, { id: a.id })
   assert.deepEqual((await listLocks(impl1, { status: 'resolved' })).map((lock) => lock.id), [a.id, b.id])
 })
+
+test('lock_list resolved: the newest 500 of the last 7 days, even while the store lets the history run past 500', async (t) => {
+  const ctx = testCtx(t)
+  await coordinationInit(ctx, { role: 'implementer', name: 'impl-1' })
+  for (let i = 0; i < 560; i++) {
+    await acquireLock(ctx, { path: `src/h${i}.ts` })
+    await releaseLock(ctx, { path: `src/h${i}.ts` })
+  }
+  const resolved = await listLocks(ctx, { status: 'resolved' })
+  assert.equal(resolved.length, 500)
+  // newest first; releases within one millisecond tie, so the edge of the window may shift by a few
+  const indexes = resolved.map((lock) => Number(/h(\d+)/.exec(lock.path)![1]))
+  assert.ok(indexes.includes(559) && indexes.every((index) => index >= 50), `kept ${Math.min(...indexes)}..${Math.max(...indexes)}`)
+  assert.ok(resolved.every((lock, i) => i === 0 || (resolved[i - 1].releasedAt ?? '') >= (lock.releasedAt ?? '')))
+})
