@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { readTextOrNull, writeFileAtomic } from '../storage/atomic.js'
 import { ensureDir, type ProjectRef } from '../storage/documents.js'
-import { acquireFileLock } from '../storage/lockfile.js'
+import { acquireFileLock } from '../storage/locks/file-lock.js'
 import type { Store } from '../storage/store.js'
 import { ContextRecord, TASK_STATUSES, TaskRecord, type Discussion, type Documents, type ProjectDoc, type Task } from './schema.js'
 

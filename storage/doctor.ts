@@ -5,7 +5,7 @@ import { writeFileAtomic } from './atomic.js'
 import { backupCorrupt, restorePoints } from './backups.js'
 import { parseDocument, type DocumentDef, type ProjectRef } from './documents.js'
 import { Journal, JOURNAL_FILE } from './journal.js'
-import { acquireLock, describeOwner, isAliveHere, LOCK_STALE_MS, readLock } from './project-lock.js'
+import { acquireLock, describeOwner, isAliveHere, LOCK_STALE_MS, readLock } from './locks/project-lock.js'
 
 // What `doctor` finds in a project's store folder, and how it repairs it: always keeping a copy of what it replaces.
 

@@ -1,8 +1,8 @@
 const tails = new Map<string, Promise<unknown>>()
 
 /**
- * Run `task` after every earlier task queued under `key` in this process has finished (FIFO). proper-lockfile
- * locks are not re-entrant, so a process must not contend with itself for a project's documents.
+ * Run `task` after every earlier task queued under `key` in this process has finished (FIFO). The project lock is not
+ * re-entrant: without this queue a process would wait on the lock it holds itself.
  */
 export function enqueue<T>(key: string, task: () => Promise<T>): Promise<T> {
   const previous = tails.get(key) ?? Promise.resolve()

@@ -1,5 +1,5 @@
 import lockfile from 'proper-lockfile'
-import { LockstepError } from '../lib/errors.js'
+import { LockstepError } from '../../lib/errors.js'
 
 // Locks for slow work outside the store (git writes, the checked-in snapshot): proper-lockfile's folder, refreshed
 // every 2 s while held, so that a long git operation keeps it, and taken over once unrefreshed for 10 s.

@@ -2,8 +2,8 @@ import { createHash, randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import { hostname } from 'node:os'
 import { basename, dirname } from 'node:path'
-import { LockstepError } from '../lib/errors.js'
-import { ChangeWatcher } from './watch.js'
+import { LockstepError } from '../../lib/errors.js'
+import { ChangeWatcher } from '../watch.js'
 
 // One lock per project, a symbolic link whose target is its owner: created and read in one syscall each, so a lock
 // never exists without its owner (Windows, where links need a privilege, uses a file created exclusively). The owner
