@@ -1,5 +1,5 @@
-import type { Ctx } from '../lib/context.js'
-import { sweepProject } from '../lib/sessions.js'
+import type { Ctx } from '../lib/state/context.js'
+import { sweepProject } from '../lib/agents/sessions.js'
 import type { Logger } from './_log.js'
 
 const SWEEP_MS = 15_000

@@ -1,5 +1,5 @@
 import type { Cli, CommandClass } from 'clipanion'
-import { didYouMean } from '../lib/suggest.js'
+import { didYouMean } from '../lib/core/suggest.js'
 import type { CliContext } from './commands/_base.js'
 
 type AnyCli = Cli<CliContext>

@@ -1,5 +1,5 @@
 import { Cli, Command, type CommandClass } from 'clipanion'
-import { packageVersion } from '../lib/version.js'
+import { packageVersion } from '../lib/core/version.js'
 import { HelpCommand, VersionCommand } from './commands/help.js'
 import type { CliContext } from './commands/_base.js'
 import { describeParseError, usageOf } from './_usage.js'

@@ -1,9 +1,9 @@
 import { LockstepError } from './errors.js'
-import { newId } from './ids.js'
-import { lockPathsOverlap } from './lock-paths.js'
-import { hasLease } from './leases.js'
-import type { DomainTx, Docs } from './project-tx.js'
-import type { DocName, Lock, Task } from './schema.js'
+import { newId } from './core/ids.js'
+import { lockPathsOverlap } from './locks/lock-paths.js'
+import { hasLease } from './state/leases.js'
+import type { DomainTx, Docs } from './state/project-tx.js'
+import type { DocName, Lock, Task } from './state/schema.js'
 
 export type ClaimDocs = Pick<Docs, 'project' | 'agents' | 'tasks' | 'locks' | 'notes'>
 

@@ -3,9 +3,9 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { dirname, join } from 'node:path'
 import { test, type TestContext } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { installToolTool, runCommandTool } from '../lib/command-tools.js'
-import type { Ctx } from '../lib/context.js'
-import type { Settings } from '../lib/settings.js'
+import { installToolTool, runCommandTool } from '../lib/commands/command-tools.js'
+import type { Ctx } from '../lib/state/context.js'
+import type { Settings } from '../lib/state/settings.js'
 import { tempDir, testCtx, rejectsWith as rejects, eventsOfType as events, waitGone, isProcessAlive } from './helpers.js'
 
 const posixOnly = process.platform === 'win32' ? 'process groups, /bin/sh and touch are POSIX' : false

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { resolveWindowsProgram } from '../lib/_windows.js'
+import { resolveWindowsProgram } from '../lib/commands/windows.js'
 import {
   checkCommandPolicy,
   parseCommand,
@@ -11,7 +11,7 @@ import {
   runToolInstall,
   type CommandMode,
   type ToolManager,
-} from '../lib/commands.js'
+} from '../lib/commands/commands.js'
 import { tempDir, waitGone, isProcessAlive } from './helpers.js'
 
 const posixOnly = process.platform === 'win32' ? 'process groups and /bin/sh are POSIX' : false

@@ -1,6 +1,6 @@
 import { Option } from 'clipanion'
-import { cliScriptPath } from '../../lib/install.js'
-import { planAgentWindows } from '../../lib/agent-windows-plan.js'
+import { cliScriptPath } from '../../lib/clients/install.js'
+import { planAgentWindows } from '../../lib/launch/agent-windows-plan.js'
 import { BaseCommand } from './_base.js'
 
 /** The options that `tmux` and `macos` share (CLI §10, §11). */

@@ -1,5 +1,5 @@
 import { Option } from 'clipanion'
-import type { SettingsFlags } from '../../lib/settings.js'
+import type { SettingsFlags } from '../../lib/state/settings.js'
 import { BaseCommand } from './_base.js'
 
 type CommandBase = abstract new (...args: any[]) => BaseCommand

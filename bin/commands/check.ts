@@ -1,6 +1,6 @@
 import { Option } from 'clipanion'
 import { resolve } from 'node:path'
-import { checkProjectDir, formatCheck } from '../../lib/check.js'
+import { checkProjectDir, formatCheck } from '../../lib/project/check.js'
 import { BaseCommand } from './_base.js'
 
 export class CheckCommand extends BaseCommand {

@@ -1,5 +1,5 @@
 import { Option } from 'clipanion'
-import { disableProject, formatSetup } from '../../lib/project-setup.js'
+import { disableProject, formatSetup } from '../../lib/project/project-setup.js'
 import { BaseCommand } from './_base.js'
 
 export class DisableCommand extends BaseCommand {

@@ -1,6 +1,6 @@
 import { Option } from 'clipanion'
 import { createInterface } from 'node:readline/promises'
-import { runDoctor, type DoctorReport } from '../../lib/doctor.js'
+import { runDoctor, type DoctorReport } from '../../lib/project/doctor.js'
 import { BaseCommand } from './_base.js'
 
 export class DoctorCommand extends BaseCommand {

@@ -1,5 +1,5 @@
 import { Option } from 'clipanion'
-import { enableProject, formatSetup } from '../../lib/project-setup.js'
+import { enableProject, formatSetup } from '../../lib/project/project-setup.js'
 import { BaseCommand } from './_base.js'
 
 export class EnableCommand extends BaseCommand {

@@ -1,5 +1,5 @@
 import { Option } from 'clipanion'
-import { formatSetup, initProject } from '../../lib/project-setup.js'
+import { formatSetup, initProject } from '../../lib/project/project-setup.js'
 import { BaseCommand } from './_base.js'
 
 export class InitCommand extends BaseCommand {

@@ -1,4 +1,4 @@
-import { startMacosSession } from '../../lib/macos-session.js'
+import { startMacosSession } from '../../lib/launch/macos-session.js'
 import { BaseCommand } from './_base.js'
 import { AgentWindowsCommand } from './_agent-window-options.js'
 

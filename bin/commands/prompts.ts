@@ -1,5 +1,5 @@
 import { Option } from 'clipanion'
-import { buildPrompts, formatPrompts } from '../../lib/prompts.js'
+import { buildPrompts, formatPrompts } from '../../lib/agents/prompts.js'
 import { BaseCommand } from './_base.js'
 
 export class PromptsCommand extends BaseCommand {

@@ -4,8 +4,8 @@ import { createInterface } from 'node:readline'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { isErrorCode, LockstepError } from '../../lib/errors.js'
-import { packageRoot } from '../../lib/dashboard/discovery.js'
-import { packageVersion } from '../../lib/version.js'
+import { packageRoot } from '../../lib/launch/dashboard-discovery.js'
+import { packageVersion } from '../../lib/core/version.js'
 
 /** The built CLI every child process runs: the same one a client configuration names. */
 export function cliPath(): string {

@@ -1,15 +1,15 @@
 import { existsSync, promises as fsp } from 'node:fs'
 import { basename, join } from 'node:path'
 import type { ProjectRef } from '../../storage/documents.js'
-import { agentView } from '../agent-views.js'
-import type { Ctx } from '../context.js'
+import { agentView } from '../agents/agent-views.js'
+import type { Ctx } from '../state/context.js'
 import { LockstepError } from '../errors.js'
-import { contextView } from '../project-context.js'
-import { goneEvidence } from '../leases.js'
-import { DOCUMENTS, TASK_STATUSES, type Agent, type Session } from '../schema.js'
-import { readLeasedState } from '../task-queries.js'
-import { listedTask, publicLock } from '../task-views.js'
-import { byPriorityThenNewest, messagesOf, publicMessage } from '../_discussion-views.js'
+import { contextView } from '../project/project-context.js'
+import { goneEvidence } from '../state/leases.js'
+import { DOCUMENTS, TASK_STATUSES, type Agent, type Session } from '../state/schema.js'
+import { readLeasedState } from '../tasks/task-queries.js'
+import { listedTask, publicLock } from '../tasks/task-views.js'
+import { byPriorityThenNewest, messagesOf, publicMessage } from '../messages/discussion-views.js'
 
 const NOTES_SHOWN = 200
 export const DOC_FILES = Object.values(DOCUMENTS).map((def) => def.file)

@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { isValidName } from '../validate.js'
+import { isValidName } from '../core/validate.js'
 import type { RepoLock } from './types.js'
 
 /** git check-ref-format rules for a branch name. */

@@ -2,8 +2,8 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import type { IncomingMessage } from 'node:http'
 import { join } from 'node:path'
-import { hostForUrl } from '../dashboard/discovery.js'
-import { newToken } from '../ids.js'
+import { hostForUrl } from '../launch/dashboard-discovery.js'
+import { newToken } from '../core/ids.js'
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]']
 

@@ -1,9 +1,9 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js'
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js'
-import type { Ctx } from '../context.js'
-import { callTool, findTool } from '../calls.js'
+import type { Ctx } from '../state/context.js'
+import { callTool, findTool } from './calls.js'
 import { isLockstepError, LockstepError } from '../errors.js'
-import { MAX_ANSWER_BYTES, MAX_MESSAGE_BYTES } from '../limits.js'
+import { MAX_ANSWER_BYTES, MAX_MESSAGE_BYTES } from '../core/limits.js'
 import { listedTool } from './_listing.js'
 import { activeProfile, toolsFor } from './tools.js'
 

@@ -1,0 +1,86 @@
+import * as v from 'valibot'
+import { resolve } from 'node:path'
+import { projectIdentity } from '../../storage/projects.js'
+import { Store } from '../../storage/store.js'
+import { disableProjectFiles, initProjectFiles, type FileReport } from './instructions.js'
+import { installGuards, removeGuards } from '../guard/guards.js'
+import { displayPath } from '../state/projects.js'
+import { DOCUMENTS } from '../state/schema.js'
+import { resolveSettings, type SettingsFlags } from '../state/settings.js'
+import { writeSnapshotNow } from '../state/snapshot.js'
+import { parseInput } from '../core/validate.js'
+import { packageVersion } from '../core/version.js'
+
+export interface SetupResult {
+  command: 'init' | 'enable' | 'disable'
+  project: { name: string; root: string }
+  /** The project's store folder; `created` is set by init and enable only. */
+  store?: { dir: string; action: 'created' | 'unchanged' }
+  files: FileReport[]
+}
+
+const SetupInput = v.object({
+  dir: v.optional(v.string()),
+  force: v.optional(v.boolean(), false),
+  /** Skip the edit and commit guards (init --no-guards). */
+  guards: v.optional(v.boolean(), true),
+  flags: v.optional(v.record(v.string(), v.optional(v.string())), {}),
+})
+
+/**
+ * `init` (CLI §5): the instruction block in CLAUDE.md and AGENTS.md, `.lockstep/` with its `.gitignore` and
+ * `state.json`, and the project's store folder. Both instruction files are checked before anything is written.
+ * Throws INVALID_INPUT, NOT_FOUND, CONFLICT (malformed markers), CORRUPT_STATE, BUSY.
+ */
+export async function initProject(raw: unknown, host: { env: NodeJS.ProcessEnv; cwd: string }): Promise<SetupResult> {
+  const input = parseInput(SetupInput, raw)
+  return setUp('init', input, host)
+}
+
+/** `enable`: init without `--force`, to put the blocks and guards back after `disable`. Throws as initProject. */
+export async function enableProject(raw: unknown, host: { env: NodeJS.ProcessEnv; cwd: string }): Promise<SetupResult> {
+  const input = parseInput(SetupInput, raw)
+  return setUp('enable', { ...input, force: false }, host)
+}
+
+/** `disable`: remove the block from both files and our guards; the files, `.lockstep/` and the store stay. Throws NOT_FOUND, CONFLICT. */
+export async function disableProject(raw: unknown, host: { env: NodeJS.ProcessEnv; cwd: string }): Promise<SetupResult> {
+  const input = parseInput(SetupInput, raw)
+  const root = projectIdentity(resolve(host.cwd, input.dir ?? '.'))
+  const files = [...(await disableProjectFiles(root)), ...(await removeGuards(root))]
+  return { command: 'disable', project: { name: projectName(root), root }, files }
+}
+
+/** One line per file, e.g. `CLAUDE.md: updated`, after a header naming the project. */
+export function formatSetup(result: SetupResult): string {
+  const lines = [`${result.project.name}  ${displayPath(result.project.root)}`]
+  for (const file of result.files) lines.push(`  ${file.file}: ${file.action}`)
+  if (result.store) lines.push(`  store ${displayPath(result.store.dir)}: ${result.store.action}`)
+  if (result.command === 'disable') lines.push(`Agents here no longer see the coordination instructions; 'lockstep-mcp enable' puts them back.`)
+  else if (result.files.some((file) => file.file.endsWith('pre-commit'))) lines.push('Guards: clients refuse edits, and git refuses commits, of files another agent has locked.')
+  if (result.command !== 'disable') lines.push(`Next: start your agents in ${displayPath(result.project.root)}; a planner calls coordination_init with role planner.`)
+  return `${lines.join('\n')}\n`
+}
+
+async function setUp(
+  command: 'init' | 'enable',
+  input: v.InferOutput<typeof SetupInput>,
+  host: { env: NodeJS.ProcessEnv; cwd: string },
+): Promise<SetupResult> {
+  const { settings } = resolveSettings(input.flags as SettingsFlags, host.env, host.cwd, packageVersion())
+  const store = new Store({ dataDir: settings.dataDir, documents: DOCUMENTS })
+  try {
+    const project = store.project(resolve(host.cwd, input.dir ?? '.'))
+    const files = await initProjectFiles(project.root, { force: input.force })
+    const created = await store.transact(project, ['project'], (_docs, tx) => tx.created)
+    files.push({ file: '.lockstep/state.json', action: await writeSnapshotNow(store, project) })
+    if (input.guards) files.push(...(await installGuards(project.root)))
+    return { command, project: { name: project.name, root: project.root }, store: { dir: project.dir, action: created ? 'created' : 'unchanged' }, files }
+  } finally {
+    store.close()
+  }
+}
+
+function projectName(root: string): string {
+  return root.split(/[\\/]/).filter(Boolean).at(-1) ?? root
+}

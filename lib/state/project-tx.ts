@@ -1,0 +1,117 @@
+import type { ProjectRef } from '../../storage/documents.js'
+import type { EventInput } from '../../storage/events.js'
+import type { Tx } from '../../storage/store.js'
+import type { Ctx } from './context.js'
+import { newId } from '../core/ids.js'
+import { applyExpiries } from './leases.js'
+import type { DocName, Documents, Note, Notice } from './schema.js'
+import type { Bodies } from '../../storage/store.js'
+
+export type Docs = Bodies<Documents>
+
+const NOTES_KEPT = 2000
+const NOTES_ARCHIVED_AT_ONCE = 1000
+
+/** A transaction as the domain sees it: the store's, plus the caller's actor, notes and notices. */
+export interface DomainTx<K extends DocName> extends Tx<K> {
+  readonly actor: string
+  readonly ctx: Ctx
+  /** Post a note (author `system` unless given). Requires `notes`. */
+  note(text: string, author?: string): Note
+  /** Queue a notice for an agent, delivered with its next result. Requires `agents`. */
+  notify(name: string, notice: Omit<Notice, 'at'>): void
+}
+
+/** Run a mutation with due expiries applied first (TOOLS §1.5); a LockstepError thrown inside writes nothing. */
+export async function mutate<K extends DocName, T>(
+  ctx: Ctx,
+  project: ProjectRef,
+  names: K[],
+  fn: (docs: Pick<Docs, K>, tx: DomainTx<K>) => T,
+  options: { actor?: string } = {},
+): Promise<T> {
+  return (await mutateCommit(ctx, project, names, fn, options)).result
+}
+
+/** As mutate, also returning the committed events (with their seq). */
+export function mutateCommit<K extends DocName, T>(
+  ctx: Ctx,
+  project: ProjectRef,
+  names: K[],
+  fn: (docs: Pick<Docs, K>, tx: DomainTx<K>) => T,
+  options: { actor?: string } = {},
+) {
+  return ctx.store.transactCommit(project, names, (docs, base) => {
+    const tx = domainTx(ctx, base, docs as Partial<Docs>, options.actor ?? actorOf(ctx))
+    applyExpiries(docs as Partial<Docs>, tx as DomainTx<DocName>)
+    const result = fn(docs, tx)
+    pruneHistory(docs as Partial<Docs>, base.now)
+    return result
+  })
+}
+
+const WEEK_MS = 7 * 24 * 3600 * 1000
+const RESOLVED_LOCKS_KEPT = 500
+
+/** Keep resolved locks of the last 7 days (at most 500) and sessions that ended within 7 days (STORAGE §4). */
+function pruneHistory(docs: Partial<Docs>, now: Date): void {
+  const cutoff = now.getTime() - WEEK_MS
+  if (docs.locks) {
+    const resolved = docs.locks.locks.filter((lock) => lock.status === 'resolved')
+    const recent = resolved.filter((lock) => Date.parse(lock.releasedAt ?? lock.updatedAt) >= cutoff)
+    if (recent.length !== resolved.length || recent.length > RESOLVED_LOCKS_KEPT) {
+      const keep = new Set(recent.sort((a, b) => (b.releasedAt ?? '').localeCompare(a.releasedAt ?? '')).slice(0, RESOLVED_LOCKS_KEPT))
+      docs.locks.locks = docs.locks.locks.filter((lock) => lock.status === 'active' || keep.has(lock))
+    }
+  }
+  if (docs.agents) {
+    const bound = new Set(docs.agents.agents.map((agent) => agent.sessionId))
+    const stale = (session: Docs['agents']['sessions'][number]) => {
+      const ended = session.endedAt ?? session.goneAt
+      return ended !== undefined && Date.parse(ended) < cutoff && !bound.has(session.id)
+    }
+    if (docs.agents.sessions.some(stale)) docs.agents.sessions = docs.agents.sessions.filter((session) => !stale(session))
+  }
+}
+
+export function actorOf(ctx: Ctx, given?: string): string {
+  return ctx.caller.fixedActor ?? ctx.caller.binding?.name ?? given ?? 'anonymous'
+}
+
+function domainTx<K extends DocName>(ctx: Ctx, base: Tx<K>, docs: Partial<Docs>, actor: string): DomainTx<K> {
+  return Object.assign(Object.create(base) as Tx<K>, {
+    actor,
+    ctx,
+    emit(event: EventInput): void {
+      // `for` is optional (TOOLS §12): an event that concerns nobody in particular leaves it out
+      const { for: names, ...rest } = event
+      base.emit(names?.length ? event : rest)
+    },
+    note(text: string, author = 'system'): Note {
+      base.require('notes')
+      const notes = docs.notes!
+      const note: Note = { id: newId('note'), seq: notes.nextSeq++, text, author, createdAt: base.now.toISOString() }
+      notes.notes.push(note)
+      if (notes.notes.length > NOTES_KEPT) {
+        const archived = notes.notes.splice(0, NOTES_ARCHIVED_AT_ONCE)
+        base.appendFile('notes-archive.jsonl', archived.map((item) => JSON.stringify(item)).join('\n') + '\n')
+      }
+      base.emit({ type: 'note.appended', actor: author, ids: { noteId: note.id }, data: { author } })
+      return note
+    },
+    notify(name: string, notice: Omit<Notice, 'at'>): void {
+      base.require('agents')
+      const agent = docs.agents!.agents.find((item) => item.name.toLowerCase() === name.toLowerCase())
+      agent?.pendingNotices.push({ ...notice, at: base.now.toISOString() })
+    },
+  }) as DomainTx<K>
+}
+
+export function iso(date: Date, plusMs = 0): string {
+  return new Date(date.getTime() + plusMs).toISOString()
+}
+
+/** Trim quoted text for event data. */
+export function trimmed(text: string, max = 200): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text
+}
