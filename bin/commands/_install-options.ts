@@ -1,5 +1,5 @@
 import { Option } from 'clipanion'
-import { BaseCommand } from './_base.js'
+import { BaseCommand } from './base.js'
 
 /** The target options shared by install and uninstall (CLI §3, §4). */
 export abstract class ClientTargetsCommand extends BaseCommand {

@@ -1,7 +1,7 @@
 import { Option } from 'clipanion'
 import { resolve } from 'node:path'
 import { checkProjectDir, formatCheck } from '../../lib/project/check.js'
-import { BaseCommand } from './_base.js'
+import { BaseCommand } from './base.js'
 
 export class CheckCommand extends BaseCommand {
   static override paths = [['check']]

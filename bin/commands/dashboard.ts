@@ -8,8 +8,8 @@ import { startDashboard } from '../../lib/dashboard/server.js'
 import { resolveSettings } from '../../lib/state/settings.js'
 import { packageVersion } from '../../lib/core/version.js'
 import { projectRef } from '../../storage/projects.js'
-import { createLogger } from '../_log.js'
-import { BaseCommand } from './_base.js'
+import { createLogger } from '../log.js'
+import { BaseCommand } from './base.js'
 
 export class DashboardCommand extends BaseCommand {
   static override paths = [['dashboard']]

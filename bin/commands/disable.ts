@@ -1,6 +1,6 @@
 import { Option } from 'clipanion'
 import { disableProject, formatSetup } from '../../lib/project/project-setup.js'
-import { BaseCommand } from './_base.js'
+import { BaseCommand } from './base.js'
 
 export class DisableCommand extends BaseCommand {
   static override paths = [['disable']]

@@ -1,6 +1,6 @@
 import { Option } from 'clipanion'
 import { enableProject, formatSetup } from '../../lib/project/project-setup.js'
-import { BaseCommand } from './_base.js'
+import { BaseCommand } from './base.js'
 
 export class EnableCommand extends BaseCommand {
   static override paths = [['enable']]

@@ -1,6 +1,6 @@
 import { Option } from 'clipanion'
 import { formatSetup, initProject } from '../../lib/project/project-setup.js'
-import { BaseCommand } from './_base.js'
+import { BaseCommand } from './base.js'
 
 export class InitCommand extends BaseCommand {
   static override paths = [['init']]

@@ -1,6 +1,6 @@
 import { Option } from 'clipanion'
 import { buildPrompts, formatPrompts } from '../../lib/agents/prompts.js'
-import { BaseCommand } from './_base.js'
+import { BaseCommand } from './base.js'
 
 export class PromptsCommand extends BaseCommand {
   static override paths = [['prompts']]

@@ -12,9 +12,9 @@ import { endSession } from '../../lib/agents/sessions.js'
 import { resolveSettings, type Settings } from '../../lib/state/settings.js'
 import { SnapshotWriter } from '../../lib/state/snapshot.js'
 import { packageVersion } from '../../lib/core/version.js'
-import { shutdownOnce, sweepEvery } from '../_lifecycle.js'
-import { createLogger, type Logger } from '../_log.js'
-import { BaseCommand } from './_base.js'
+import { shutdownOnce, sweepEvery } from '../lifecycle.js'
+import { createLogger, type Logger } from '../log.js'
+import { BaseCommand } from './base.js'
 import { withServerFlags } from './_settings.js'
 
 export class ServerCommand extends withServerFlags(BaseCommand) {

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { checkProjectDir, type CheckResult } from '../../lib/project/check.js'
 import { initProject } from '../../lib/project/project-setup.js'
-import { startDashboardProcess, type DemoAgent } from './_agents.js'
+import { startDashboardProcess, type DemoAgent } from './agents.js'
 import { commit, createDemoRepo } from './_repo.js'
 import { play, STEPS } from './script.js'
 

@@ -1,5 +1,5 @@
 import type { Ctx } from '../state/context.js'
-import type { Docs } from '../state/project-tx.js'
+import type { Docs } from '../state/domain-tx.js'
 import type { Agent, Session } from '../state/schema.js'
 
 export type Liveness = 'alive' | 'starting' | 'gone' | 'unknown'

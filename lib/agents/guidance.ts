@@ -1,6 +1,7 @@
-import type { Docs } from '../state/project-tx.js'
+import type { Docs } from '../state/domain-tx.js'
 import type { Agent, Task } from '../state/schema.js'
-import { blockersOf, sameName } from '../_claims.js'
+import { blockersOf } from '../tasks/claim.js'
+import { sameName } from '../core/names.js'
 
 export interface TaskCounts {
   total: number

@@ -7,7 +7,7 @@ import { hasLease, releaseTaskLocks, clearOwnership, resolveLock } from '../stat
 import { mutate } from '../state/project-tx.js'
 import { projectFor } from '../state/projects.js'
 import { ProjectRoot, parseInput } from '../core/validate.js'
-import { sameName } from '../_claims.js'
+import { sameName } from '../core/names.js'
 import { agentView, livenessOf } from './agent-views.js'
 
 export const ListImplementersInput = v.strictObject({ projectRoot: ProjectRoot })

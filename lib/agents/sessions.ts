@@ -6,7 +6,7 @@ import { listTmuxPanes } from '../launch/launchers.js'
 import { mutate } from '../state/project-tx.js'
 import { projectFor } from '../state/projects.js'
 import type { Notice } from '../state/schema.js'
-import { sameName } from '../_claims.js'
+import { sameName } from '../core/names.js'
 
 const RENEW_AT_LEAST_EVERY_MS = 60_000
 

@@ -1,8 +1,19 @@
 import { spawn } from 'node:child_process'
 import type { Readable } from 'node:stream'
 import { taskkillTree, type WindowsLaunch } from './windows.js'
-import type { CommandResult } from './commands.js'
 import { LockstepError } from '../errors.js'
+
+export interface CommandResult {
+  argv: string[]
+  exitCode: number | null
+  signal: string | null
+  timedOut: boolean
+  stdout: string
+  stderr: string
+  stdoutTruncated: boolean
+  stderrTruncated: boolean
+  durationMs: number
+}
 
 export interface SpawnOptions {
   cwd: string

@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs'
 import { basename } from 'node:path'
 import { findShellMetacharacter, splitCommand } from './_argv.js'
-import { spawnAndCollect } from './_process.js'
+import { spawnAndCollect, type CommandResult } from './_process.js'
 import { windowsLaunch, windowsShellLaunch, type WindowsLaunch } from './windows.js'
 import type { AccessMode } from '../workspace/access.js'
 import { LockstepError } from '../errors.js'
@@ -35,18 +35,6 @@ export interface RunCommandRequest {
   env?: Record<string, string>
   /** Aborting ends the process tree as a timeout does, without setting timedOut. */
   signal?: AbortSignal
-}
-
-export interface CommandResult {
-  argv: string[]
-  exitCode: number | null
-  signal: string | null
-  timedOut: boolean
-  stdout: string
-  stderr: string
-  stdoutTruncated: boolean
-  stderrTruncated: boolean
-  durationMs: number
 }
 
 export interface ToolInstallRequest {

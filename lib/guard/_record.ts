@@ -1,7 +1,7 @@
 import type { ProjectRef } from '../../storage/documents.js'
 import { Store } from '../../storage/store.js'
 import { defaultIsAlive, newCaller, type Ctx } from '../state/context.js'
-import type { GuardVerdict } from './guard.js'
+import type { GuardVerdict } from './guard-input.js'
 import { renewLeases } from '../state/leases.js'
 import { mutate } from '../state/project-tx.js'
 import { DOCUMENTS } from '../state/schema.js'

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto'
 import { closeSync, mkdirSync, openSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { GuardVerdict } from './guard.js'
 
 export const GUARD_CLIENTS = ['claude', 'codex', 'cursor', 'gemini', 'git'] as const
 export type GuardClient = (typeof GUARD_CLIENTS)[number]
@@ -41,6 +40,23 @@ function safeParse(text: string): unknown {
 }
 
 /** What the hook prints and returns, in the client's own format; an allowed edit leaves the normal permission flow alone. */
+export interface Refusal {
+  projectRoot: string
+  path: string
+  holder: string
+  lockPath: string
+  expiresAt: string
+  message: string
+}
+
+export interface GuardVerdict {
+  client: GuardClient
+  editor: string | null
+  refused: Refusal[]
+  /** Why the guard let everything through without checking (store unreadable, say); said once per project and reason. */
+  passReason?: string
+}
+
 export function guardReply(verdict: GuardVerdict, sayOnce: string | null): { stdout: string; stderr: string; code: number } {
   const reason = verdict.refused.map((item) => item.message).join('\n')
   const note = sayOnce ? `lockstep guard: edits are not checked: ${sayOnce}.` : ''

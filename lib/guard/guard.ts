@@ -9,27 +9,10 @@ import { goneEvidence, liveNames } from '../state/leases.js'
 import { lockPathMatches, normaliseLockPath } from '../locks/lock-paths.js'
 import type { Agent, Lock, Session } from '../state/schema.js'
 import { resolveSettings, type Settings } from '../state/settings.js'
-import { editedPaths, type GuardClient } from './guard-input.js'
+import { editedPaths, type GuardClient, type GuardVerdict, type Refusal } from './guard-input.js'
 import { projectForGuard, readForGuard } from './_read.js'
 
 export type { GuardClient }
-
-export interface Refusal {
-  projectRoot: string
-  path: string
-  holder: string
-  lockPath: string
-  expiresAt: string
-  message: string
-}
-
-export interface GuardVerdict {
-  client: GuardClient
-  editor: string | null
-  refused: Refusal[]
-  /** Why the guard let everything through without checking (store unreadable, say); said once per project and reason. */
-  passReason?: string
-}
 
 export interface GuardHost {
   env: NodeJS.ProcessEnv

@@ -14,7 +14,7 @@ import { mutate } from '../state/project-tx.js'
 import { projectFor } from '../state/projects.js'
 import type { Artifact } from '../state/schema.js'
 import { Name, ProjectRoot, parseInput } from '../core/validate.js'
-import { conflictsFor, lockedError } from '../_claims.js'
+import { conflictsFor, lockedError } from '../locks/conflicts.js'
 import { recordRefusals } from '../state/tool-events.js'
 
 const AVAILABLE_SHOWN = 20

@@ -1,8 +1,9 @@
 import { LockstepError } from '../errors.js'
 import { newId } from '../core/ids.js'
-import { trimmed, type Docs, type DomainTx } from '../state/project-tx.js'
+import { trimmed } from '../state/project-tx.js'
+import { type Docs, type DomainTx } from '../state/domain-tx.js'
 import type { Discussion, Message } from '../state/schema.js'
-import { sameName } from '../_claims.js'
+import { sameName } from '../core/names.js'
 
 const PRIORITY_RANK: Record<Discussion['priority'], number> = { blocking: 0, high: 1, medium: 2, low: 3 }
 

@@ -8,7 +8,7 @@ import { mutate, trimmed } from '../state/project-tx.js'
 import { projectFor } from '../state/projects.js'
 import { DISCUSSION_CATEGORIES, DISCUSSION_PRIORITIES, DISCUSSION_STATUSES, type Discussion } from '../state/schema.js'
 import { Id, Limit, LongText, Name, ProjectRoot, ReviewText, Title, parseInput } from '../core/validate.js'
-import { sameName } from '../_claims.js'
+import { sameName } from '../core/names.js'
 import {
   addMessage,
   archive,

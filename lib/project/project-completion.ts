@@ -1,6 +1,6 @@
 import { LockstepError } from '../errors.js'
 import { clearOwnership, releaseTaskLocks } from '../state/leases.js'
-import type { DomainTx, Docs } from '../state/project-tx.js'
+import type { DomainTx, Docs } from '../state/domain-tx.js'
 import type { DocName, Task } from '../state/schema.js'
 
 /** What a forced completion does with each open task: cancel it (done, tagged cancelled), or move it to done or blocked. */

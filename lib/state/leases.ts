@@ -1,4 +1,4 @@
-import type { DomainTx, Docs } from './project-tx.js'
+import type { DomainTx, Docs } from './domain-tx.js'
 import { HOST } from './context.js'
 import type { Agent, DocName, Lock, Note, Session, Task } from './schema.js'
 

@@ -3,24 +3,12 @@ import type { EventInput } from '../../storage/events.js'
 import type { Tx } from '../../storage/store.js'
 import type { Ctx } from './context.js'
 import { newId } from '../core/ids.js'
+import type { Docs, DomainTx } from './domain-tx.js'
 import { applyExpiries } from './leases.js'
-import type { DocName, Documents, Note, Notice } from './schema.js'
-import type { Bodies } from '../../storage/store.js'
-
-export type Docs = Bodies<Documents>
+import type { DocName, Note, Notice } from './schema.js'
 
 const NOTES_KEPT = 2000
 const NOTES_ARCHIVED_AT_ONCE = 1000
-
-/** A transaction as the domain sees it: the store's, plus the caller's actor, notes and notices. */
-export interface DomainTx<K extends DocName> extends Tx<K> {
-  readonly actor: string
-  readonly ctx: Ctx
-  /** Post a note (author `system` unless given). Requires `notes`. */
-  note(text: string, author?: string): Note
-  /** Queue a notice for an agent, delivered with its next result. Requires `agents`. */
-  notify(name: string, notice: Omit<Notice, 'at'>): void
-}
 
 /** Run a mutation with due expiries applied first (TOOLS §1.5); a LockstepError thrown inside writes nothing. */
 export async function mutate<K extends DocName, T>(

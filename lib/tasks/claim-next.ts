@@ -5,7 +5,10 @@ import { mutate } from '../state/project-tx.js'
 import { projectFor } from '../state/projects.js'
 import type { Task } from '../state/schema.js'
 import { Name, ProjectRoot, parseInput } from '../core/validate.js'
-import { blockersOf, conflictsFor, sameName, setProjectStatus, takeClaim } from '../_claims.js'
+import { blockersOf, takeClaim } from './claim.js'
+import { conflictsFor } from '../locks/conflicts.js'
+import { sameName } from '../core/names.js'
+import { setProjectStatus } from '../project/project-status.js'
 import { claimInstruction, publicLock, publicTask } from './task-views.js'
 
 export const ClaimNextTaskInput = v.strictObject({

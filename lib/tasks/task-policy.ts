@@ -1,6 +1,6 @@
 import { LockstepError } from '../errors.js'
 import type { Task } from '../state/schema.js'
-import { sameName } from '../_claims.js'
+import { sameName } from '../core/names.js'
 
 export interface StatusActor {
   actor: string

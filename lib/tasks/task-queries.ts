@@ -5,7 +5,7 @@ import { hasLease, liveNames } from '../state/leases.js'
 import { projectFor } from '../state/projects.js'
 import { TASK_STATUSES, type Lock, type Task } from '../state/schema.js'
 import { Limit, Name, ProjectRoot, parseInput } from '../core/validate.js'
-import { blockersOf } from '../_claims.js'
+import { blockersOf } from './claim.js'
 import { listedTask, taskRow } from './task-views.js'
 
 /**

@@ -1,5 +1,5 @@
 import type { Agent, Lock, Task } from '../state/schema.js'
-import { blockersOf } from '../_claims.js'
+import { blockersOf } from './claim.js'
 
 export type PublicTask = Omit<Task, 'leaseSessionId'>
 export type ListedTask = PublicTask & { blockedBy?: string[]; ready?: true }

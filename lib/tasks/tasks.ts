@@ -9,7 +9,10 @@ import { mutate, actorOf, trimmed } from '../state/project-tx.js'
 import { projectFor, workRootFor } from '../state/projects.js'
 import { COMPLEXITIES, ISOLATIONS, PRIORITIES, type Task } from '../state/schema.js'
 import { Id, JsonObject, LongText, Name, ProjectRoot, Tags, Title, parseInput, unique } from '../core/validate.js'
-import { allDoneCheck, claimRefusal, sameName, setProjectStatus, takeClaim, type ClaimDocs } from '../_claims.js'
+import { allDoneCheck } from './all-done.js'
+import { claimRefusal, takeClaim, type ClaimDocs } from './claim.js'
+import { sameName } from '../core/names.js'
+import { setProjectStatus } from '../project/project-status.js'
 import { claimInstruction, publicLock, publicTask } from './task-views.js'
 
 const CLAIM_DOCS = ['project', 'agents', 'tasks', 'locks', 'notes'] as const

@@ -9,7 +9,7 @@ import { MAX_CONTENT_BYTES } from '../core/limits.js'
 import { projectFor, strictRoots, workRootFor } from '../state/projects.js'
 import { readLeasedState } from '../tasks/task-queries.js'
 import { Name, ProjectRoot, parseInput } from '../core/validate.js'
-import { conflictsFor, lockedError } from '../_claims.js'
+import { conflictsFor, lockedError } from '../locks/conflicts.js'
 import { emitEvent, recordRefusals } from '../state/tool-events.js'
 
 export { MAX_CONTENT_BYTES }

@@ -1,6 +1,7 @@
-import type { Cli, CommandClass } from 'clipanion'
+import type { BaseContext, Cli, CommandClass } from 'clipanion'
 import { didYouMean } from '../lib/core/suggest.js'
-import type { CliContext } from './commands/_base.js'
+
+export type CliContext = BaseContext & { cwd: string }
 
 type AnyCli = Cli<CliContext>
 

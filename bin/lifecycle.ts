@@ -1,6 +1,6 @@
 import type { Ctx } from '../lib/state/context.js'
 import { sweepProject } from '../lib/agents/sessions.js'
-import type { Logger } from './_log.js'
+import type { Logger } from './log.js'
 
 const SWEEP_MS = 15_000
 const EXIT_WITHIN_MS = 900

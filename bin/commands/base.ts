@@ -1,8 +1,6 @@
-import { Command, Option, type BaseContext } from 'clipanion'
+import { Command, Option } from 'clipanion'
 import { isLockstepError } from '../../lib/errors.js'
-import { hintFor } from '../_usage.js'
-
-export type CliContext = BaseContext & { cwd: string }
+import { hintFor, type CliContext } from '../usage.js'
 
 /** Exit codes of CLI §1: 2 for usage and INVALID_INPUT, 1 for any other error. */
 export function exitCodeFor(error: unknown): number {
