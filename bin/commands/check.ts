@@ -1,6 +1,7 @@
 import { Option } from 'clipanion'
 import { resolve } from 'node:path'
-import { checkProjectDir, formatCheck } from '../../lib/project/check.js'
+import { checkProjectDir } from '../../lib/project/check.js'
+import { formatCheck } from '../format/check-format.js'
 import { BaseCommand } from './base.js'
 
 export class CheckCommand extends BaseCommand {

@@ -1,5 +1,6 @@
 import { Option } from 'clipanion'
-import { disableProject, formatSetup } from '../../lib/project/project-setup.js'
+import { disableProject } from '../../lib/project/project-setup.js'
+import { formatSetup } from '../format/setup-format.js'
 import { BaseCommand } from './base.js'
 
 export class DisableCommand extends BaseCommand {

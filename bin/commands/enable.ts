@@ -1,5 +1,6 @@
 import { Option } from 'clipanion'
-import { enableProject, formatSetup } from '../../lib/project/project-setup.js'
+import { enableProject } from '../../lib/project/project-setup.js'
+import { formatSetup } from '../format/setup-format.js'
 import { BaseCommand } from './base.js'
 
 export class EnableCommand extends BaseCommand {

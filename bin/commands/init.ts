@@ -1,5 +1,6 @@
 import { Option } from 'clipanion'
-import { formatSetup, initProject } from '../../lib/project/project-setup.js'
+import { initProject } from '../../lib/project/project-setup.js'
+import { formatSetup } from '../format/setup-format.js'
 import { BaseCommand } from './base.js'
 
 export class InitCommand extends BaseCommand {

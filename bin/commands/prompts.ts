@@ -1,5 +1,6 @@
 import { Option } from 'clipanion'
-import { buildPrompts, formatPrompts } from '../../lib/agents/prompts.js'
+import { buildPrompts } from '../../lib/agents/prompts.js'
+import { formatPrompts } from '../format/prompts-format.js'
 import { BaseCommand } from './base.js'
 
 export class PromptsCommand extends BaseCommand {

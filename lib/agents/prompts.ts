@@ -89,10 +89,3 @@ export function buildPrompts(raw: unknown): { planner?: string; implementer?: st
   if (input.role === 'implementer') return { implementer }
   return { planner: PLANNER, implementer }
 }
-
-/** Prompts as text: one prompt alone, or both under `== planner ==` and `== implementer ==`. */
-export function formatPrompts(prompts: { planner?: string; implementer?: string }): string {
-  const entries = Object.entries(prompts) as [PromptRole, string][]
-  if (entries.length === 1) return entries[0]![1]
-  return entries.map(([role, text]) => `== ${role} ==\n${text}`).join('\n')
-}
