@@ -6,7 +6,7 @@ export type CliContext = BaseContext & { cwd: string }
 type AnyCli = Cli<CliContext>
 
 /** clipanion writes a value placeholder as `#0`; name it after its flag instead: `--dir <dir>`. */
-export function readableUsage(text: string): string {
+function readableUsage(text: string): string {
   // in the option table the placeholder is followed by padding: keep the description column where it was
   return text.replace(/(--([a-z][\w-]*)) #0( *)/g, (_match, flag: string, name: string, pad: string) => {
     const value = `${flag} <${name}>`

@@ -3,7 +3,7 @@ import { isLockstepError } from '../../lib/errors.js'
 import { hintFor, type CliContext } from '../usage.js'
 
 /** Exit codes of CLI §1: 2 for usage and INVALID_INPUT, 1 for any other error. */
-export function exitCodeFor(error: unknown): number {
+function exitCodeFor(error: unknown): number {
   return isLockstepError(error) && error.code === 'INVALID_INPUT' ? 2 : 1
 }
 

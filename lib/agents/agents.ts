@@ -8,7 +8,7 @@ import { mutate } from '../state/project-tx.js'
 import { type DomainTx, type Docs } from '../state/domain-tx.js'
 import { projectFor } from '../state/projects.js'
 import { contextBrief, implementerGuidance, plannerGuidance } from './guidance.js'
-import { ROLES, type Agent, type DocName, type Notice } from '../state/schema.js'
+import { ROLES, type Agent, type DocName } from '../state/schema.js'
 import { Name, ProjectRoot, parseInput } from '../core/validate.js'
 import { sameName } from '../core/names.js'
 import { agentType, livenessOf } from './agent-views.js'
@@ -133,10 +133,4 @@ function upsertSession(ctx: Ctx, docs: Pick<Docs, 'agents'>, tx: DomainTx<DocNam
   const ancestors = caller.ancestors ?? []
   Object.assign(session, { agentId, lastSeenAt: now, leasesRenewedAt: now, ...(ancestors.length ? { ancestors } : {}) })
   return session
-}
-
-/** Pop the notices queued for the caller's agent; empty without a registration. */
-export function takeNotices(docs: Pick<Docs, 'agents'>, name: string): Notice[] {
-  const agent = docs.agents.agents.find((item) => sameName(item.name, name))
-  return agent ? agent.pendingNotices.splice(0) : []
 }

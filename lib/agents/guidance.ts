@@ -12,7 +12,7 @@ export interface TaskCounts {
   done: number
 }
 
-export function taskCounts(tasks: Task[]): TaskCounts {
+function taskCounts(tasks: Task[]): TaskCounts {
   const counts = { total: tasks.length, todo: 0, inProgress: 0, blocked: 0, review: 0, done: 0 }
   for (const task of tasks) {
     if (task.status === 'in_progress') counts.inProgress++

@@ -58,12 +58,12 @@ export interface ConfigReport {
 }
 
 /** Server flags in the order of the settings table (CLI §2). */
-export const SERVER_FLAGS = [
+const SERVER_FLAGS = [
   '--data-dir', '--log-dir', '--mode', '--roots', '--command-mode', '--command-allow', '--tools',
   '--lease-ttl', '--grace', '--claude-cmd', '--codex-cmd', '--log-level', '--server-name', '--server-version',
 ] as const
 
-export const TOKEN_ENV_VAR = 'LOCKSTEP_HTTP_TOKEN'
+const TOKEN_ENV_VAR = 'LOCKSTEP_HTTP_TOKEN'
 const PASSED_VARS = ['LOCKSTEP_AGENT_NAME', 'LOCKSTEP_TMUX_SESSION', 'LOCKSTEP_HOME']
 
 /** The command an entry runs, following CLI §3. Throws INVALID_INPUT. */
@@ -90,7 +90,7 @@ export function buildServerEntry(input: BuildServerEntryInput): ServerEntry {
 }
 
 /** Checks that a permanent entry's node and script exist. Throws NOT_FOUND. */
-export async function verifyServerEntry(entry: ServerEntry): Promise<void> {
+async function verifyServerEntry(entry: ServerEntry): Promise<void> {
   if (entry.transport !== 'stdio' || entry.launch !== 'node') return
   for (const path of [entry.command, entry.args[0] ?? '']) {
     try {

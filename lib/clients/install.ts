@@ -50,7 +50,7 @@ export interface InstallHost {
 }
 
 /** The flags of CLI §3 that are copied into an entry's args, in the order of the settings table. */
-export const COPIED_FLAGS = [
+const COPIED_FLAGS = [
   ['dataDir', '--data-dir'], ['logDir', '--log-dir'], ['mode', '--mode'], ['roots', '--roots'], ['commandMode', '--command-mode'],
   ['commandAllow', '--command-allow'], ['tools', '--tools'], ['leaseTtl', '--lease-ttl'], ['grace', '--grace'],
   ['claudeCmd', '--claude-cmd'], ['codexCmd', '--codex-cmd'],
@@ -208,7 +208,7 @@ function fileOf(client: Client, scope: Scope, home: string, host: InstallHost, p
 }
 
 /** A client name as given to --client. Throws INVALID_INPUT naming the close ones. */
-export function parseClient(name: string): Client {
+function parseClient(name: string): Client {
   const client = name.toLowerCase()
   if ((CLIENTS as readonly string[]).includes(client)) return client as Client
   throw new LockstepError('INVALID_INPUT', `unknown client '${name}'${didYouMean(client, CLIENTS)}; the clients are ${CLIENTS.join(', ')}.`, { client: name })

@@ -1,7 +1,7 @@
 import { LockstepError } from '../errors.js'
 
 /** Characters that would make a shell do more than run one program. */
-export const SHELL_METACHARACTERS: ReadonlySet<string> = new Set([';', '&', '|', '<', '>', '(', ')', '$', '`', '\n'])
+const SHELL_METACHARACTERS: ReadonlySet<string> = new Set([';', '&', '|', '<', '>', '(', ')', '$', '`', '\n'])
 
 export interface SplitCommand {
   argv: string[]

@@ -25,7 +25,7 @@ const REFUSED_ENV: readonly RegExp[] = [
 ]
 
 /** Programs that run whatever code they are given: allowing one of them allows anything. */
-export const RUNS_ANYTHING = new Set([
+const RUNS_ANYTHING = new Set([
   'node', 'nodejs', 'deno', 'bun', 'bunx', 'npx', 'python', 'python2', 'python3', 'pypy', 'pypy3', 'perl', 'ruby',
   'php', 'lua', 'tclsh', 'java', 'sh', 'bash', 'zsh', 'dash', 'ksh', 'fish', 'csh', 'tcsh', 'pwsh', 'powershell',
   'cmd', 'osascript', 'env', 'xargs', 'find', 'awk', 'gawk', 'sed', 'make', 'sudo', 'nohup', 'timeout', 'nice',

@@ -15,7 +15,7 @@ const CMD_META = /([()\][%!^"`<>&|;, *?])/g
 const NPM_SHIM = /node_modules[\\/]\.bin[\\/][^\\/]+\.cmd$/i
 
 /** Case-insensitive lookup: Windows environment names ignore case (`Path`, `PATH`). */
-export function getEnv(env: Env, name: string): string | undefined {
+function getEnv(env: Env, name: string): string | undefined {
   const key = Object.keys(env).find((k) => k.toUpperCase() === name.toUpperCase())
   return key === undefined ? undefined : env[key]
 }
@@ -63,7 +63,7 @@ export function windowsShellLaunch(command: string, env: Env): WindowsLaunch {
   return { file: comspec(env), args: ['/d', '/s', '/c', `"${command}"`], verbatim: true }
 }
 
-export function comspec(env: Env): string {
+function comspec(env: Env): string {
   return getEnv(env, 'ComSpec') ?? 'cmd.exe'
 }
 

@@ -17,7 +17,7 @@ export const ANSWER_CONTENT_BUDGET = 3 * 1024 * 1024
 export const MAX_ANSWER_BYTES = MAX_MESSAGE_BYTES - 256 * 1024
 
 /** The size of `text` as a JSON string literal, in UTF-8 bytes. */
-export function jsonBytes(text: string): number {
+function jsonBytes(text: string): number {
   return Buffer.byteLength(JSON.stringify(text))
 }
 

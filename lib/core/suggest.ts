@@ -11,7 +11,7 @@ export function closest(given: string, candidates: readonly string[], max = 3): 
 }
 
 /** Damerau-Levenshtein distance (optimal string alignment): a swap of two neighbours counts as one edit. */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const rows = a.length + 1
   const cols = b.length + 1
   const d: number[][] = Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)))

@@ -21,7 +21,7 @@ type Action = (ctx: Ctx, body: Body, projectRoot: string) => Promise<unknown>
  * The dashboard's actions: the tools' lib functions, run as `human` (POST /api/projects/:id/actions/<name>). A Map, so
  * that a name such as `constructor` or `__proto__` finds nothing instead of a property of Object.prototype.
  */
-export const ACTIONS: ReadonlyMap<string, Action> = new Map(Object.entries({
+const ACTIONS: ReadonlyMap<string, Action> = new Map(Object.entries({
   approve: (ctx, body, projectRoot) => approveTask(ctx, { id: body.id, feedback: body.feedback, projectRoot }),
   'request-changes': (ctx, body, projectRoot) => requestChanges(ctx, { id: body.id, feedback: body.feedback, projectRoot }),
   'release-lock': (ctx, body, projectRoot) => releaseLock(ctx, { id: body.id, path: body.path, force: true, projectRoot }),

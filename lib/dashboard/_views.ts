@@ -39,7 +39,7 @@ export async function storedProject(dataDir: string, id: string): Promise<Projec
 }
 
 /** The latest commit to the project, or its snapshots' (ms). */
-export async function lastUpdated(ref: ProjectRef): Promise<number> {
+async function lastUpdated(ref: ProjectRef): Promise<number> {
   const stats = await Promise.all([...DOC_FILES, 'journal.jsonl'].map((file) => fsp.stat(join(ref.dir, file)).catch(() => null)))
   return Math.max(0, ...stats.map((stat) => stat?.mtimeMs ?? 0))
 }

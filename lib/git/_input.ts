@@ -3,7 +3,7 @@ import { isValidName } from '../core/validate.js'
 import type { RepoLock } from './types.js'
 
 /** git check-ref-format rules for a branch name. */
-export function isValidBranchName(name: string): boolean {
+function isValidBranchName(name: string): boolean {
   if (name === '@' || name.startsWith('-') || name.endsWith('.') || name.includes('..') || name.includes('@{')) return false
   // eslint-disable-next-line no-control-regex
   if (/[\x00-\x20\x7f~^:?*[\\]/.test(name)) return false

@@ -8,7 +8,7 @@ import { worktreeFs } from './_fs.js'
 import { Author, Root } from './_input.js'
 import { locateRepo, readGitFile } from './main-worktree.js'
 
-export const CommitAllInput = v.strictObject({
+const CommitAllInput = v.strictObject({
   dir: Root,
   message: v.pipe(v.string(), v.minLength(1), v.maxLength(10_000)),
   author: Author,

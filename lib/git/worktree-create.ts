@@ -9,7 +9,7 @@ import { RepoLockOption, Root, WorktreeName } from './_input.js'
 import { ensureExcluded, fullRef, mainHead, openRepo, resolveBranch, runLocked, shortRef, type Repo } from './_repo.js'
 import { findCheckout, locateWorktree, removeAdminDir, type Location } from './_worktrees.js'
 
-export const CreateWorktreeInput = v.strictObject({ root: Root, name: WorktreeName, withRepoLock: RepoLockOption })
+const CreateWorktreeInput = v.strictObject({ root: Root, name: WorktreeName, withRepoLock: RepoLockOption })
 export type CreateWorktreeOptions = v.InferInput<typeof CreateWorktreeInput>
 
 export interface CreatedWorktree {

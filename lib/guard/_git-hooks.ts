@@ -8,7 +8,7 @@ import { shellQuote } from '../core/quote.js'
 
 const HOOK = 'pre-commit'
 /** An existing pre-commit hook is kept under this name and run first by ours. */
-export const CHAINED = 'pre-commit.lockstep-chained'
+const CHAINED = 'pre-commit.lockstep-chained'
 
 function git(cwd: string, args: string[]): string | null {
   try {

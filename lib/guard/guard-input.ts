@@ -22,7 +22,7 @@ export function editedPaths(client: GuardClient, payload: unknown): string[] {
 }
 
 /** The files an apply_patch envelope adds, updates, deletes or moves to. */
-export function patchPaths(patch: string): string[] {
+function patchPaths(patch: string): string[] {
   const out: string[] = []
   for (const line of patch.split(/\r?\n/)) {
     const match = /^\*\*\* (?:Add File|Update File|Delete File|Move to): (.+?)\s*$/.exec(line)

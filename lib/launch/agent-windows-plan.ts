@@ -6,7 +6,7 @@ import { AgentWindowsFields, humanCtx, windowCommands, type AgentWindowsOptions 
 import { freeImplementerName } from './_launch-records.js'
 import { findExecutable } from '../status/status-clients.js'
 
-export const AgentWindowsPlanInput = v.strictObject({
+const AgentWindowsPlanInput = v.strictObject({
   ...AgentWindowsFields,
   launcher: v.picklist(['tmux', 'terminal']),
   session: v.optional(v.string(), 'lockstep'),
@@ -37,7 +37,7 @@ export async function planAgentWindows(raw: unknown, host: { env: NodeJS.Process
 }
 
 /** The programs `tmux`/`macos` need that are not installed: tmux itself, and the first word of each agent command. */
-export async function missingPrograms(options: Pick<AgentWindowsOptions, 'claudeCmd' | 'codexCmd'>, env: NodeJS.ProcessEnv, launcher: 'tmux' | 'terminal'): Promise<string[]> {
+async function missingPrograms(options: Pick<AgentWindowsOptions, 'claudeCmd' | 'codexCmd'>, env: NodeJS.ProcessEnv, launcher: 'tmux' | 'terminal'): Promise<string[]> {
   const missing: string[] = []
   if (launcher === 'tmux' && (await tmuxMajor()) === null) missing.push('tmux')
   for (const [role, command] of [['planner', options.claudeCmd], ['implementer', options.codexCmd]] as const) {

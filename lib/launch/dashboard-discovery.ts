@@ -23,12 +23,12 @@ export type DashboardInfo = v.InferOutput<typeof DashboardInfo>
 export const DEFAULT_PORT = 8787
 const LAST_PREFERRED_PORT = 8799
 
-export function dashboardFile(dataDir: string): string {
+function dashboardFile(dataDir: string): string {
   return join(dataDir, 'dashboard.json')
 }
 
 /** The recorded dashboard, or null when the file is missing or invalid (an invalid file means "none running"). */
-export async function readDashboardInfo(dataDir: string): Promise<DashboardInfo | null> {
+async function readDashboardInfo(dataDir: string): Promise<DashboardInfo | null> {
   try {
     const result = v.safeParse(DashboardInfo, JSON.parse(await fsp.readFile(dashboardFile(dataDir), 'utf8')))
     return result.success ? result.output : null

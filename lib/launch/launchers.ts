@@ -91,7 +91,7 @@ function parsePane(stdout: string): Omit<TmuxPane, 'session'> {
 }
 
 /** A label and key hints in the status bar, set on this session only (never -g). */
-export async function styleSession(session: string): Promise<void> {
+async function styleSession(session: string): Promise<void> {
   const options: [string, string][] = [
     ['status-left', '[lockstep] '],
     ['status-left-length', '20'],

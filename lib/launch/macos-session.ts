@@ -6,7 +6,7 @@ import { AgentWindowsFields, humanCtx, windowCommands } from './_agent-windows.j
 import { requirePrograms } from './agent-windows-plan.js'
 import { recordLaunch, releaseReservation, reserveImplementer, type LaunchPlan } from './_launch-records.js'
 
-export const MacosSessionInput = v.strictObject({ ...AgentWindowsFields })
+const MacosSessionInput = v.strictObject({ ...AgentWindowsFields })
 
 const ATTEMPTS = 4
 const RETRY_MS = 500

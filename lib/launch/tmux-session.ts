@@ -6,7 +6,7 @@ import { AgentWindowsFields, humanCtx, windowCommands, type WindowCommands } fro
 import { requirePrograms } from './agent-windows-plan.js'
 import { recordLaunch, releaseReservation, reserveImplementer, type LaunchPlan } from './_launch-records.js'
 
-export const TmuxSessionInput = v.strictObject({
+const TmuxSessionInput = v.strictObject({
   ...AgentWindowsFields,
   session: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,40}$/, '1–40 characters of A-Z a-z 0-9 _ -')), 'lockstep'),
   layout: v.optional(v.picklist(['windows', 'panes']), 'windows'),

@@ -6,7 +6,7 @@ import { LockstepError } from '../errors.js'
 /** Default for ignoreCase on this platform: true on darwin and win32. */
 export const PLATFORM_IGNORES_CASE: boolean = ignoresCase(process.platform)
 
-export const MAX_LOCK_PATH_LENGTH = 1024
+const MAX_LOCK_PATH_LENGTH = 1024
 export const ARTIFACT_PREFIX = 'artifact:'
 
 export type NormaliseOptions = {

@@ -14,7 +14,7 @@ import { admit, DEFAULT_SESSION_CAPS, isIdle, type SessionCaps } from './_sessio
 import { readJsonBody, refusalBeforeInitialize } from './_preinit.js'
 import { createMcpServer } from './server.js'
 
-export const DEFAULT_HTTP_PORT = 8788
+const DEFAULT_HTTP_PORT = 8788
 
 /** The `--http` flags as given (undefined when absent). */
 export interface HttpFlags {

@@ -101,7 +101,7 @@ const CORE = [
   'discussion_reply', 'discussion_get', 'discussion_inbox',
 ]
 
-export const PROFILES: Record<Exclude<ToolProfile, 'all' | 'auto'>, string[]> = {
+const PROFILES: Record<Exclude<ToolProfile, 'all' | 'auto'>, string[]> = {
   core: CORE,
   implementer: [...CORE, 'task_create', 'discussion_resolve', 'discussion_list', 'file_read', 'file_write', 'artifact_read', 'artifact_write', 'command_run', 'tool_install', 'log_append', 'worktree_status'],
   planner: [

@@ -20,7 +20,7 @@ import { recordRefusals } from '../state/tool-events.js'
 const AVAILABLE_SHOWN = 20
 const READ_ATTEMPTS = 5
 
-export const ArtifactName = v.pipe(
+const ArtifactName = v.pipe(
   v.string(),
   v.minLength(1),
   v.maxLength(200),

@@ -5,7 +5,7 @@ import { projectIdentity } from '../../storage/projects.js'
 import { DISCUSSION_PRIORITIES, DISCUSSION_STATUSES, PROJECT_STATUSES, TASK_STATUSES } from '../state/schema.js'
 import { SNAPSHOT_VERSION, snapshotPath } from '../state/snapshot.js'
 
-export const CHECK_IDS = ['project_complete', 'tasks_in_review', 'tasks_not_done', 'blocking_discussions'] as const
+const CHECK_IDS = ['project_complete', 'tasks_in_review', 'tasks_not_done', 'blocking_discussions'] as const
 export type CheckId = (typeof CHECK_IDS)[number]
 
 export interface CheckItem {

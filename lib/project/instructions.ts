@@ -7,7 +7,7 @@ import { detectEol, splitBom, withBlankLine, writeText } from '../clients/config
 export const START_MARKER = '<!-- LOCKSTEP COORDINATION -->'
 export const END_MARKER = '<!-- END LOCKSTEP -->'
 export const INSTRUCTION_FILES = ['CLAUDE.md', 'AGENTS.md', 'GEMINI.md'] as const
-export const LOCKSTEP_GITIGNORE = 'worktrees/\n*.lock\n*.tmp\n'
+const LOCKSTEP_GITIGNORE = 'worktrees/\n*.lock\n*.tmp\n'
 
 const BLOCK_LINES = [
   START_MARKER,

@@ -5,7 +5,7 @@ import type { Agent, DocName, Lock, Note, Session, Task } from './schema.js'
 type Reason = 'expired' | 'holder_gone'
 const LEASE_DOCS: DocName[] = ['agents', 'tasks', 'locks', 'notes']
 
-export function ttlMs(tx: DomainTx<DocName>): number {
+function ttlMs(tx: DomainTx<DocName>): number {
   return tx.ctx.settings.leaseTtlSec * 1000
 }
 
@@ -55,7 +55,7 @@ export function applyExpiries(docs: Partial<Docs>, tx: DomainTx<DocName>): void 
  * Whether a session is alive enough to keep its agent's leases: an HTTP session until it is closed, a stdio server of
  * this host while its process runs, one of another host (which cannot be probed) while it was seen within the TTL.
  */
-export function sessionKeepsLeases(isAlive: (pid: number, host: string) => boolean, session: Session, now: Date, ttl: number): boolean {
+function sessionKeepsLeases(isAlive: (pid: number, host: string) => boolean, session: Session, now: Date, ttl: number): boolean {
   if (session.endedAt || session.goneAt || serverDied(isAlive, session)) return false
   if (session.transport === 'http' || session.pid === undefined) return true
   if (session.host !== HOST) return Date.parse(session.lastSeenAt) + ttl > now.getTime()
@@ -113,7 +113,7 @@ export function goneEvidence(isAlive: (pid: number, host: string) => boolean, ag
 }
 
 /** Take a lease away: the task returns to todo (a blocked one stays blocked), its task locks go, the holder is told. */
-export function revokeTask(docs: Docs, tx: DomainTx<DocName>, task: Task, reason: Reason | 'reset'): void {
+function revokeTask(docs: Docs, tx: DomainTx<DocName>, task: Task, reason: Reason | 'reset'): void {
   const owner = task.owner!
   const wasBlocked = task.status === 'blocked'
   clearOwnership(task, wasBlocked ? 'blocked' : 'todo', tx)
@@ -139,7 +139,7 @@ export function wasRevokedFrom(notes: Note[], taskId: string, owner: string): bo
   return notes.some((note) => note.author === 'system' && note.text.toLowerCase().includes(text))
 }
 
-export function revokeLock(docs: Docs, tx: DomainTx<DocName>, lock: Lock, reason: Reason): void {
+function revokeLock(docs: Docs, tx: DomainTx<DocName>, lock: Lock, reason: Reason): void {
   const holder = lock.owner
   resolveLock(lock, reason, 'system', tx.now)
   tx.note(`[SYSTEM] Lock on ${lock.path}${holder ? ` held by ${holder}` : ''} was released because ${reason === 'expired' ? 'it expired' : 'its holder is gone'}.`)

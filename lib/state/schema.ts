@@ -7,14 +7,14 @@ export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const
 export const ISOLATIONS = ['shared', 'worktree'] as const
 export const PROJECT_STATUSES = ['planning', 'ready', 'in_progress', 'complete', 'stopped'] as const
 export const ROLES = ['planner', 'implementer'] as const
-export const AGENT_TYPES = ['claude', 'codex', 'other'] as const
-export const LAUNCHERS = ['tmux', 'terminal', 'manual'] as const
-export const RELEASE_REASONS = ['released', 'forced', 'expired', 'holder_gone', 'task_done', 'task_returned', 'reset'] as const
+const AGENT_TYPES = ['claude', 'codex', 'other'] as const
+const LAUNCHERS = ['tmux', 'terminal', 'manual'] as const
+const RELEASE_REASONS = ['released', 'forced', 'expired', 'holder_gone', 'task_done', 'task_returned', 'reset'] as const
 export const DISCUSSION_CATEGORIES = ['architecture', 'implementation', 'blocker', 'question', 'other'] as const
 export const DISCUSSION_PRIORITIES = ['low', 'medium', 'high', 'blocking'] as const
 export const DISCUSSION_STATUSES = ['open', 'waiting', 'resolved', 'archived'] as const
-export const NOTICE_KINDS = ['task_revoked', 'lock_revoked', 'stopped', 'reset', 'project_status'] as const
-export const NOTICE_REASONS = ['expired', 'holder_gone', 'forced', 'reassigned', 'reset', 'status_changed'] as const
+const NOTICE_KINDS = ['task_revoked', 'lock_revoked', 'stopped', 'reset', 'project_status'] as const
+const NOTICE_REASONS = ['expired', 'holder_gone', 'forced', 'reassigned', 'reset', 'status_changed'] as const
 
 const str = v.string()
 const opt = <T extends v.GenericSchema>(schema: T) => v.optional(schema)
@@ -50,7 +50,7 @@ export const TaskRecord = v.object({
 })
 export type Task = v.InferOutput<typeof TaskRecord>
 
-export const LockRecord = v.object({
+const LockRecord = v.object({
   id: str,
   path: str,
   owner: opt(str),
@@ -67,10 +67,10 @@ export const LockRecord = v.object({
 })
 export type Lock = v.InferOutput<typeof LockRecord>
 
-export const NoteRecord = v.object({ id: str, seq: v.number(), text: str, author: str, createdAt: str })
+const NoteRecord = v.object({ id: str, seq: v.number(), text: str, author: str, createdAt: str })
 export type Note = v.InferOutput<typeof NoteRecord>
 
-export const NoticeRecord = v.object({
+const NoticeRecord = v.object({
   kind: v.picklist(NOTICE_KINDS),
   id: opt(str),
   path: opt(str),
@@ -82,7 +82,7 @@ export const NoticeRecord = v.object({
 })
 export type Notice = v.InferOutput<typeof NoticeRecord>
 
-export const AgentRecord = v.object({
+const AgentRecord = v.object({
   id: str,
   name: str,
   role: v.picklist(ROLES),
@@ -107,7 +107,7 @@ export const AgentRecord = v.object({
 })
 export type Agent = v.InferOutput<typeof AgentRecord>
 
-export const SessionRecord = v.object({
+const SessionRecord = v.object({
   id: str,
   transport: v.picklist(['stdio', 'http']),
   pid: opt(v.number()),
@@ -142,7 +142,7 @@ export const ContextRecord = v.object({
 })
 export type StoredContext = v.InferOutput<typeof ContextRecord>
 
-export const DiscussionRecord = v.object({
+const DiscussionRecord = v.object({
   id: str,
   topic: str,
   category: v.picklist(DISCUSSION_CATEGORIES),
@@ -162,7 +162,7 @@ export const DiscussionRecord = v.object({
 })
 export type Discussion = v.InferOutput<typeof DiscussionRecord>
 
-export const MessageRecord = v.object({
+const MessageRecord = v.object({
   id: str,
   discussionId: str,
   author: str,
@@ -172,7 +172,7 @@ export const MessageRecord = v.object({
 })
 export type Message = v.InferOutput<typeof MessageRecord>
 
-export const ArtifactRecord = v.object({
+const ArtifactRecord = v.object({
   name: str,
   bytes: v.number(),
   sha256: str,

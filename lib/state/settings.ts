@@ -29,7 +29,7 @@ export interface Settings {
   tmuxSession?: string
 }
 
-export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
+function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
   return env.LOCKSTEP_HOME || join(homedir(), '.lockstep-mcp')
 }
 

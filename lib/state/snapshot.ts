@@ -7,7 +7,7 @@ import type { Store } from '../../storage/store.js'
 import { ContextRecord, TASK_STATUSES, TaskRecord, type Discussion, type Documents, type ProjectDoc, type Task } from './schema.js'
 
 export const SNAPSHOT_VERSION = 1
-export const SNAPSHOT_DELAYS = { debounceMs: 1000, maxMs: 5000 }
+const SNAPSHOT_DELAYS = { debounceMs: 1000, maxMs: 5000 }
 
 const LEASE_FIELDS = new Set(['leaseExpiresAt', 'leaseSessionId'])
 const TASK_FIELDS = Object.keys(TaskRecord.entries).filter((key) => !LEASE_FIELDS.has(key))

@@ -38,7 +38,7 @@ export function storesWithMissingRoot(dataDir: string): Problem[] {
 }
 
 /** The filesystem type of the mount holding `path`, where the platform tells (Linux /proc/mounts); null otherwise. */
-export function filesystemType(path: string): string | null {
+function filesystemType(path: string): string | null {
   if (process.platform !== 'linux') return null
   let mounts: string
   try {

@@ -74,7 +74,7 @@ function fileStatuses(client: Client, scope: Scope, file: string, input: { env: 
 }
 
 /** The checks of CLI §6: the command runs, the script exists, and `server` follows the script. */
-export function checkEntry(raw: unknown, env: NodeJS.ProcessEnv): Pick<ClientStatus, 'state' | 'command' | 'args' | 'url' | 'problem' | 'fix'> {
+function checkEntry(raw: unknown, env: NodeJS.ProcessEnv): Pick<ClientStatus, 'state' | 'command' | 'args' | 'url' | 'problem' | 'fix'> {
   const entry = isTable(raw) ? raw : {}
   // Gemini names the URL httpUrl and Windsurf serverUrl; opencode keeps the whole command line in one array
   const url = [entry['url'], entry['httpUrl'], entry['serverUrl']].find((value) => typeof value === 'string')

@@ -9,7 +9,7 @@ import { LockstepError } from '../errors.js'
  * through a directory's descriptor (/proc/self/fd/<n>/name) stays in that directory whatever happens to its name
  * afterwards, as openat(2) does. Elsewhere only the last component is guarded, with O_NOFOLLOW.
  */
-export const CAN_VERIFY_OPENED = process.platform === 'linux' && existsSync('/proc/self/fd')
+const CAN_VERIFY_OPENED = process.platform === 'linux' && existsSync('/proc/self/fd')
 
 const NOFOLLOW = constants.O_NOFOLLOW ?? 0
 const DIRECTORY = constants.O_DIRECTORY ?? 0

@@ -52,7 +52,7 @@ export async function resolveAccessPath(request: AccessRequest): Promise<Resolve
 }
 
 /** `child` relative to `parent` with `/` separators, or undefined outside it. Case-insensitive on win32 and darwin. */
-export function relativeInside(child: string, parent: string): string | undefined {
+function relativeInside(child: string, parent: string): string | undefined {
   const parentParts = stripTrailingSep(parent).split(sep)
   const childParts = stripTrailingSep(child).split(sep)
   if (childParts.length < parentParts.length) return undefined

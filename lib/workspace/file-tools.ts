@@ -16,7 +16,7 @@ export { MAX_CONTENT_BYTES }
 export const FILE_ENCODINGS = ['utf8', 'utf16le', 'latin1', 'ascii', 'base64', 'hex'] as const
 
 // NUL bytes pass the schema on purpose: the access policy refuses them with FORBIDDEN, as it does every escape
-export const FilePath = v.pipe(v.string(), v.minLength(1), v.maxLength(4096))
+const FilePath = v.pipe(v.string(), v.minLength(1), v.maxLength(4096))
 export const MaxBytes = v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_CONTENT_BYTES)), 1024 * 1024)
 export const Offset = v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER)), 0)
 // hex spends two characters per byte; the decoded size is checked against the 4 MiB limit after parsing

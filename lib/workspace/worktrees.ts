@@ -32,7 +32,7 @@ export function repoLockFor(project: ProjectRef): git.RepoLock {
 }
 
 /** An implementer by id or name. Throws NOT_FOUND. */
-export function getImplementer(docs: Pick<Docs, 'agents'>, idOrName: string): Agent {
+function getImplementer(docs: Pick<Docs, 'agents'>, idOrName: string): Agent {
   const agent = docs.agents.agents.find((item) => item.role === 'implementer' && (item.id === idOrName || sameName(item.name, idOrName)))
   if (!agent) throw new LockstepError('NOT_FOUND', `No implementer ${idOrName} in this project; list them with implementer_list.`, { implementerId: idOrName })
   return agent
@@ -124,7 +124,7 @@ export async function listWorktrees(ctx: Ctx, raw: unknown) {
   return { count: worktrees.length, worktrees }
 }
 
-export function ownerOf(agents: Agent[], entry: { name: string; path: string }): Agent | undefined {
+function ownerOf(agents: Agent[], entry: { name: string; path: string }): Agent | undefined {
   return agents.find((agent) => agent.worktreePath === entry.path) ?? agents.find((agent) => agent.role === 'implementer' && sameName(agent.name, entry.name))
 }
 
