@@ -10,6 +10,7 @@ import { DOCUMENTS, TASK_STATUSES, type Agent, type Session } from '../state/sch
 import { readLeasedState } from '../tasks/task-queries.js'
 import { listedTask, publicLock } from '../tasks/task-views.js'
 import { byPriorityThenNewest, messagesOf, publicMessage } from '../messages/discussion-views.js'
+import { sameName } from '../core/names.js'
 
 const NOTES_SHOWN = 200
 export const DOC_FILES = Object.values(DOCUMENTS).map((def) => def.file)
@@ -67,7 +68,7 @@ export async function projectSummaries(ctx: Ctx, refs: ProjectRef[]) {
 
 /** A lock whose holder's session is gone is never shown as simply held: it is being reclaimed (the page says so). */
 function holderGone(ctx: Ctx, doc: { agents: Agent[]; sessions: Session[] }, owner: string | undefined, now: Date): boolean {
-  const agent = owner ? doc.agents.find((item) => item.name.toLowerCase() === owner.toLowerCase()) : undefined
+  const agent = owner ? doc.agents.find((item) => sameName(item.name, owner)) : undefined
   if (!agent) return false
   // a copy: the view only reports the evidence, it records nothing
   return goneEvidence(ctx.isAlive, { ...agent }, doc.sessions.map((session) => ({ ...session })), now.toISOString(), false) !== null
@@ -86,7 +87,7 @@ export async function projectView(ctx: Ctx, ref: ProjectRef) {
   const now = ctx.now()
   const tasks = [...leased.tasks].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id))
   const current = (name: string) =>
-    tasks.filter((task) => task.owner?.toLowerCase() === name.toLowerCase() && task.status !== 'done' && task.status !== 'todo').map((task) => ({ id: task.id, title: task.title, status: task.status }))
+    tasks.filter((task) => sameName(task.owner, name) && task.status !== 'done' && task.status !== 'todo').map((task) => ({ id: task.id, title: task.title, status: task.status }))
   return {
     project: {
       id: ref.id,

@@ -11,6 +11,7 @@ import type { Agent, Lock, Session } from '../state/schema.js'
 import { resolveSettings, type Settings } from '../state/settings.js'
 import { editedPaths, type GuardClient, type GuardVerdict, type Refusal } from './guard-input.js'
 import { projectForGuard, readForGuard } from './_read.js'
+import { sameName } from '../core/names.js'
 
 export type { GuardClient }
 
@@ -81,7 +82,7 @@ function decide(checked: Checked, editor: string | null, settings: Settings, out
   const now = new Date()
   const ttl = settings.leaseTtlSec * 1000
   const live = liveNames({ agents: { agents: checked.agents, sessions: checked.sessions } }, defaultIsAlive, now, ttl)
-  const mine = (lock: Lock) => editor !== null && lock.owner !== undefined && lock.owner.toLowerCase() === editor.toLowerCase()
+  const mine = (lock: Lock) => editor !== null && sameName(lock.owner, editor)
   if (editor && checked.locks.some((lock) => lock.status === 'active' && mine(lock) && Date.parse(lock.expiresAt) - now.getTime() < ttl / 2)) {
     outcome.active.set(checked.project.id, { project: checked.project, name: editor })
   }
@@ -136,7 +137,7 @@ function storedProject(dataDir: string, folder: string): ProjectRef | null {
 
 /** Who is editing: our launchers' LOCKSTEP_AGENT_NAME, the session sharing the client process, or the worktree's owner. */
 function identify(checked: Checked, chain: number[], env: NodeJS.ProcessEnv): string | null {
-  const byName = (name: string | undefined) => checked.agents.find((agent) => name && agent.name.toLowerCase() === name.toLowerCase())
+  const byName = (name: string | undefined) => checked.agents.find((agent) => name && sameName(agent.name, name))
   const named = byName(env.LOCKSTEP_AGENT_NAME)
   if (named) return named.name
   const bound = checked.sessions.filter((session) => session.host === HOST && session.agentId && !session.endedAt && !session.goneAt)
@@ -148,7 +149,7 @@ function identify(checked: Checked, chain: number[], env: NodeJS.ProcessEnv): st
 }
 
 function holderGone(checked: Checked, owner: string, now: Date, settings: Settings): 'alive' | 'in_grace' | 'past_grace' {
-  const agent = checked.agents.find((item) => item.name.toLowerCase() === owner.toLowerCase())
+  const agent = checked.agents.find((item) => sameName(item.name, owner))
   if (!agent) return 'alive'
   // copies: the guard only looks; the transaction records
   const since = goneEvidence(defaultIsAlive, { ...agent }, checked.sessions.map((session) => ({ ...session })), now.toISOString(), false)

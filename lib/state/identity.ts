@@ -3,6 +3,7 @@ import type { Ctx } from './context.js'
 import { defaultIsAlive } from './context.js'
 import { LockstepError } from '../errors.js'
 import type { Agent, Session } from './schema.js'
+import { sameName } from '../core/names.js'
 
 /**
  * Resolve an identity parameter (TOOLS §1.3): a registered session is its name and may not pass another; an
@@ -18,7 +19,7 @@ export async function identityFor(
   if (ctx.caller.fixedActor) return ctx.caller.fixedActor
   const binding = ctx.caller.binding
   if (binding) {
-    if (given !== undefined && given.toLowerCase() !== binding.name.toLowerCase()) {
+    if (given !== undefined && !sameName(given, binding.name)) {
       throw new LockstepError('FORBIDDEN', `${param} must be ${binding.name}, the name this session registered; leave ${param} out.`, {
         [param]: given,
         registered: binding.name,
@@ -46,7 +47,7 @@ export async function identityFor(
 
 /** The live session bound to an agent name, if any. */
 export function liveHolder(ctx: Pick<Ctx, 'isAlive'> | undefined, agents: Agent[], sessions: Session[], name: string): Session | undefined {
-  const agent = agents.find((item) => item.name.toLowerCase() === name.toLowerCase())
+  const agent = agents.find((item) => sameName(item.name, name))
   if (!agent?.sessionId) return undefined
   const session = sessions.find((item) => item.id === agent.sessionId)
   if (!session || session.endedAt || session.goneAt) return undefined

@@ -1,6 +1,7 @@
 import type { DomainTx, Docs } from './domain-tx.js'
 import { HOST } from './context.js'
 import type { Agent, DocName, Lock, Note, Session, Task } from './schema.js'
+import { sameName } from '../core/names.js'
 
 type Reason = 'expired' | 'holder_gone'
 const LEASE_DOCS: DocName[] = ['agents', 'tasks', 'locks', 'notes']
@@ -190,9 +191,4 @@ export function renewLeases(docs: Pick<Docs, 'tasks' | 'locks'>, name: string, n
   for (const lock of docs.locks.locks) {
     if (sameName(lock.owner, name) && lock.status === 'active') Object.assign(lock, { expiresAt: until })
   }
-}
-
-/** Names are unique ignoring case (TOOLS §1.3), so an owner may be stored in another spelling than the agent's. */
-function sameName(a: string | undefined, b: string): boolean {
-  return a !== undefined && a.toLowerCase() === b.toLowerCase()
 }

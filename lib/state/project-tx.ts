@@ -6,6 +6,7 @@ import { newId } from '../core/ids.js'
 import type { Docs, DomainTx } from './domain-tx.js'
 import { applyExpiries } from './leases.js'
 import type { DocName, Note, Notice } from './schema.js'
+import { sameName } from '../core/names.js'
 
 const NOTES_KEPT = 2000
 const NOTES_ARCHIVED_AT_ONCE = 1000
@@ -89,7 +90,7 @@ function domainTx<K extends DocName>(ctx: Ctx, base: Tx<K>, docs: Partial<Docs>,
     },
     notify(name: string, notice: Omit<Notice, 'at'>): void {
       base.require('agents')
-      const agent = docs.agents!.agents.find((item) => item.name.toLowerCase() === name.toLowerCase())
+      const agent = docs.agents!.agents.find((item) => sameName(item.name, name))
       agent?.pendingNotices.push({ ...notice, at: base.now.toISOString() })
     },
   }) as DomainTx<K>

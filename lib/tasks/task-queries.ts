@@ -7,6 +7,7 @@ import { TASK_STATUSES, type Lock, type Task } from '../state/schema.js'
 import { Limit, Name, ProjectRoot, parseInput } from '../core/validate.js'
 import { blockersOf } from './claim.js'
 import { listedTask, taskRow } from './task-views.js'
+import { sameName } from '../core/names.js'
 
 /**
  * Tasks and locks as a reader must see them: an expired lease is never reported as held (TOOLS §1.5). The
@@ -58,7 +59,7 @@ export async function listTasks(ctx: Ctx, raw: unknown) {
   const doneCount = ordered.filter((task) => task.status === 'done').length
   const matches = ordered
     .filter((task) => (input.status ? task.status === input.status : input.includeDone || task.status !== 'done'))
-    .filter((task) => !input.owner || task.owner?.toLowerCase() === input.owner.toLowerCase())
+    .filter((task) => !input.owner || sameName(task.owner, input.owner))
     .filter((task) => !input.tag || task.tags.includes(input.tag))
     .filter((task) => !input.ready || (task.status === 'todo' && blockersOf(tasks, task).length === 0))
   const page = matches.slice(input.offset, input.offset + input.limit).map((task) => (input.verbose ? listedTask(task, tasks) : taskRow(listedTask(task, tasks))))
