@@ -31,7 +31,7 @@ export interface ToolDef {
   destructive?: boolean
   /** Calling again with the same arguments changes nothing more. */
   idempotent?: boolean
-  /** What the agent reads back, when it is less than the lib function returns (lib/results.ts). */
+  /** What the agent reads back, when it is less than the lib function returns (results.ts). */
   view?: ResultView
   handler: (ctx: Ctx, args: unknown) => Promise<unknown>
 }
