@@ -88,7 +88,7 @@ export class ServerCommand extends withServerFlags(BaseCommand) {
 
   private async runHttp(settings: Settings, logger: Logger): Promise<number> {
     // the HTTP transport is loaded only here: a stdio server never needs it
-    const { resolveHttpOptions, startHttpServer } = await import('../../lib/mcp/http.js')
+    const { resolveHttpOptions, startHttpServer } = await import('../../lib/http/http-server.js')
     const flags = { host: this.host, port: this.port, token: this.token, allowedHosts: this.allowedHosts, allowedOrigins: this.allowedOrigins, maxSessions: this.maxSessions, maxSessionsPerToken: this.maxSessionsPerToken, sessionIdle: this.sessionIdle }
     const options = resolveHttpOptions(flags, this.context.env, settings.dataDir)
     if (options.tokenFile) this.context.stderr.write(`lockstep-mcp bearer token in ${options.tokenFile}\n`)

@@ -24,6 +24,7 @@ export const LAYERS: Record<string, number> = {
   'lib/tasks/': 3,
   'lib/workspace/': 3,
   'lib/mcp/': 4,
+  'lib/http/': 4,
   'lib/dashboard/': 4,
   'bin/': 5,
 }

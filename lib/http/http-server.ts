@@ -9,10 +9,10 @@ import { newId } from '../core/ids.js'
 import { endSession } from '../agents/sessions.js'
 import type { Settings } from '../state/settings.js'
 import { packageVersion } from '../core/version.js'
-import { HttpGuard, tokenFromFile } from './_http-guard.js'
+import { HttpGuard, tokenFromFile } from './_host-guard.js'
 import { admit, DEFAULT_SESSION_CAPS, isIdle, type SessionCaps } from './_session-caps.js'
 import { readJsonBody, refusalBeforeInitialize } from './_preinit.js'
-import { createMcpServer } from './server.js'
+import { createMcpServer } from '../mcp/server.js'
 
 const DEFAULT_HTTP_PORT = 8788
 
