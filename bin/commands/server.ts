@@ -1,6 +1,6 @@
 import { networkInterfaces } from 'node:os'
 import { Option } from 'clipanion'
-import { connectHost, hostForUrl } from '../../lib/launch/dashboard-discovery.js'
+import { connectHost, hostForUrl } from '../../lib/core/hosts.js'
 import { Store } from '../../storage/store.js'
 import { defaultIsAlive, newCaller, type Ctx } from '../../lib/state/context.js'
 import { LockstepError } from '../../lib/errors.js'

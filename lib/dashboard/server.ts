@@ -12,7 +12,8 @@ import { packageVersion } from '../core/version.js'
 import { forbidden, mountApi, sendError } from './_api.js'
 import { Guard } from './_guard.js'
 import { EventHub, StoreWatch } from './_sse.js'
-import { connectHost, DEFAULT_PORT, dashboardUrl, listenWithFallback, packageRoot, type DashboardInfo } from '../launch/dashboard-discovery.js'
+import { connectHost } from '../core/hosts.js'
+import { DEFAULT_PORT, dashboardUrl, listenWithFallback, packageRoot, type DashboardInfo } from '../launch/dashboard-discovery.js'
 
 export interface DashboardOptions {
   settings: Settings

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import type { IncomingMessage } from 'node:http'
 import { join } from 'node:path'
-import { hostForUrl } from '../launch/dashboard-discovery.js'
+import { hostForUrl } from '../core/hosts.js'
 import { newToken } from '../core/ids.js'
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]']

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import { defaultIsAlive, HOST, newCaller, type Ctx, type LockstepStore } from '../state/context.js'
-import { hostForUrl, isLoopbackHost } from '../launch/dashboard-discovery.js'
+import { hostForUrl, isLoopbackHost } from '../core/hosts.js'
 import { LockstepError } from '../errors.js'
 import { MAX_MESSAGE_BYTES } from '../core/limits.js'
 import { newId } from '../core/ids.js'

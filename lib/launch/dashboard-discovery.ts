@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as v from 'valibot'
 import { writeFileAtomic } from '../../storage/atomic.js'
+import { connectHost, hostForUrl } from '../core/hosts.js'
 import { defaultIsAlive, HOST } from '../state/context.js'
 import { LockstepError } from '../errors.js'
 
@@ -111,20 +112,6 @@ function range(from: number, to: number): number[] {
 export function dashboardUrl(host: string, port: number, token: string, projectId?: string): string {
   const query = projectId ? `?project=${encodeURIComponent(projectId)}` : ''
   return `http://${hostForUrl(host)}:${port}/${query}#token=${token}`
-}
-
-export function hostForUrl(host: string): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
-}
-
-/** A wildcard bind address is reached through loopback. */
-export function connectHost(host: string): string {
-  return host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host
-}
-
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '').toLowerCase()
-  return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare)
 }
 
 /** The package folder (holding package.json, public/ and dist/), from source or from dist. */

@@ -7,7 +7,8 @@ import { LockstepError } from '../errors.js'
 import { projectFor } from '../state/projects.js'
 import type { Settings } from '../state/settings.js'
 import { ProjectRoot, parseInput } from '../core/validate.js'
-import { connectHost, dashboardUrl, findRunningDashboard, packageRoot, type DashboardInfo } from './dashboard-discovery.js'
+import { connectHost } from '../core/hosts.js'
+import { dashboardUrl, findRunningDashboard, packageRoot, type DashboardInfo } from './dashboard-discovery.js'
 
 const START_TIMEOUT_MS = 15_000
 
