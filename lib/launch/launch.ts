@@ -14,7 +14,7 @@ import { agentView } from '../agents/agent-views.js'
 import { openDashboard } from './dashboard-open.js'
 import { repoLockFor } from '../workspace/worktrees.js'
 import { agentCommand, freeImplementerName, nameRefusal, recordLaunch, releaseReservation, reserveImplementer, type Launcher, type LaunchPlan } from './_launch-records.js'
-import { implementerPrompt } from './implementer-prompt.js'
+import { implementerPrompt } from '../agents/prompts.js'
 
 export const LaunchImplementerInput = v.strictObject({
   type: v.picklist(['claude', 'codex']),
