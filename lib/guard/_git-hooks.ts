@@ -3,7 +3,7 @@ import { chmodSync, existsSync, promises as fsp } from 'node:fs'
 import { isAbsolute, join, relative, resolve } from 'node:path'
 import { readTextOrNull } from '../../storage/atomic.js'
 import { LockstepError } from '../errors.js'
-import { GUARD_MARK, missingOnce } from './guard-hooks.js'
+import { GUARD_MARK, missingOnce } from './client-hooks.js'
 import { shellQuote } from '../core/quote.js'
 
 const HOOK = 'pre-commit'

@@ -9,7 +9,7 @@ import { openTerminalWindow, openTmuxWindow, terminalAvailable, tmuxMajor, type 
 import { projectFor } from '../state/projects.js'
 import { ISOLATIONS } from '../state/schema.js'
 import { Name, ProjectRoot, parseInput } from '../core/validate.js'
-import { guardNewWorktree } from '../guard/guards.js'
+import { guardNewWorktree } from '../guard/guard-setup.js'
 import { agentView } from '../agents/agent-views.js'
 import { openDashboard } from './dashboard-open.js'
 import { repoLockFor } from '../workspace/worktrees.js'

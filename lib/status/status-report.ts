@@ -15,8 +15,8 @@ import { parseInput } from '../core/validate.js'
 import { packageVersion } from '../core/version.js'
 import { programsRunningAnything } from '../commands/command-guard.js'
 import { clientStatuses, type ClientStatus } from './status-clients.js'
-import { networkHomeProblems, readDashboard, storesWithMissingRoot, type DashboardStatus } from './_status-host.js'
-import { projectStatus, type Problem, type ProjectStatus } from './_status-project.js'
+import { networkHomeProblems, readDashboard, storesWithMissingRoot, type DashboardStatus } from './_host.js'
+import { projectStatus, type Problem, type ProjectStatus } from './_project.js'
 
 export type { ClientStatus, DashboardStatus, Problem, ProjectStatus }
 

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs'
 import { dirname, join, sep } from 'node:path'
-import type { Problem } from './_status-project.js'
+import type { Problem } from './_project.js'
 
 export interface DashboardStatus {
   url: string

@@ -1,7 +1,7 @@
 import type { FileReport } from '../project/instructions.js'
 import { cliScriptPath } from '../clients/install.js'
 import { gitHookScript, hasGitHook, hookDirs, installGitHook, removeGitHook } from './_git-hooks.js'
-import { checkHookFile, guardCommand, hasHook, HOOK_FILES, installHook, removeHook, type HookClient } from './guard-hooks.js'
+import { checkHookFile, guardCommand, hasHook, HOOK_FILES, installHook, removeHook, type HookClient } from './client-hooks.js'
 
 export interface GuardState {
   guard: HookClient | 'git'
