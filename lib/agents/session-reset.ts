@@ -1,11 +1,9 @@
 import * as v from 'valibot'
-import { join } from 'node:path'
 import type { Ctx } from '../state/context.js'
 import { LockstepError } from '../errors.js'
 import { requirePlanner } from '../state/identity.js'
 import { mutate } from '../state/project-tx.js'
 import { projectFor } from '../state/projects.js'
-import { DOCUMENTS } from '../state/schema.js'
 import { ProjectRoot, parseInput } from '../core/validate.js'
 
 export const SessionResetInput = v.strictObject({
