@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { Store } from '../storage/store.js'
-import { DOCUMENTS } from '../lib/schema.js'
+import { DOCUMENTS } from '../lib/state/schema.js'
 import { floorRound, type FloorRound } from './_floor.js'
 
 const [dataDir, projectDir, count, startAt, withFloor] = process.argv.slice(2)

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Store } from '../storage/store.js'
-import { DOCUMENTS, type Task } from '../lib/schema.js'
+import { DOCUMENTS, type Task } from '../lib/state/schema.js'
 import { type FloorRound } from './_floor.js'
 import { ms, summary, table } from './_stats.js'
 

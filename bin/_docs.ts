@@ -3,9 +3,9 @@
 import { toJsonSchema } from '@valibot/to-json-schema'
 import { writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-// the tool table and how tools/list shows a tool: both from lib/mcp/
+// the tool table and how tools/list shows a tool
 import { PROFILES, TOOLS, type ToolDef } from '../lib/mcp/tools.js'
-import { listedTool } from '../lib/mcp/_listing.js'
+import { listedTool } from '../lib/mcp/listing.js'
 
 type Json = Record<string, unknown>
 

@@ -1,8 +1,8 @@
 // `lockstep-mcp guard --client <name>`: what the clients' pre-edit hooks and git's pre-commit hook run. dist/cli.js
 // loads this file alone (not the whole CLI) so that a hook starts quickly; it reads the hook's JSON on stdin.
 import { execFileSync } from 'node:child_process'
-import { checkGuard } from '../lib/guard.js'
-import { firstTime, GUARD_CLIENTS, guardReply, type GuardClient } from '../lib/_guard-input.js'
+import { checkGuard } from '../lib/guard/guard.js'
+import { firstTime, GUARD_CLIENTS, guardReply, type GuardClient } from '../lib/guard/guard-input.js'
 
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) return ''

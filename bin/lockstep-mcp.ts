@@ -1,8 +1,8 @@
 import { Cli, Command, type CommandClass } from 'clipanion'
-import { packageVersion } from '../lib/version.js'
+import { packageVersion } from '../lib/core/version.js'
 import { HelpCommand, VersionCommand } from './commands/help.js'
-import type { CliContext } from './commands/_base.js'
-import { describeParseError, usageOf } from './_usage.js'
+import type { CliContext } from './usage.js'
+import { describeParseError, usageOf } from './usage.js'
 
 // Each command's module is loaded only when it can run: `server` is started for every agent session and must not
 // wait for the dashboard's, the installer's or the git layer's code.

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
-import { resolveAccessPath, type AccessMode } from '../lib/access.js'
-import { writeFileAtomic } from '../lib/files.js'
+import { resolveAccessPath, type AccessMode } from '../lib/workspace/access.js'
+import { writeFileAtomic } from '../lib/workspace/files.js'
 import { tempDir } from './helpers.js'
 
 const skipLinks = process.platform === 'win32' ? 'symlinks need privileges on Windows' : false

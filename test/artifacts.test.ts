@@ -3,10 +3,10 @@ import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { MAX_CONTENT_BYTES } from '../lib/limits.js'
+import { MAX_CONTENT_BYTES } from '../lib/core/limits.js'
 import { test, type TestContext } from 'node:test'
-import { readArtifact, writeArtifact } from '../lib/artifacts.js'
-import { acquireLock } from '../lib/locks.js'
+import { readArtifact, writeArtifact } from '../lib/messages/artifacts.js'
+import { acquireLock } from '../lib/locks/locks.js'
 import { peerCtx, testCtx, rejectsWith as rejects, eventsOfType as events } from './helpers.js'
 
 const posixOnly = process.platform === 'win32' ? 'file modes are POSIX' : false

@@ -2,9 +2,10 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { checkSnapshot, formatCheck } from '../lib/check.js'
-import { renderSnapshot } from '../lib/snapshot.js'
-import type { Task } from '../lib/schema.js'
+import { formatCheck } from '../bin/format/check-format.js'
+import { checkSnapshot } from '../lib/project/check.js'
+import { renderSnapshot } from '../lib/state/snapshot.js'
+import type { Task } from '../lib/state/schema.js'
 import { ROOT } from './helpers.js'
 
 function fixture(name: string): string | null {

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { packageVersion } from '../lib/version.js'
+import { packageVersion } from '../lib/core/version.js'
 import { cli, cliJson, scratch } from './cli-helpers.js'
 import { ROOT } from './helpers.js'
 

@@ -13,7 +13,7 @@ import {
   type BuildServerEntryInput,
   type ConfigTarget,
   type ServerEntry,
-} from '../lib/client-configs.js'
+} from '../lib/clients/client-configs.js'
 import { ROOT, tempDir } from './helpers.js'
 
 const FIXTURES = join(ROOT, 'fixtures', 'client-configs')

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { test, type TestContext } from 'node:test'
-import { installToolTool, runCommandTool } from '../lib/command-tools.js'
-import type { Settings } from '../lib/settings.js'
+import { installToolTool, runCommandTool } from '../lib/commands/command-tools.js'
+import type { Settings } from '../lib/state/settings.js'
 import { tempDir, testCtx, rejectsWith as rejects, eventsOfType as events, waitGone } from './helpers.js'
 
 const posixOnly = process.platform === 'win32' ? 'process groups, /bin/sh and touch are POSIX' : false

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { resolveWindowsProgram } from '../lib/_windows.js'
+import { resolveWindowsProgram } from '../lib/commands/windows.js'
 import {
   checkCommandPolicy,
   parseCommand,
@@ -10,7 +10,7 @@ import {
   runToolInstall,
   type CommandMode,
   type ToolManager,
-} from '../lib/commands.js'
+} from '../lib/commands/commands.js'
 import { tempDir, waitGone, isProcessAlive } from './helpers.js'
 
 const posixOnly = process.platform === 'win32' ? 'process groups and /bin/sh are POSIX' : false

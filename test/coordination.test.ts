@@ -1,13 +1,13 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { coordinationInit } from '../lib/agents.js'
-import type { Ctx } from '../lib/context.js'
-import { createTask, claimTask } from '../lib/tasks.js'
-import { claimNextTask } from '../lib/claim-next.js'
-import { submitForReview } from '../lib/reviews.js'
-import { appendNote } from '../lib/notes.js'
-import { discussionInbox, startDiscussion } from '../lib/discussions.js'
-import { setProjectContext, setProjectStatusTool } from '../lib/project-context.js'
+import { coordinationInit } from '../lib/agents/agents.js'
+import type { Ctx } from '../lib/state/context.js'
+import { createTask, claimTask } from '../lib/tasks/tasks.js'
+import { claimNextTask } from '../lib/tasks/claim-next.js'
+import { submitForReview } from '../lib/tasks/reviews.js'
+import { appendNote } from '../lib/messages/notes.js'
+import { discussionInbox, startDiscussion } from '../lib/messages/discussions.js'
+import { setProjectContext, setProjectStatusTool } from '../lib/project/project-context.js'
 import { peerCtx, testCtx, rejectsWith as rejects } from './helpers.js'
 
 function clock(start = Date.parse('2026-11-24T10:00:00.000Z')) {
@@ -108,7 +108,7 @@ test('project_status_set queues a project_status notice for every implementer, s
   await coordinationInit(planner, { role: 'planner' })
   await coordinationInit(impl, { role: 'implementer', name: 'impl-1' })
   await setProjectContext(planner, { description: 'd', endState: 'e' })
-  const { resetImplementers } = await import('../lib/implementers.js')
+  const { resetImplementers } = await import('../lib/agents/implementers.js')
   await resetImplementers(planner, {})
   await setProjectStatusTool(planner, { status: 'stopped' })
   const again: Record<string, any> = await coordinationInit(impl, { role: 'implementer', name: 'impl-1' })

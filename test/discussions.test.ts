@@ -1,10 +1,10 @@
 import { journalBytes } from './stored.js'
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import type { Binding, Ctx } from '../lib/context.js'
-import { archiveDiscussion, cleanupDiscussions, discussionInbox, getDiscussion } from '../lib/discussions.js'
-import { listDiscussions, replyDiscussion, resolveDiscussion, startDiscussion } from '../lib/discussions.js'
-import type { Agent, Task } from '../lib/schema.js'
+import type { Binding, Ctx } from '../lib/state/context.js'
+import { archiveDiscussion, cleanupDiscussions, discussionInbox, getDiscussion } from '../lib/messages/discussions.js'
+import { listDiscussions, replyDiscussion, resolveDiscussion, startDiscussion } from '../lib/messages/discussions.js'
+import type { Agent, Task } from '../lib/state/schema.js'
 import { peerCtx, testCtx, rejectsWith as rejects } from './helpers.js'
 
 const DAY = 86_400_000

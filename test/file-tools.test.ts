@@ -2,9 +2,9 @@ import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
-import { readFileTool, writeFileTool } from '../lib/file-tools.js'
-import { MAX_CONTENT_BYTES } from '../lib/limits.js'
-import { acquireLock, releaseLock } from '../lib/locks.js'
+import { readFileTool, writeFileTool } from '../lib/workspace/file-tools.js'
+import { MAX_CONTENT_BYTES } from '../lib/core/limits.js'
+import { acquireLock, releaseLock } from '../lib/locks/locks.js'
 import { tempDir, testCtx, rejectsWith as rejects, eventsOfType as events } from './helpers.js'
 
 const skipLinks = process.platform === 'win32' ? 'symlinks need privileges on Windows' : false

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { readFileSafe, writeFileAtomic, type WriteFileRequest } from '../lib/files.js'
+import { readFileSafe, writeFileAtomic, type WriteFileRequest } from '../lib/workspace/files.js'
 import { tempDir } from './helpers.js'
 
 const posixOnly = process.platform === 'win32' ? 'file modes are POSIX' : false

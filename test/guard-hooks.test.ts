@@ -3,8 +3,8 @@ import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
-import { guardStates, installGuards, removeGuards } from '../lib/guards.js'
-import { guardCommand } from '../lib/_guard-hooks.js'
+import { guardStates, installGuards, removeGuards } from '../lib/guard/guard-setup.js'
+import { guardCommand } from '../lib/guard/client-hooks.js'
 import { rejectsWith, tempDir } from './helpers.js'
 
 const RUNTIME = { node: '/usr/bin/node', cli: '/opt/lockstep mcp/dist/cli.js' }

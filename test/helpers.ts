@@ -83,9 +83,9 @@ export async function waitGone(pid: number, ms = 3000): Promise<boolean> {
 }
 
 import { Store } from '../storage/store.js'
-import { DOCUMENTS } from '../lib/schema.js'
-import { defaultIsAlive, newCaller, type Ctx, type Binding } from '../lib/context.js'
-import { defaultSettings, type Settings } from '../lib/settings.js'
+import { DOCUMENTS } from '../lib/state/schema.js'
+import { defaultIsAlive, newCaller, type Ctx, type Binding } from '../lib/state/context.js'
+import { defaultSettings, type Settings } from '../lib/state/settings.js'
 import { mkdirSync } from 'node:fs'
 
 /** A domain context on a real temp store: one caller in `cwd` (a fresh project folder unless given). */

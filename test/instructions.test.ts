@@ -10,7 +10,7 @@ import {
   initProjectFiles,
   removeInstructionBlock,
   renderInstructionBlock,
-} from '../lib/instructions.js'
+} from '../lib/project/instructions.js'
 import { ROOT, tempDir } from './helpers.js'
 
 const FIXTURES = join(ROOT, 'fixtures', 'instructions')

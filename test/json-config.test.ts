@@ -1,8 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { parse } from 'jsonc-parser'
-import { planJsonInstall, planJsonUninstall } from '../lib/_json-config.js'
-import { closest } from '../lib/suggest.js'
+import { planJsonInstall, planJsonUninstall } from '../lib/clients/json-config.js'
+import { closest } from '../lib/core/suggest.js'
 
 const ENTRY = { command: '/usr/bin/node', args: ['/opt/lockstep/dist/cli.js', 'server'], env: {} }
 

@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { shellJoin } from '../lib/_quote.js'
+import { shellJoin } from '../lib/core/quote.js'
 import { ROOT } from './helpers.js'
 
 export const STAND_IN = join(ROOT, 'test', 'stand-in-agent.mjs')

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { ROOT } from './helpers.js'
+import { importCycles, layerViolations, privateImports, readImportGraph, type ImportGraph } from './support/layering-check.js'
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -12,7 +13,7 @@ function sources(dir: string): string[] {
 }
 
 const ADAPTER_IMPORT = /from\s+['"](@modelcontextprotocol\/|clipanion|polka|sirv)/
-const ADAPTER_FOLDERS = ['lib/mcp/', 'lib/dashboard/']
+const ADAPTER_FOLDERS = ['lib/mcp/', 'lib/http/', 'lib/dashboard/']
 const PRINTING = /\bconsole\.\w+\(|process\.stdout|process\.exit\(/
 
 test('lib/ and storage/ import no adapter library outside their adapter folders, and never print or exit', () => {
@@ -39,4 +40,35 @@ test('no source file is over 400 lines', () => {
     .map((file) => [relative(ROOT, file), readFileSync(file, 'utf8').split('\n').length] as const)
     .filter(([, lines]) => lines > 400)
   assert.deepEqual(long, [])
+})
+
+const GRAPH = readImportGraph(ROOT, ['lib', 'storage', 'bin'])
+
+test('imports flow one way: core ← storage and git ← state ← domain folders ← mcp, http and dashboard ← bin', () => {
+  assert.deepEqual(layerViolations(GRAPH), [])
+})
+
+test('no import cycles in lib/, storage/ and bin/', () => {
+  assert.deepEqual(importCycles(GRAPH), [])
+})
+
+test('a _file is imported only from its own folder', () => {
+  assert.deepEqual(privateImports(GRAPH), [])
+})
+
+test('the checker reports an upward import, a cycle and a foreign _file import', () => {
+  const wrong: ImportGraph = {
+    'lib/core/ids.ts': ['lib/state/schema.ts'],
+    'lib/state/schema.ts': [],
+    'lib/tasks/tasks.ts': ['lib/tasks/claim.ts', 'lib/locks/_glob.ts'],
+    'lib/tasks/claim.ts': ['lib/tasks/tasks.ts'],
+    'lib/locks/_glob.ts': ['lib/locks/_glob.ts'],
+    'lib/newfolder/x.ts': [],
+  }
+  assert.deepEqual(layerViolations(wrong), [
+    'lib/core/ids.ts imports lib/state/schema.ts, a higher layer',
+    'lib/newfolder/x.ts: in no layer',
+  ])
+  assert.deepEqual(importCycles(wrong), [['lib/locks/_glob.ts'], ['lib/tasks/claim.ts', 'lib/tasks/tasks.ts']])
+  assert.deepEqual(privateImports(wrong), ['lib/tasks/tasks.ts imports lib/locks/_glob.ts, private to lib/locks/'])
 })

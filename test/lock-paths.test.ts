@@ -9,7 +9,7 @@ import {
   lockPathsOverlap,
   normaliseLockPath,
   PLATFORM_IGNORES_CASE,
-} from '../lib/lock-paths.js'
+} from '../lib/locks/lock-paths.js'
 
 const ROOT = '/work/main'
 const DIRS = new Set(['/work/main/lib', '/work/main/docs', '/work/main/src/util'])

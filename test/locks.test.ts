@@ -1,10 +1,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { coordinationInit } from '../lib/agents.js'
-import type { Ctx } from '../lib/context.js'
-import { createTask, claimTask } from '../lib/tasks.js'
-import { acquireLock, listLocks, releaseLock } from '../lib/locks.js'
-import { listNotes } from '../lib/notes.js'
+import { coordinationInit } from '../lib/agents/agents.js'
+import type { Ctx } from '../lib/state/context.js'
+import { createTask, claimTask } from '../lib/tasks/tasks.js'
+import { acquireLock, listLocks, releaseLock } from '../lib/locks/locks.js'
+import { listNotes } from '../lib/messages/notes.js'
 import { peerCtx, testCtx } from './helpers.js'
 
 function clock(start = Date.parse('2026-11-24T10:00:00.000Z')) {

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
 import { withinLimit } from '../lib/mcp/server.js'
-import { MAX_ANSWER_BYTES, MAX_CONTENT_BYTES, MAX_MESSAGE_BYTES } from '../lib/limits.js'
+import { MAX_ANSWER_BYTES, MAX_CONTENT_BYTES, MAX_MESSAGE_BYTES } from '../lib/core/limits.js'
 import { startAgent, type McpAgent } from './mcp-helpers.js'
 import { tempDir } from './helpers.js'
 

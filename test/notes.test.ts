@@ -1,8 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { coordinationInit } from '../lib/agents.js'
-import { createTask } from '../lib/tasks.js'
-import { appendLog, appendNote, listNotes, waitEvents } from '../lib/notes.js'
+import { coordinationInit } from '../lib/agents/agents.js'
+import { createTask } from '../lib/tasks/tasks.js'
+import { appendLog, appendNote, listNotes, waitEvents } from '../lib/messages/notes.js'
 import { peerCtx, testCtx } from './helpers.js'
 
 test('note_list: the last limit notes oldest first, or those after since, by exact author', async (t) => {

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSyn
 import { join, relative } from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
-import { packageVersion } from '../lib/version.js'
+import { packageVersion } from '../lib/core/version.js'
 import { ROOT, runProcess, tempDir, type ChildResult } from './helpers.js'
 
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm'

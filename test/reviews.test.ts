@@ -1,11 +1,11 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { coordinationInit } from '../lib/agents.js'
-import type { Ctx } from '../lib/context.js'
-import { createTask, claimTask } from '../lib/tasks.js'
-import { approveBatch, approveTask, requestChanges, submitForReview } from '../lib/reviews.js'
-import { listLocks } from '../lib/locks.js'
-import { listNotes } from '../lib/notes.js'
+import { coordinationInit } from '../lib/agents/agents.js'
+import type { Ctx } from '../lib/state/context.js'
+import { createTask, claimTask } from '../lib/tasks/tasks.js'
+import { approveBatch, approveTask, requestChanges, submitForReview } from '../lib/tasks/reviews.js'
+import { listLocks } from '../lib/locks/locks.js'
+import { listNotes } from '../lib/messages/notes.js'
 import { peerCtx, testCtx } from './helpers.js'
 
 const projectOf = (ctx: Ctx) => ctx.store.project(ctx.caller.cwd)

@@ -2,8 +2,8 @@
 import { chmodSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Store } from '../storage/store.js'
-import { DOCUMENTS } from '../lib/schema.js'
-import { renderProjectSnapshot, snapshotPath, SnapshotWriter, writeSnapshotNow } from '../lib/snapshot.js'
+import { DOCUMENTS } from '../lib/state/schema.js'
+import { renderProjectSnapshot, snapshotPath, SnapshotWriter, writeSnapshotNow } from '../lib/state/snapshot.js'
 
 const [command, ...args] = process.argv.slice(2)
 

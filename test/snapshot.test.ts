@@ -4,8 +4,8 @@ import assert from 'node:assert/strict'
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Store } from '../storage/store.js'
-import { DOCUMENTS, type Discussion, type ProjectDoc, type Task } from '../lib/schema.js'
-import { byCodePoint, renderProjectSnapshot, renderSnapshot, snapshotPath, SnapshotWriter, writeSnapshotNow, type SnapshotInput } from '../lib/snapshot.js'
+import { DOCUMENTS, type Discussion, type ProjectDoc, type Task } from '../lib/state/schema.js'
+import { byCodePoint, renderProjectSnapshot, renderSnapshot, snapshotPath, SnapshotWriter, writeSnapshotNow, type SnapshotInput } from '../lib/state/snapshot.js'
 import { runTs, tempDir } from './helpers.js'
 
 function setup(t: Parameters<typeof tempDir>[0], root?: string) {

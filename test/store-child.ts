@@ -1,7 +1,7 @@
 // Child process for the storage tests: each command races other processes on the same store.
 import { writeSync } from 'node:fs'
 import { Store } from '../storage/store.js'
-import { DOCUMENTS } from '../lib/schema.js'
+import { DOCUMENTS } from '../lib/state/schema.js'
 import { task } from './store-helpers.js'
 
 const [command, dataDir, projectDir, ...rest] = process.argv.slice(2)

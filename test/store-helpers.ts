@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Store, type StoreOptions } from '../storage/store.js'
-import { DOCUMENTS, type Task } from '../lib/schema.js'
+import { DOCUMENTS, type Task } from '../lib/state/schema.js'
 import { tempDir } from './helpers.js'
 
 export function storeSetup(t: Parameters<typeof tempDir>[0], options: Partial<StoreOptions<typeof DOCUMENTS>> = {}) {

@@ -2,7 +2,7 @@
 import { statSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { ProjectState } from '../storage/project-state.js'
-import { DOCUMENTS, type Documents } from '../lib/schema.js'
+import { DOCUMENTS, type Documents } from '../lib/state/schema.js'
 import type { Bodies } from '../storage/store.js'
 
 export async function readStored<K extends keyof Documents>(storeDir: string, name: K): Promise<Bodies<Documents>[K]> {

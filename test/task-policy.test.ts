@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { Task } from '../lib/schema.js'
-import { statusRefusal } from '../lib/task-policy.js'
+import type { Task } from '../lib/state/schema.js'
+import { statusRefusal } from '../lib/tasks/task-policy.js'
 
 function task(status: Task['status'], owner?: string, complexity: Task['complexity'] = 'simple'): Task {
   const now = '2026-11-24T10:00:00.000Z'

@@ -1,7 +1,7 @@
 import { Option } from 'clipanion'
-import { cliScriptPath } from '../../lib/install.js'
-import { planAgentWindows } from '../../lib/agent-windows-plan.js'
-import { BaseCommand } from './_base.js'
+import { cliScriptPath } from '../../lib/clients/install.js'
+import { planAgentWindows } from '../../lib/launch/agent-windows-plan.js'
+import { BaseCommand } from './base.js'
 
 /** The options that `tmux` and `macos` share (docs/cli.md#tmux, docs/cli.md#macos). */
 export abstract class AgentWindowsCommand extends BaseCommand {

@@ -1,5 +1,5 @@
 import { Option } from 'clipanion'
-import { BaseCommand } from './_base.js'
+import { BaseCommand } from './base.js'
 
 /** The target options shared by install and uninstall (docs/cli.md#install, docs/cli.md#uninstall). */
 export abstract class ClientTargetsCommand extends BaseCommand {

@@ -1,6 +1,6 @@
 import { Option } from 'clipanion'
-import type { SettingsFlags } from '../../lib/settings.js'
-import { BaseCommand } from './_base.js'
+import type { SettingsFlags } from '../../lib/state/settings.js'
+import { BaseCommand } from './base.js'
 
 type CommandBase = abstract new (...args: any[]) => BaseCommand
 

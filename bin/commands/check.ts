@@ -1,7 +1,8 @@
 import { Option } from 'clipanion'
 import { resolve } from 'node:path'
-import { checkProjectDir, formatCheck } from '../../lib/check.js'
-import { BaseCommand } from './_base.js'
+import { checkProjectDir } from '../../lib/project/check.js'
+import { formatCheck } from '../format/check-format.js'
+import { BaseCommand } from './base.js'
 
 export class CheckCommand extends BaseCommand {
   static override paths = [['check']]

@@ -1,12 +1,12 @@
 import { accessSync, constants } from 'node:fs'
 import { delimiter, join } from 'node:path'
 import { Option } from 'clipanion'
-import { cliPath } from '../demo/_agents.js'
+import { cliPath } from '../demo/agents.js'
 import { LockstepError } from '../../lib/errors.js'
-import { openInBrowser } from '../../lib/dashboard/open.js'
-import { displayPath } from '../../lib/projects.js'
+import { openInBrowser } from '../../lib/launch/dashboard-open.js'
+import { displayPath } from '../../lib/state/projects.js'
 import { DemoRun, runDemo } from '../demo/run.js'
-import { BaseCommand } from './_base.js'
+import { BaseCommand } from './base.js'
 
 const PACE_MS = 1400
 

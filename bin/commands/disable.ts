@@ -1,6 +1,7 @@
 import { Option } from 'clipanion'
-import { disableProject, formatSetup } from '../../lib/project-setup.js'
-import { BaseCommand } from './_base.js'
+import { disableProject } from '../../lib/project/project-setup.js'
+import { formatSetup } from '../format/setup-format.js'
+import { BaseCommand } from './base.js'
 
 export class DisableCommand extends BaseCommand {
   static override paths = [['disable']]

@@ -1,7 +1,7 @@
 import { Option } from 'clipanion'
 import { createInterface } from 'node:readline/promises'
-import { runDoctor, type DoctorReport } from '../../lib/doctor.js'
-import { BaseCommand } from './_base.js'
+import { runDoctor, type DoctorReport } from '../../lib/project/doctor.js'
+import { BaseCommand } from './base.js'
 
 export class DoctorCommand extends BaseCommand {
   static override paths = [['doctor']]

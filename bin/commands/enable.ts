@@ -1,6 +1,7 @@
 import { Option } from 'clipanion'
-import { enableProject, formatSetup } from '../../lib/project-setup.js'
-import { BaseCommand } from './_base.js'
+import { enableProject } from '../../lib/project/project-setup.js'
+import { formatSetup } from '../format/setup-format.js'
+import { BaseCommand } from './base.js'
 
 export class EnableCommand extends BaseCommand {
   static override paths = [['enable']]

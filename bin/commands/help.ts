@@ -1,6 +1,6 @@
 import { Command } from 'clipanion'
-import type { CliContext } from './_base.js'
-import { usageOf } from '../_usage.js'
+import type { CliContext } from '../usage.js'
+import { usageOf } from '../usage.js'
 
 export class HelpCommand extends Command<CliContext> {
   static override paths = [['help'], ['-h'], ['--help']]

@@ -1,6 +1,7 @@
 import { Option } from 'clipanion'
-import { formatSetup, initProject } from '../../lib/project-setup.js'
-import { BaseCommand } from './_base.js'
+import { initProject } from '../../lib/project/project-setup.js'
+import { formatSetup } from '../format/setup-format.js'
+import { BaseCommand } from './base.js'
 
 export class InitCommand extends BaseCommand {
   static override paths = [['init']]

@@ -1,7 +1,7 @@
 import { Option } from 'clipanion'
-import { installClients, installExitCode } from '../../lib/install.js'
-import { formatInstall } from '../../lib/install-format.js'
-import { BaseCommand } from './_base.js'
+import { installClients, installExitCode } from '../../lib/clients/install.js'
+import { formatInstall } from '../format/install-format.js'
+import { BaseCommand } from './base.js'
 import { ClientTargetsCommand } from './_install-options.js'
 import { withServerFlags } from './_settings.js'
 

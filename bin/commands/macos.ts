@@ -1,5 +1,5 @@
-import { startMacosSession } from '../../lib/macos-session.js'
-import { BaseCommand } from './_base.js'
+import { startMacosSession } from '../../lib/launch/macos-session.js'
+import { BaseCommand } from './base.js'
 import { AgentWindowsCommand } from './_agent-window-options.js'
 
 export class MacosCommand extends AgentWindowsCommand {

@@ -1,6 +1,7 @@
 import { Option } from 'clipanion'
-import { buildPrompts, formatPrompts } from '../../lib/prompts.js'
-import { BaseCommand } from './_base.js'
+import { buildPrompts } from '../../lib/agents/prompts.js'
+import { formatPrompts } from '../format/prompts-format.js'
+import { BaseCommand } from './base.js'
 
 export class PromptsCommand extends BaseCommand {
   static override paths = [['prompts']]

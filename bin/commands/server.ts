@@ -1,20 +1,20 @@
 import { networkInterfaces } from 'node:os'
 import { Option } from 'clipanion'
-import { connectHost, hostForUrl } from '../../lib/dashboard/discovery.js'
+import { connectHost, hostForUrl } from '../../lib/core/hosts.js'
 import { Store } from '../../storage/store.js'
-import { defaultIsAlive, newCaller, type Ctx } from '../../lib/context.js'
+import { defaultIsAlive, newCaller, type Ctx } from '../../lib/state/context.js'
 import { LockstepError } from '../../lib/errors.js'
-import { newId } from '../../lib/ids.js'
+import { newId } from '../../lib/core/ids.js'
 import { createMcpServer } from '../../lib/mcp/server.js'
 import { LineStdioTransport } from '../../lib/mcp/stdio.js'
-import { DOCUMENTS } from '../../lib/schema.js'
-import { endSession } from '../../lib/sessions.js'
-import { resolveSettings, type Settings } from '../../lib/settings.js'
-import { SnapshotWriter } from '../../lib/snapshot.js'
-import { packageVersion } from '../../lib/version.js'
-import { shutdownOnce, sweepEvery } from '../_lifecycle.js'
-import { createLogger, type Logger } from '../_log.js'
-import { BaseCommand } from './_base.js'
+import { DOCUMENTS } from '../../lib/state/schema.js'
+import { endSession } from '../../lib/agents/sessions.js'
+import { resolveSettings, type Settings } from '../../lib/state/settings.js'
+import { SnapshotWriter } from '../../lib/state/snapshot.js'
+import { packageVersion } from '../../lib/core/version.js'
+import { shutdownOnce, sweepEvery } from '../lifecycle.js'
+import { createLogger, type Logger } from '../log.js'
+import { BaseCommand } from './base.js'
 import { withServerFlags } from './_settings.js'
 
 export class ServerCommand extends withServerFlags(BaseCommand) {
@@ -88,7 +88,7 @@ export class ServerCommand extends withServerFlags(BaseCommand) {
 
   private async runHttp(settings: Settings, logger: Logger): Promise<number> {
     // the HTTP transport is loaded only here: a stdio server never needs it
-    const { resolveHttpOptions, startHttpServer } = await import('../../lib/mcp/http.js')
+    const { resolveHttpOptions, startHttpServer } = await import('../../lib/http/http-server.js')
     const flags = { host: this.host, port: this.port, token: this.token, allowedHosts: this.allowedHosts, allowedOrigins: this.allowedOrigins, maxSessions: this.maxSessions, maxSessionsPerToken: this.maxSessionsPerToken, sessionIdle: this.sessionIdle }
     const options = resolveHttpOptions(flags, this.context.env, settings.dataDir)
     if (options.tokenFile) this.context.stderr.write(`lockstep-mcp bearer token in ${options.tokenFile}\n`)

@@ -1,7 +1,7 @@
 import { Option } from 'clipanion'
-import { formatStatus } from '../../lib/status-format.js'
-import { buildStatusReport } from '../../lib/status-report.js'
-import { BaseCommand } from './_base.js'
+import { formatStatus } from '../format/status-format.js'
+import { buildStatusReport } from '../../lib/status/status-report.js'
+import { BaseCommand } from './base.js'
 
 export class StatusCommand extends BaseCommand {
   static override paths = [['status']]

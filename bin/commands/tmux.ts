@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { Option } from 'clipanion'
-import { startTmuxSession } from '../../lib/tmux-session.js'
-import { BaseCommand } from './_base.js'
+import { startTmuxSession } from '../../lib/launch/tmux-session.js'
+import { BaseCommand } from './base.js'
 import { AgentWindowsCommand } from './_agent-window-options.js'
 
 export class TmuxCommand extends AgentWindowsCommand {

@@ -1,6 +1,6 @@
-import { installExitCode, uninstallClients } from '../../lib/install.js'
-import { formatInstall } from '../../lib/install-format.js'
-import { BaseCommand } from './_base.js'
+import { installExitCode, uninstallClients } from '../../lib/clients/install.js'
+import { formatInstall } from '../format/install-format.js'
+import { BaseCommand } from './base.js'
 import { ClientTargetsCommand } from './_install-options.js'
 
 export class UninstallCommand extends ClientTargetsCommand {

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { LockstepError } from '../../lib/errors.js'
-import { DemoAgent } from './_agents.js'
+import { DemoAgent } from './agents.js'
 import { ARGS_JS, DONE_JS, INDEX_WITH_DONE, INDEX_WITH_LIST, LIST_JS, README_MD, STORE_JS_ROUND_1, STORE_JS_ROUND_2 } from './_files.js'
 import { commit } from './_repo.js'
 

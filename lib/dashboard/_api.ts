@@ -1,15 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Polka, Request } from 'polka'
 import type { ProjectRef } from '../../storage/documents.js'
-import type { Ctx } from '../context.js'
+import type { Ctx } from '../state/context.js'
 import { LockstepError, isLockstepError, type ErrorCode } from '../errors.js'
-import { releaseLock } from '../locks.js'
-import { setProjectStatusTool } from '../project-context.js'
-import { approveTask, requestChanges } from '../reviews.js'
-import { updateTask } from '../task-updates.js'
+import { releaseLock } from '../locks/locks.js'
+import { setProjectStatusTool } from '../project/project-context.js'
+import { approveTask, requestChanges } from '../tasks/reviews.js'
+import { updateTask } from '../tasks/task-updates.js'
 import type { Guard } from './_guard.js'
 import type { EventHub } from './_sse.js'
-import { sweepProject } from '../sessions.js'
+import { sweepProject } from '../agents/sessions.js'
 import { taskTimeline, withRepair } from './_task-history.js'
 import { projectSummaries, projectView, storedProject, storedProjects } from './_views.js'
 import { worktreesView } from './_worktrees.js'
@@ -21,7 +21,7 @@ type Action = (ctx: Ctx, body: Body, projectRoot: string) => Promise<unknown>
  * The dashboard's actions: the tools' lib functions, run as `human` (POST /api/projects/:id/actions/<name>). A Map, so
  * that a name such as `constructor` or `__proto__` finds nothing instead of a property of Object.prototype.
  */
-export const ACTIONS: ReadonlyMap<string, Action> = new Map(Object.entries({
+const ACTIONS: ReadonlyMap<string, Action> = new Map(Object.entries({
   approve: (ctx, body, projectRoot) => approveTask(ctx, { id: body.id, feedback: body.feedback, projectRoot }),
   'request-changes': (ctx, body, projectRoot) => requestChanges(ctx, { id: body.id, feedback: body.feedback, projectRoot }),
   'release-lock': (ctx, body, projectRoot) => releaseLock(ctx, { id: body.id, path: body.path, force: true, projectRoot }),

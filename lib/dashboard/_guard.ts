@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import { networkInterfaces } from 'node:os'
-import { hostForUrl, isLoopbackHost } from './discovery.js'
+import { hostForUrl, isLoopbackHost } from '../core/hosts.js'
 
 const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]']
 

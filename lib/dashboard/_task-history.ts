@@ -1,9 +1,9 @@
 import { dirname } from 'node:path'
 import type { ProjectRef } from '../../storage/documents.js'
-import type { Ctx } from '../context.js'
+import type { Ctx } from '../state/context.js'
 import { LockstepError, isLockstepError } from '../errors.js'
-import { shellJoin } from '../_quote.js'
-import { cliScriptPath } from '../install.js'
+import { shellJoin } from '../core/quote.js'
+import { cliScriptPath } from '../clients/install.js'
 
 export interface TimelineEntry {
   seq: number

@@ -1,15 +1,16 @@
 import { existsSync, promises as fsp } from 'node:fs'
 import { basename, join } from 'node:path'
 import type { ProjectRef } from '../../storage/documents.js'
-import { agentView } from '../agent-views.js'
-import type { Ctx } from '../context.js'
+import { agentView } from '../agents/agent-views.js'
+import type { Ctx } from '../state/context.js'
 import { LockstepError } from '../errors.js'
-import { contextView } from '../project-context.js'
-import { goneEvidence } from '../leases.js'
-import { DOCUMENTS, TASK_STATUSES, type Agent, type Session } from '../schema.js'
-import { readLeasedState } from '../task-queries.js'
-import { listedTask, publicLock } from '../task-views.js'
-import { byPriorityThenNewest, messagesOf, publicMessage } from '../_discussion-views.js'
+import { contextView } from '../project/project-context.js'
+import { goneEvidence } from '../state/leases.js'
+import { DOCUMENTS, TASK_STATUSES, type Agent, type Session } from '../state/schema.js'
+import { readLeasedState } from '../tasks/task-queries.js'
+import { listedTask, publicLock } from '../tasks/task-views.js'
+import { byPriorityThenNewest, messagesOf, publicMessage } from '../messages/discussion-views.js'
+import { sameName } from '../core/names.js'
 
 const NOTES_SHOWN = 200
 export const DOC_FILES = Object.values(DOCUMENTS).map((def) => def.file)
@@ -39,7 +40,7 @@ export async function storedProject(dataDir: string, id: string): Promise<Projec
 }
 
 /** The latest commit to the project, or its snapshots' (ms). */
-export async function lastUpdated(ref: ProjectRef): Promise<number> {
+async function lastUpdated(ref: ProjectRef): Promise<number> {
   const stats = await Promise.all([...DOC_FILES, 'journal.jsonl'].map((file) => fsp.stat(join(ref.dir, file)).catch(() => null)))
   return Math.max(0, ...stats.map((stat) => stat?.mtimeMs ?? 0))
 }
@@ -67,7 +68,7 @@ export async function projectSummaries(ctx: Ctx, refs: ProjectRef[]) {
 
 /** A lock whose holder's session is gone is never shown as simply held: it is being reclaimed (the page says so). */
 function holderGone(ctx: Ctx, doc: { agents: Agent[]; sessions: Session[] }, owner: string | undefined, now: Date): boolean {
-  const agent = owner ? doc.agents.find((item) => item.name.toLowerCase() === owner.toLowerCase()) : undefined
+  const agent = owner ? doc.agents.find((item) => sameName(item.name, owner)) : undefined
   if (!agent) return false
   // a copy: the view only reports the evidence, it records nothing
   return goneEvidence(ctx.isAlive, { ...agent }, doc.sessions.map((session) => ({ ...session })), now.toISOString(), false) !== null
@@ -86,7 +87,7 @@ export async function projectView(ctx: Ctx, ref: ProjectRef) {
   const now = ctx.now()
   const tasks = [...leased.tasks].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id))
   const current = (name: string) =>
-    tasks.filter((task) => task.owner?.toLowerCase() === name.toLowerCase() && task.status !== 'done' && task.status !== 'todo').map((task) => ({ id: task.id, title: task.title, status: task.status }))
+    tasks.filter((task) => sameName(task.owner, name) && task.status !== 'done' && task.status !== 'todo').map((task) => ({ id: task.id, title: task.title, status: task.status }))
   return {
     project: {
       id: ref.id,

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { basename } from 'node:path'
 import type { ProjectRef } from '../../storage/documents.js'
-import type { Ctx } from '../context.js'
+import type { Ctx } from '../state/context.js'
 import { isLockstepError } from '../errors.js'
 import { listWorktrees, worktreeStatus, type WorktreeEntry } from '../git/index.js'
 

@@ -7,7 +7,7 @@ const SHARED = new Set(['branches', 'common', 'config', 'hooks', 'info', 'logs',
 const PER_WORKTREE_UNDER_SHARED = ['info/sparse-checkout', 'logs/HEAD', 'logs/refs/bisect', 'logs/refs/rewritten', 'logs/refs/worktree', 'refs/bisect', 'refs/rewritten', 'refs/worktree']
 
 /** Whether a path relative to a git dir is shared between worktrees (lives in the common dir). */
-export function isSharedGitPath(relative: string): boolean {
+function isSharedGitPath(relative: string): boolean {
   if (!SHARED.has(relative.split('/')[0])) return false
   return !PER_WORKTREE_UNDER_SHARED.some((own) => relative === own || relative.startsWith(`${own}/`))
 }

@@ -4,7 +4,7 @@ import type { Repo } from './_repo.js'
 import type { CommitSummary, FileChange } from './types.js'
 
 
-export function readCommit(repo: Repo, oid: string): Promise<ReadCommitResult> {
+function readCommit(repo: Repo, oid: string): Promise<ReadCommitResult> {
   return git.readCommit({ fs, gitdir: repo.common, oid, cache: repo.cache })
 }
 

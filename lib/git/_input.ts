@@ -1,9 +1,9 @@
 import * as v from 'valibot'
-import { isValidName } from '../validate.js'
+import { isValidName } from '../core/validate.js'
 import type { RepoLock } from './types.js'
 
 /** git check-ref-format rules for a branch name. */
-export function isValidBranchName(name: string): boolean {
+function isValidBranchName(name: string): boolean {
   if (name === '@' || name.startsWith('-') || name.endsWith('.') || name.includes('..') || name.includes('@{')) return false
   if (/[\x00-\x20\x7f~^:?*[\\]/.test(name)) return false
   const parts = name.split('/')

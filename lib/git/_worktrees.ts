@@ -40,7 +40,7 @@ export async function readAdminEntries(repo: Repo): Promise<AdminEntry[]> {
   return entries.filter((entry): entry is AdminEntry => entry !== null)
 }
 
-export async function readAdminEntry(repo: Repo, adminDir: string): Promise<AdminEntry | null> {
+async function readAdminEntry(repo: Repo, adminDir: string): Promise<AdminEntry | null> {
   const stats = await fs.promises.stat(adminDir).catch(() => null)
   if (!stats?.isDirectory()) return null
   const pointer = await fs.promises.readFile(join(adminDir, 'gitdir'), 'utf8').catch(() => '')

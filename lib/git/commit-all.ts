@@ -3,12 +3,12 @@ import { join } from 'node:path'
 import * as v from 'valibot'
 import git from 'isomorphic-git'
 import { LockstepError } from '../errors.js'
-import { parseInput } from '../validate.js'
+import { parseInput } from '../core/validate.js'
 import { worktreeFs } from './_fs.js'
 import { Author, Root } from './_input.js'
 import { locateRepo, readGitFile } from './main-worktree.js'
 
-export const CommitAllInput = v.strictObject({
+const CommitAllInput = v.strictObject({
   dir: Root,
   message: v.pipe(v.string(), v.minLength(1), v.maxLength(10_000)),
   author: Author,

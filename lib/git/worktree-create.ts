@@ -3,13 +3,13 @@ import { join } from 'node:path'
 import git from 'isomorphic-git'
 import * as v from 'valibot'
 import { LockstepError } from '../errors.js'
-import { parseInput } from '../validate.js'
+import { parseInput } from '../core/validate.js'
 import { worktreeFs } from './_fs.js'
 import { RepoLockOption, Root, WorktreeName } from './_input.js'
 import { ensureExcluded, fullRef, mainHead, openRepo, resolveBranch, runLocked, shortRef, type Repo } from './_repo.js'
 import { findCheckout, locateWorktree, removeAdminDir, type Location } from './_worktrees.js'
 
-export const CreateWorktreeInput = v.strictObject({ root: Root, name: WorktreeName, withRepoLock: RepoLockOption })
+const CreateWorktreeInput = v.strictObject({ root: Root, name: WorktreeName, withRepoLock: RepoLockOption })
 export type CreateWorktreeOptions = v.InferInput<typeof CreateWorktreeInput>
 
 export interface CreatedWorktree {

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import { basename, join } from 'node:path'
 import * as v from 'valibot'
-import { parseInput } from '../validate.js'
+import { parseInput } from '../core/validate.js'
 import { Root } from './_input.js'
 import { BRANCH_PREFIX, openRepo, shortRef, worktreesDir } from './_repo.js'
 import { readAdminEntries } from './_worktrees.js'

@@ -3,14 +3,14 @@ import { join } from 'node:path'
 import git from 'isomorphic-git'
 import * as v from 'valibot'
 import { LockstepError } from '../errors.js'
-import { parseInput } from '../validate.js'
+import { parseInput } from '../core/validate.js'
 import { worktreeChanges } from './_changes.js'
 import { aheadBehind } from './_history.js'
 import { BranchName, RepoLockOption, Root, WorktreeName } from './_input.js'
 import { fullRef, mainHead, openRepo, requireRepo, resolveBranch, runLocked, shortRef, type Repo } from './_repo.js'
 import { findCheckout, locateWorktree, readAdminEntries, removeAdminDir } from './_worktrees.js'
 
-export const RemoveWorktreeInput = v.strictObject({
+const RemoveWorktreeInput = v.strictObject({
   root: Root,
   name: WorktreeName,
   force: v.optional(v.boolean(), false),
@@ -29,7 +29,7 @@ export interface RemovedWorktree {
   branchDeleted: boolean
 }
 
-export const PruneWorktreesInput = v.strictObject({ root: Root, withRepoLock: RepoLockOption })
+const PruneWorktreesInput = v.strictObject({ root: Root, withRepoLock: RepoLockOption })
 export type PruneWorktreesOptions = v.InferInput<typeof PruneWorktreesInput>
 
 type Input = v.InferOutput<typeof RemoveWorktreeInput>

@@ -1,6 +1,6 @@
 import * as v from 'valibot'
 import { LockstepError } from '../errors.js'
-import { parseInput } from '../validate.js'
+import { parseInput } from '../core/validate.js'
 import { worktreeChanges } from './_changes.js'
 import { aheadBehind, diffCommits, mergeBases, summarize } from './_history.js'
 import { BranchName, Root, WorktreeName } from './_input.js'

@@ -1,13 +1,13 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js'
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js'
-import type { Ctx } from '../context.js'
-import { callTool, findTool } from '../calls.js'
+import type { Ctx } from '../state/context.js'
+import { callTool, findTool } from './calls.js'
 import { isLockstepError, LockstepError } from '../errors.js'
-import { MAX_ANSWER_BYTES, MAX_MESSAGE_BYTES } from '../limits.js'
-import { listedTool } from './_listing.js'
+import { MAX_ANSWER_BYTES, MAX_MESSAGE_BYTES } from '../core/limits.js'
+import { listedTool } from './listing.js'
 import { activeProfile, toolsFor } from './tools.js'
 
-export const INSTRUCTIONS =
+const INSTRUCTIONS =
   'lockstep-mcp coordinates several coding agents on one repository through tasks, file locks, notes and discussions. Call coordination_init first (role planner or implementer), then follow the instruction it returns.'
 
 const LIST_WAIT_MS = 1000
@@ -81,7 +81,7 @@ function toResult(value: unknown, notices: unknown[]): CallToolResult {
 }
 
 /** The one mapping of errors for MCP: `CODE: message`, then `data: {...}`; bugs become INTERNAL with no detail. */
-export function toErrorResult(error: unknown, onInternal: (error: unknown) => void): CallToolResult {
+function toErrorResult(error: unknown, onInternal: (error: unknown) => void): CallToolResult {
   if (isLockstepError(error)) {
     const hasData = Object.keys(error.data).length > 0
     const text = `${error.code}: ${error.message}${hasData ? `\ndata: ${JSON.stringify(error.data)}` : ''}`

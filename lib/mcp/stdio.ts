@@ -2,7 +2,7 @@ import type { Readable, Writable } from 'node:stream'
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
 import { deserializeMessage, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js'
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
-import { MAX_MESSAGE_BYTES } from '../limits.js'
+import { MAX_MESSAGE_BYTES } from '../core/limits.js'
 
 const KEEP = 4096
 

@@ -1,27 +1,27 @@
 import type * as v from 'valibot'
-import type { Ctx } from '../context.js'
-import * as agents from '../agents.js'
-import * as artifacts from '../artifacts.js'
-import * as claimNext from '../claim-next.js'
-import * as commandTools from '../command-tools.js'
-import * as dashboard from '../dashboard/open.js'
-import * as discussions from '../discussions.js'
-import * as fileTools from '../file-tools.js'
-import * as implementers from '../implementers.js'
-import * as launch from '../launch.js'
-import * as locks from '../locks.js'
-import * as notes from '../notes.js'
-import * as context from '../project-context.js'
-import * as reviews from '../reviews.js'
-import * as reset from '../session-reset.js'
-import * as status from '../status.js'
-import * as queries from '../task-queries.js'
-import * as updates from '../task-updates.js'
-import * as tasks from '../tasks.js'
-import * as worktrees from '../worktrees.js'
-import type { ToolProfile } from '../settings.js'
-import * as views from '../results.js'
-import type { ResultView } from '../results.js'
+import type { Ctx } from '../state/context.js'
+import * as agents from '../agents/agents.js'
+import * as artifacts from '../messages/artifacts.js'
+import * as claimNext from '../tasks/claim-next.js'
+import * as commandTools from '../commands/command-tools.js'
+import * as dashboard from '../launch/dashboard-open.js'
+import * as discussions from '../messages/discussions.js'
+import * as fileTools from '../workspace/file-tools.js'
+import * as implementers from '../agents/implementers.js'
+import * as launch from '../launch/launch.js'
+import * as locks from '../locks/locks.js'
+import * as notes from '../messages/notes.js'
+import * as context from '../project/project-context.js'
+import * as reviews from '../tasks/reviews.js'
+import * as reset from '../agents/session-reset.js'
+import * as status from '../status/status.js'
+import * as queries from '../tasks/task-queries.js'
+import * as updates from '../tasks/task-updates.js'
+import * as tasks from '../tasks/tasks.js'
+import * as worktrees from '../workspace/worktrees.js'
+import type { ToolProfile } from '../state/settings.js'
+import * as views from './results.js'
+import type { ResultView } from './results.js'
 
 export interface ToolDef {
   name: string
@@ -31,7 +31,7 @@ export interface ToolDef {
   destructive?: boolean
   /** Calling again with the same arguments changes nothing more. */
   idempotent?: boolean
-  /** What the agent reads back, when it is less than the lib function returns (lib/results.ts). */
+  /** What the agent reads back, when it is less than the lib function returns (results.ts). */
   view?: ResultView
   handler: (ctx: Ctx, args: unknown) => Promise<unknown>
 }
@@ -119,3 +119,4 @@ export function activeProfile(settings: { tools: ToolProfile }, role: 'planner' 
 export function toolsFor(profile: Exclude<ToolProfile, 'auto'>): ToolDef[] {
   return profile === 'all' ? TOOLS : TOOLS.filter((item) => PROFILES[profile].includes(item.name))
 }
+

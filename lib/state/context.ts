@@ -1,0 +1,61 @@
+import { hostname } from 'node:os'
+import type { Store } from '../../storage/store.js'
+import type { Documents } from './schema.js'
+import type { Settings } from './settings.js'
+
+export type LockstepStore = Store<Documents>
+
+export const HOST = hostname()
+
+/** The registration of a session: set by coordination_init, fixed for the session's life. */
+export interface Binding {
+  projectId: string
+  projectRoot: string
+  agentId: string
+  name: string
+  role: 'planner' | 'implementer'
+}
+
+/** One MCP session: a stdio server process, or one session of the HTTP server. */
+export interface Caller {
+  sessionId: string
+  transport: 'stdio' | 'http'
+  pid?: number
+  host: string
+  client?: { name: string; version: string }
+  /** The folder the session runs in; the default project and work root. */
+  cwd: string
+  binding?: Binding
+  /** Per project: when this session last renewed its leases (ms). */
+  renewedAt: Map<string, number>
+  /** The process serving an HTTP session: a session whose server died is gone. */
+  server?: { pid: number; host: string }
+  /** A stdio server's ancestors from its client on, read at coordination_init (lib/ancestors.ts). */
+  ancestors?: number[]
+  /** Adapters outside MCP (dashboard, CLI) act as `human`. */
+  fixedActor?: 'human' | 'system'
+}
+
+export interface Ctx {
+  store: LockstepStore
+  settings: Settings
+  caller: Caller
+  now(): Date
+  signal?: AbortSignal
+  /** Whether a process is still running; other hosts cannot be checked and count as alive. */
+  isAlive: (pid: number, host: string) => boolean
+}
+
+export function defaultIsAlive(pid: number, host: string): boolean {
+  if (host !== HOST) return true
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+export function newCaller(fields: Partial<Caller> & Pick<Caller, 'sessionId' | 'cwd'>): Caller {
+  return { transport: 'stdio', host: HOST, renewedAt: new Map(), ...fields }
+}

@@ -1,0 +1,134 @@
+import type { ProjectRef } from '../../storage/documents.js'
+import type { EventInput } from '../../storage/events.js'
+import type { Tx } from '../../storage/store.js'
+import type { Ctx } from './context.js'
+import { newId } from '../core/ids.js'
+import type { Docs, DomainTx } from './domain-tx.js'
+import { applyExpiries } from './leases.js'
+import type { DocName, Note, Notice } from './schema.js'
+import { sameName } from '../core/names.js'
+
+const NOTES_KEPT = 2000
+/** Notes past the newest 2,000, oldest first, one JSON line each. */
+export const NOTES_ARCHIVE = 'notes-archive.jsonl'
+const NOTES_ARCHIVED_AT_ONCE = 1000
+
+/** Run a mutation with due expiries (expired leases, agents gone past the grace) applied first; a LockstepError thrown inside writes nothing. */
+export async function mutate<K extends DocName, T>(
+  ctx: Ctx,
+  project: ProjectRef,
+  names: K[],
+  fn: (docs: Pick<Docs, K>, tx: DomainTx<K>) => T,
+  options: { actor?: string } = {},
+): Promise<T> {
+  return (await mutateCommit(ctx, project, names, fn, options)).result
+}
+
+/** As mutate, also returning the committed events (with their seq). */
+export function mutateCommit<K extends DocName, T>(
+  ctx: Ctx,
+  project: ProjectRef,
+  names: K[],
+  fn: (docs: Pick<Docs, K>, tx: DomainTx<K>) => T,
+  options: { actor?: string } = {},
+) {
+  return ctx.store.transactCommit(project, names, (docs, base) => {
+    const tx = domainTx(ctx, base, docs as Partial<Docs>, options.actor ?? actorOf(ctx))
+    applyExpiries(docs as Partial<Docs>, tx as DomainTx<DocName>)
+    const result = fn(docs, tx)
+    pruneHistory(docs as Partial<Docs>, project.dir, base.now)
+    return result
+  })
+}
+
+const WEEK_MS = 7 * 24 * 3600 * 1000
+/** How long resolved locks and ended sessions are kept, and how many resolved locks at most. */
+export const HISTORY_MS = WEEK_MS
+export const RESOLVED_LOCKS_KEPT = 500
+const RESOLVED_LOCKS_SLACK = 100
+
+/**
+ * Keep resolved locks of the last 7 days (at most 500) and sessions that ended within 7 days. Runs on every commit, so
+ * it costs one pass of string comparisons (ISO times compare as strings) and prunes only when something is due.
+ */
+function pruneHistory(docs: Partial<Docs>, dir: string, now: Date): void {
+  const cutoff = new Date(now.getTime() - WEEK_MS).toISOString()
+  // a scan of every lock on every commit is most of a small commit's cost: scan only when the collection has grown past
+  // the cap, or every few minutes for the age limit
+  if (docs.locks && (docs.locks.locks.length > RESOLVED_LOCKS_KEPT + RESOLVED_LOCKS_SLACK || ageCheckDue(dir, now))) {
+    let resolved = 0
+    let old = false
+    for (const lock of docs.locks.locks) {
+      if (lock.status !== 'resolved') continue
+      resolved++
+      if ((lock.releasedAt ?? lock.updatedAt) < cutoff) old = true
+    }
+    // resolved locks are let grow a little past the cap, so that trimming them is not a cost of every commit
+    if (old || resolved > RESOLVED_LOCKS_KEPT + RESOLVED_LOCKS_SLACK) {
+      const recent = docs.locks.locks.filter((lock) => lock.status === 'resolved' && (lock.releasedAt ?? lock.updatedAt) >= cutoff)
+      const keep = new Set(recent.sort((a, b) => compare(b.releasedAt ?? '', a.releasedAt ?? '')).slice(0, RESOLVED_LOCKS_KEPT))
+      docs.locks.locks = docs.locks.locks.filter((lock) => lock.status === 'active' || keep.has(lock))
+    }
+  }
+  if (docs.agents) {
+    const bound = new Set(docs.agents.agents.map((agent) => agent.sessionId))
+    const stale = (session: Docs['agents']['sessions'][number]) => {
+      const ended = session.endedAt ?? session.goneAt
+      return ended !== undefined && ended < cutoff && !bound.has(session.id)
+    }
+    if (docs.agents.sessions.some(stale)) docs.agents.sessions = docs.agents.sessions.filter((session) => !stale(session))
+  }
+}
+
+const AGE_CHECK_MS = 10 * 60 * 1000
+const nextAgeCheck = new Map<string, number>()
+
+function ageCheckDue(dir: string, now: Date): boolean {
+  if (now.getTime() < (nextAgeCheck.get(dir) ?? 0)) return false
+  nextAgeCheck.set(dir, now.getTime() + AGE_CHECK_MS)
+  return true
+}
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+
+export function actorOf(ctx: Ctx, given?: string): string {
+  return ctx.caller.fixedActor ?? ctx.caller.binding?.name ?? given ?? 'anonymous'
+}
+
+function domainTx<K extends DocName>(ctx: Ctx, base: Tx<K>, docs: Partial<Docs>, actor: string): DomainTx<K> {
+  return Object.assign(Object.create(base) as Tx<K>, {
+    actor,
+    ctx,
+    emit(event: EventInput): void {
+      // `for` is optional: an event that concerns nobody in particular leaves it out
+      const { for: names, ...rest } = event
+      base.emit(names?.length ? event : rest)
+    },
+    note(text: string, author = 'system'): Note {
+      base.require('notes')
+      const notes = docs.notes!
+      const note: Note = { id: newId('note'), seq: notes.nextSeq++, text, author, createdAt: base.now.toISOString() }
+      notes.notes.push(note)
+      if (notes.notes.length > NOTES_KEPT) {
+        const archived = notes.notes.splice(0, NOTES_ARCHIVED_AT_ONCE)
+        base.appendFile(NOTES_ARCHIVE, archived.map((item) => JSON.stringify(item)).join('\n') + '\n')
+      }
+      base.emit({ type: 'note.appended', actor: author, ids: { noteId: note.id }, data: { author } })
+      return note
+    },
+    notify(name: string, notice: Omit<Notice, 'at'>): void {
+      base.require('agents')
+      const agent = docs.agents!.agents.find((item) => sameName(item.name, name))
+      agent?.pendingNotices.push({ ...notice, at: base.now.toISOString() })
+    },
+  }) as DomainTx<K>
+}
+
+export function iso(date: Date, plusMs = 0): string {
+  return new Date(date.getTime() + plusMs).toISOString()
+}
+
+/** Trim quoted text for event data. */
+export function trimmed(text: string, max = 200): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text
+}
