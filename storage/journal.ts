@@ -9,8 +9,9 @@ import type { LogEvent } from './events.js'
 //
 // Invariant: line k of the commit chain has `seq` k. The valid line with seq N+1 is the first complete line with that
 // seq after the valid line N; every other line is void. A writer appends seq N+1 only after reading up to N under the
-// lock, and after its own fdatasync it reads back from where it appended: if another line N+1 came first (the lock was
-// broken while it stalled), its own line is void and it answers BUSY. Readers apply the same rule, so the lock is only
+// lock, and right after its append it reads back from where it appended: if another line N+1 came first (the lock was
+// broken while it stalled), its own line is void and it answers BUSY; only a line found valid is then fdatasynced and
+// acknowledged. Readers apply the same rule, so the lock is only
 // an optimisation: no lock, however broken, can make two commits of one seq both count.
 
 export const JOURNAL_FILE = 'journal.jsonl'

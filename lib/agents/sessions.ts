@@ -12,7 +12,7 @@ const RENEW_AT_LEAST_EVERY_MS = 60_000
 
 /**
  * Before a registered session's call: renew its leases once half the TTL has passed since the last renewal (at most
- * once a minute), as an ordinary transaction. A live session's leases do not lapse anyway (lib/leases.ts): renewing
+ * once a minute), as an ordinary transaction. A live session's leases do not lapse anyway (lib/state/leases.ts): renewing
  * keeps `lastSeenAt` for sessions of other hosts and the expiry times shown to others honest, at one write per half TTL.
  */
 export async function renewIfDue(ctx: Ctx): Promise<void> {

@@ -156,7 +156,7 @@ export function installExitCode(result: InstallResult): 0 | 1 {
 }
 
 /**
- * The absolute path of `dist/cli.js` of this package, whether it runs built (`dist/lib/install.js`) or from source
+ * The absolute path of `dist/cli.js` of this package, whether it runs from the bundle (a chunk under `dist/`) or from source
  * (`lib/clients/install.ts`). From source the file exists only after a build, and install's existence check says so.
  */
 export function cliScriptPath(): string {

@@ -10,7 +10,7 @@ import type { Settings } from '../state/settings.js'
 /**
  * After a decision: a refusal becomes a `guard.refused` event (for the holder and the planner) and a note the dashboard
  * shows; agents found gone past their grace period lose their claims and locks now, in the same transaction step that
- * every server runs (lib/leases.ts), so reclaiming does not wait for another agent's server; and an editor whose
+ * every server runs (lib/state/leases.ts), so reclaiming does not wait for another agent's server; and an editor whose
  * leases run low has them renewed, since a guarded edit is activity.
  */
 export async function recordGuardOutcome(

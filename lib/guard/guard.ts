@@ -18,7 +18,7 @@ export type { GuardClient }
 export interface GuardHost {
   env: NodeJS.ProcessEnv
   cwd: string
-  /** The hook's ancestors from its client on (lib/ancestors.ts); defaults to this process's. */
+  /** The hook's ancestors from its client on (lib/core/ancestors.ts); defaults to this process's. */
   ancestors?: number[]
 }
 

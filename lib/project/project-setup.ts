@@ -27,8 +27,8 @@ const SetupInput = v.object({
 })
 
 /**
- * `init` (docs/cli.md#init): the instruction block in CLAUDE.md and AGENTS.md, `.lockstep/` with its `.gitignore` and
- * `state.json`, and the project's store folder. Both instruction files are checked before anything is written.
+ * `init` (docs/cli.md#init): the instruction block in AGENTS.md, CLAUDE.md and GEMINI.md, `.lockstep/` with its `.gitignore` and
+ * `state.json`, and the project's store folder. All three instruction files are checked before anything is written.
  * Throws INVALID_INPUT, NOT_FOUND, CONFLICT (malformed markers), CORRUPT_STATE, BUSY.
  */
 export async function initProject(raw: unknown, host: { env: NodeJS.ProcessEnv; cwd: string }): Promise<SetupResult> {

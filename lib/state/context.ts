@@ -30,7 +30,7 @@ export interface Caller {
   renewedAt: Map<string, number>
   /** The process serving an HTTP session: a session whose server died is gone. */
   server?: { pid: number; host: string }
-  /** A stdio server's ancestors from its client on, read at coordination_init (lib/ancestors.ts). */
+  /** A stdio server's ancestors from its client on, read at coordination_init (lib/core/ancestors.ts). */
   ancestors?: number[]
   /** Adapters outside MCP (dashboard, CLI) act as `human`. */
   fixedActor?: 'human' | 'system'

@@ -122,7 +122,7 @@ const SessionRecord = v.object({
   endedAt: opt(str),
   /** An HTTP session's server process (its client is elsewhere): the session ends with that process. */
   server: opt(v.object({ pid: v.number(), host: str })),
-  /** The server's ancestors from its client on (lib/ancestors.ts): a guard finds the editing agent through that client. */
+  /** The server's ancestors from its client on (lib/core/ancestors.ts): a guard finds the editing agent through that client. */
   ancestors: opt(v.array(v.number())),
 })
 export type Session = v.InferOutput<typeof SessionRecord>
