@@ -19,6 +19,27 @@ function isDue(at: string, nowIso: string): boolean {
   return at.length === nowIso.length && at.endsWith('Z') ? at <= nowIso : Date.parse(at) <= Date.parse(nowIso)
 }
 
+// Expiries are looked for before every mutation, and a scan of every task and lock each time was most of a small
+// commit's cost. A scan notes when the next lease can fall due: any lease granted or renewed after it runs at least the
+// shortest TTL the settings allow, so until then a scan cannot find anything due, and is skipped.
+const MIN_LEASE_TTL_MS = 60_000
+const scans = new WeakMap<object, { at: string; until: string }>()
+
+function dueIn<T>(body: object, records: T[], now: string, expiry: (record: T) => string | undefined): T[] {
+  const last = scans.get(body)
+  if (last && last.at <= now && now < last.until && now.length === last.until.length) return []
+  let until = new Date(Date.parse(now) + MIN_LEASE_TTL_MS).toISOString()
+  const due: T[] = []
+  for (const record of records) {
+    const at = expiry(record)
+    if (at === undefined) continue
+    if (isDue(at, now)) due.push(record)
+    else if (at < until || at.length !== until.length) until = at.length === until.length ? at : now
+  }
+  scans.set(body, { at: now, until })
+  return due
+}
+
 /** A lock is exempt from expiry while its task waits in review. */
 function lockExpires(lock: Lock, tasks: Task[] | undefined): boolean {
   if (!lock.taskId || !tasks) return true
@@ -31,8 +52,14 @@ function lockExpires(lock: Lock, tasks: Task[] | undefined): boolean {
  */
 export function applyExpiries(docs: Partial<Docs>, tx: DomainTx<DocName>): void {
   const now = tx.now.toISOString()
-  let dueTasks = (docs.tasks?.tasks ?? []).filter((task) => hasLease(task) && task.leaseExpiresAt && isDue(task.leaseExpiresAt, now))
-  let dueLocks = (docs.locks?.locks ?? []).filter((lock) => lock.status === 'active' && isDue(lock.expiresAt, now) && lockExpires(lock, docs.tasks?.tasks))
+  let dueTasks = docs.tasks ? dueIn(docs.tasks, docs.tasks.tasks, now, (task) => (hasLease(task) ? task.leaseExpiresAt : undefined)) : []
+  let dueLocks = docs.locks ? dueIn(docs.locks, docs.locks.locks, now, (lock) => (lock.status === 'active' ? lock.expiresAt : undefined)) : []
+  const exempt = dueLocks.filter((lock) => !lockExpires(lock, docs.tasks?.tasks))
+  if (exempt.length) {
+    // a lock kept past its time by a review stays due: scan again next time
+    scans.delete(docs.locks!)
+    dueLocks = dueLocks.filter((lock) => !exempt.includes(lock))
+  }
   const goneAgents = docs.agents ? agentsPastGrace(docs as Docs, tx) : []
   if (!dueTasks.length && !dueLocks.length && !goneAgents.length) return
   tx.require(...LEASE_DOCS)
