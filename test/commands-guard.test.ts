@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { assertNoExecOptions, pinnedEnv, refusedEnvNames } from '../lib/commands/command-guard.js'
-import { splitCommand } from '../lib/commands/_argv.js'
+import { splitCommand } from '../lib/commands/argv.js'
 import { isLockstepError } from '../lib/errors.js'
 
 const refused = (command: string): boolean => {
