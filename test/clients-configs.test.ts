@@ -61,7 +61,7 @@ function assertThrowsCode(fn: () => unknown, code: string): void {
   assert.throws(fn, (error: { code?: string }) => error.code === code)
 }
 
-test('buildServerEntry chooses the command as CLI §3 describes', () => {
+test('buildServerEntry runs this installation, or npx with --npx, from the npx cache and for project scope (docs/cli.md#install)', () => {
   const rows: [string, Partial<BuildServerEntryInput>, string, string[]][] = [
     ['permanent install', {}, BASE.nodePath!, [BASE.cliPath!, 'server']],
     ['npx cache', { cliPath: '/home/dana/.npm/_npx/4b1f/node_modules/lockstep-mcp/dist/cli.js' }, 'npx', ['-y', 'lockstep-mcp@1.2.3', 'server']],

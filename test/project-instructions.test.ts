@@ -29,7 +29,7 @@ function assertThrowsCode(fn: () => unknown, code: string, line?: number): void 
   assert.throws(fn, (error: { code?: string; data?: { line?: number } }) => error.code === code && (line === undefined || error.data?.line === line))
 }
 
-test('the block has the markers, at most 25 lines and every point of CLI §5', () => {
+test('the block has the markers, at most 25 lines and every point an agent needs (docs/cli.md#init)', () => {
   const block = renderInstructionBlock()
   const lines = block.split('\n')
   assert.ok(lines.length <= 25)

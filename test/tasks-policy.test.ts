@@ -11,7 +11,9 @@ function task(status: Task['status'], owner?: string, complexity: Task['complexi
 const impl = { actor: 'impl-1', isPlanner: false }
 const planner = { actor: 'planner', isPlanner: true }
 
-// [from, owner, complexity, to, who, allowed] — the state machine of TOOLS §3
+// [from, owner, complexity, to, who, allowed]: the status changes task_update allows (docs/tools.md#task_update). An
+// implementer moves its own or unowned tasks, finishes only simple ones itself and never enters or leaves review (that is
+// task_submit_for_review and the planner's review); the planner moves any task, but into in_progress only with an owner.
 const ROWS: [Task['status'], string | undefined, Task['complexity'], Task['status'], typeof impl & { newOwner?: string }, boolean][] = [
   ['todo', undefined, 'simple', 'in_progress', impl, false],
   ['todo', undefined, 'simple', 'blocked', impl, true],
