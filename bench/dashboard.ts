@@ -4,8 +4,8 @@
 import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { CHROMIUM, dashboardFor, fixture, launchChromium, subscribe } from '../test/dashboard-helpers.js'
-import { startAgent } from '../test/mcp-helpers.js'
+import { CHROMIUM, dashboardFor, fixture, launchChromium, subscribe } from '../test/support/dashboard-helpers.js'
+import { startAgent } from '../test/support/mcp-helpers.js'
 import { ms, percentile, table } from './_stats.js'
 
 const WRITES = 50

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { CLI, startAgent } from '../test/mcp-helpers.js'
+import { CLI, startAgent } from '../test/support/mcp-helpers.js'
 import { ms, percentile, table } from './_stats.js'
 
 const RUNS = 60

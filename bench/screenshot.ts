@@ -4,8 +4,8 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createWorktree } from '../lib/git/index.js'
-import { dashboardFor, fixture, launchChromium, populate } from '../test/dashboard-helpers.js'
-import { commitAll, git } from '../test/git-helpers.js'
+import { dashboardFor, fixture, launchChromium, populate } from '../test/support/dashboard-helpers.js'
+import { commitAll, git } from '../test/support/git-helpers.js'
 
 const args = process.argv.slice(2)
 const dark = args.includes('--dark')

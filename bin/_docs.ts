@@ -1,4 +1,4 @@
-// Writes docs/tools.md from the tool table (`npm run docs`). test/docs-tools.test.ts fails when the file differs
+// Writes docs/tools.md from the tool table (`npm run docs`). test/mcp-tools-doc.test.ts fails when the file differs
 // from what renderToolsDoc() gives, so the reference cannot drift from the tools the server lists.
 import { toJsonSchema } from '@valibot/to-json-schema'
 import { writeFileSync } from 'node:fs'

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { findNodeAtLocation, parse, parseTree } from 'jsonc-parser'
-import { cli, cliJson, scratch, type Scratch } from './cli-helpers.js'
-import { CLI } from './mcp-helpers.js'
+import { cli, cliJson, scratch, type Scratch } from './support/cli-helpers.js'
+import { CLI } from './support/mcp-helpers.js'
 
 // Each client's file, an existing document with another server, settings and (for JSONC readers) comments, in an
 // indentation of its own, and where our entry must appear.

@@ -6,8 +6,8 @@ import { createServer } from 'node:http'
 import { join } from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { claudeUserFile, cli, cliJson, readJson, scratch } from './cli-helpers.js'
-import { CLI } from './mcp-helpers.js'
+import { claudeUserFile, cli, cliJson, readJson, scratch } from './support/cli-helpers.js'
+import { CLI } from './support/mcp-helpers.js'
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0
 

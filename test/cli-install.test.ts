@@ -4,9 +4,9 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { join } from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
-import { claudeUserFile, cli, cliJson, codexUserFile, readJson, readToml, scratch, type Scratch } from './cli-helpers.js'
-import { ROOT } from './helpers.js'
-import { CLI } from './mcp-helpers.js'
+import { claudeUserFile, cli, cliJson, codexUserFile, readJson, readToml, scratch, type Scratch } from './support/cli-helpers.js'
+import { ROOT } from './support/helpers.js'
+import { CLI } from './support/mcp-helpers.js'
 
 const FIXTURES = join(ROOT, 'fixtures', 'client-configs')
 

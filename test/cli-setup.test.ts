@@ -4,9 +4,9 @@ import { spawn } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { END_MARKER, START_MARKER } from '../lib/project/instructions.js'
-import { claudeUserFile, cli, cliJson, readJson, scratch } from './cli-helpers.js'
-import { ROOT } from './helpers.js'
-import { CLI } from './mcp-helpers.js'
+import { claudeUserFile, cli, cliJson, readJson, scratch } from './support/cli-helpers.js'
+import { ROOT } from './support/helpers.js'
+import { CLI } from './support/mcp-helpers.js'
 
 const FILES = ['CLAUDE.md', 'AGENTS.md']
 

@@ -3,13 +3,13 @@ import assert from 'node:assert/strict'
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { join } from 'node:path'
-import { Guard } from '../lib/dashboard/_guard.js'
+import { Guard } from '../lib/dashboard/request-guard.js'
 import { listenWithFallback } from '../lib/launch/dashboard-discovery.js'
 import { createWorktree } from '../lib/git/index.js'
-import { commitAll, git } from './git-helpers.js'
-import { CLI, startAgent } from './mcp-helpers.js'
-import { runNode, waitGone } from './helpers.js'
-import { dashboardFor, docOnDisk, fixture, holdPortPair, populate, rawRequest, spawnDashboard, subscribe, taskOnDisk } from './dashboard-helpers.js'
+import { commitAll, git } from './support/git-helpers.js'
+import { CLI, startAgent } from './support/mcp-helpers.js'
+import { runNode, waitGone } from './support/helpers.js'
+import { dashboardFor, docOnDisk, fixture, holdPortPair, populate, rawRequest, spawnDashboard, subscribe, taskOnDisk } from './support/dashboard-helpers.js'
 
 const json = (token: string, origin: string) => ({ Authorization: `Bearer ${token}`, Origin: origin })
 const getJson = async (url: string | URL): Promise<any> => (await fetch(url)).json()

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { NO_BROWSER, dashboardFor, fixture, launchChromium, populate, taskOnDisk } from './dashboard-helpers.js'
+import { NO_BROWSER, dashboardFor, fixture, launchChromium, populate, taskOnDisk } from './support/dashboard-helpers.js'
 
 // rebound.test stands for a name an attacker points at 127.0.0.1 (DNS rebinding)
 const BROWSER_ARGS = ['--host-resolver-rules=MAP rebound.test 127.0.0.1', '--disable-features=HttpsUpgrades']

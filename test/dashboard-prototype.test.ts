@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { fixture, rawRequest, spawnDashboard } from './dashboard-helpers.js'
-import { startAgent } from './mcp-helpers.js'
+import { fixture, rawRequest, spawnDashboard } from './support/dashboard-helpers.js'
+import { startAgent } from './support/mcp-helpers.js'
 
 // run `npm run build` first: the dashboard is the built CLI
 

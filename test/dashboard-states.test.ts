@@ -4,8 +4,8 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
-import { NO_BROWSER, dashboardFor, fixture, launchChromium, populate } from './dashboard-helpers.js'
-import { waitGone } from './helpers.js'
+import { NO_BROWSER, dashboardFor, fixture, launchChromium, populate } from './support/dashboard-helpers.js'
+import { waitGone } from './support/helpers.js'
 
 // LOCKSTEP_SCREENSHOTS=docs writes the screenshots of docs/ (dashboard-<state>.png); tests never need them
 const SHOTS = process.env.LOCKSTEP_SCREENSHOTS

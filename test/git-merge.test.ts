@@ -4,7 +4,7 @@ import { existsSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { createWorktree, mergeWorktree, worktreeStatus } from '../lib/git/index.js'
-import { commitAll, emptyDir, git, GIT_ENV, gitTry, makeRepo, rejection, writeFiles } from './git-helpers.js'
+import { commitAll, emptyDir, git, GIT_ENV, gitTry, makeRepo, rejection, writeFiles } from './support/git-helpers.js'
 
 type T = Parameters<typeof makeRepo>[0]
 

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { createWorktree, findMainWorktree, listWorktrees, pruneWorktrees, removeWorktree, worktreeStatus } from '../lib/git/index.js'
-import { commitAll, emptyDir, git, gitTry, makeRepo, pruneDryRun, rejection, worktreePath, writeFiles } from './git-helpers.js'
+import { commitAll, emptyDir, git, gitTry, makeRepo, pruneDryRun, rejection, worktreePath, writeFiles } from './support/git-helpers.js'
 
 test('createWorktree makes a linked worktree that real git accepts', async (t) => {
   const root = makeRepo(t)

@@ -4,9 +4,9 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path'
 import { spawn, spawnSync } from 'node:child_process'
 import { createInterface } from 'node:readline'
-import { CLI, startAgent } from './mcp-helpers.js'
-import { GIT_ENV, git, makeRepo } from './git-helpers.js'
-import { ROOT, tempDir } from './helpers.js'
+import { CLI, startAgent } from './support/mcp-helpers.js'
+import { GIT_ENV, git, makeRepo } from './support/git-helpers.js'
+import { ROOT, tempDir } from './support/helpers.js'
 
 function setUp(t: Parameters<typeof tempDir>[0]) {
   const repo = makeRepo(t, { 'README.md': '# demo\n', 'src/a.ts': 'export const a = 1\n', 'src/b.ts': 'export const b = 1\n' })
@@ -20,7 +20,7 @@ function setUp(t: Parameters<typeof tempDir>[0]) {
 
 /** The lock holder runs under a client process of its own, as a real agent does: this test process is not its client. */
 async function startHolder(t: Parameters<typeof tempDir>[0], s: ReturnType<typeof setUp>, name: string, path: string) {
-  const child = spawn(process.execPath, [join(ROOT, 'test', 'lock-holder.mjs'), name, path], { cwd: s.repo, env: s.env, stdio: ['pipe', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [join(ROOT, 'test', 'support', 'lock-holder.mjs'), name, path], { cwd: s.repo, env: s.env, stdio: ['pipe', 'pipe', 'inherit'] })
   t.after(() => void child.kill())
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]()
   assert.match(String((await lines.next()).value), /^ready/)

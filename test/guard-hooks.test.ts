@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { guardStates, installGuards, removeGuards } from '../lib/guard/guard-setup.js'
 import { guardCommand } from '../lib/guard/client-hooks.js'
-import { rejectsWith, tempDir } from './helpers.js'
+import { rejectsWith, tempDir } from './support/helpers.js'
 
 const RUNTIME = { node: '/usr/bin/node', cli: '/opt/lockstep mcp/dist/cli.js' }
 const CLAUDE_BEFORE = `{

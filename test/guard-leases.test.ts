@@ -7,8 +7,8 @@ import { listLocks } from '../lib/locks/locks.js'
 import { sweepProject } from '../lib/agents/sessions.js'
 import { listTasks } from '../lib/tasks/task-queries.js'
 import { createTask } from '../lib/tasks/tasks.js'
-import { startAgent } from './mcp-helpers.js'
-import { tempDir, testCtx, waitGone } from './helpers.js'
+import { startAgent } from './support/mcp-helpers.js'
+import { tempDir, testCtx, waitGone } from './support/helpers.js'
 
 const HOUR = 3600_000
 

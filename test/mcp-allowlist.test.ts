@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
-import { CLI, startAgent, type McpAgent } from './mcp-helpers.js'
-import { runNode, tempDir } from './helpers.js'
+import { CLI, startAgent, type McpAgent } from './support/mcp-helpers.js'
+import { runNode, tempDir } from './support/helpers.js'
 
 // run `npm run build` first: these tests start the built CLI and attack it as an agent would, through its tools
 

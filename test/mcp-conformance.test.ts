@@ -3,14 +3,14 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { createServer, request, type Server } from 'node:http'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { ROOT, runNode, tempDir } from './helpers.js'
-import { startHttp, TOKEN, type T } from './http-helpers.js'
+import { ROOT, runNode, tempDir } from './support/helpers.js'
+import { startHttp, TOKEN, type T } from './support/http-helpers.js'
 
 // run `npm run build` first: the official MCP conformance suite (@modelcontextprotocol/conformance, pinned in
 // devDependencies) runs against the built `server --http`
 
 const SUITE = join(ROOT, 'node_modules', '@modelcontextprotocol', 'conformance', 'dist', 'index.js')
-const HOOK = join(ROOT, 'test', 'conformance-fs-hook.mjs')
+const HOOK = join(ROOT, 'test', 'support', 'conformance-fs-hook.mjs')
 
 // the server scenarios that apply to a tools-only server; server-sse-polling is left out because it calls a
 // `test_reconnection` tool that only the suite's reference server has

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
-import { startAgent } from './mcp-helpers.js'
-import { tempDir } from './helpers.js'
+import { startAgent } from './support/mcp-helpers.js'
+import { tempDir } from './support/helpers.js'
 
 // run `npm run build` first: these tests start the built CLI
 

@@ -2,8 +2,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { startAgent } from './mcp-helpers.js'
-import { tempDir } from './helpers.js'
+import { startAgent } from './support/mcp-helpers.js'
+import { tempDir } from './support/helpers.js'
 
 const huge = 'x'.repeat(20_001)
 const deep = JSON.parse('{"a":'.repeat(10) + '1' + '}'.repeat(10))

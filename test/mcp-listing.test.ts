@@ -3,8 +3,8 @@ import assert from 'node:assert/strict'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js'
-import { startAgent } from './mcp-helpers.js'
-import { tempDir } from './helpers.js'
+import { startAgent } from './support/mcp-helpers.js'
+import { tempDir } from './support/helpers.js'
 
 /** The byte budgets of the `tools` array of tools/list, per profile, with the number of tools each lists. */
 const BUDGETS: [profile: string, tools: number, bytes: number][] = [

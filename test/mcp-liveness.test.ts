@@ -2,8 +2,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { startAgent } from './mcp-helpers.js'
-import { tempDir } from './helpers.js'
+import { startAgent } from './support/mcp-helpers.js'
+import { tempDir } from './support/helpers.js'
 
 test('kill -9 of an agent\'s server: after the grace period its lock frees, its task returns to todo with a note, and it is told', { timeout: 120_000 }, async (t) => {
   const home = tempDir(t)

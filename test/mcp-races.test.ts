@@ -1,10 +1,10 @@
-import { readStored } from './stored.js'
+import { readStored } from './support/stored.js'
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdirSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { startAgent, type McpAgent } from './mcp-helpers.js'
-import { tempDir } from './helpers.js'
+import { startAgent, type McpAgent } from './support/mcp-helpers.js'
+import { tempDir } from './support/helpers.js'
 
 async function team(t: Parameters<typeof tempDir>[0], size: number) {
   const home = tempDir(t)

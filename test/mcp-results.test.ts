@@ -2,8 +2,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { startAgent, type McpAgent } from './mcp-helpers.js'
-import { tempDir } from './helpers.js'
+import { startAgent, type McpAgent } from './support/mcp-helpers.js'
+import { tempDir } from './support/helpers.js'
 
 const bytes = (reply: { text: string }) => Buffer.byteLength(reply.text)
 

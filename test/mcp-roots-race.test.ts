@@ -3,8 +3,8 @@ import { spawn } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { startAgent, type McpAgent } from './mcp-helpers.js'
-import { tempDir } from './helpers.js'
+import { startAgent, type McpAgent } from './support/mcp-helpers.js'
+import { tempDir } from './support/helpers.js'
 
 // run `npm run build` first: the built server in strict mode, raced by another process that swaps a folder inside
 // the root for a symlink to a folder outside, back and forth

@@ -1,10 +1,10 @@
-import { readStored } from './stored.js'
+import { readStored } from './support/stored.js'
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdirSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { startAgent } from './mcp-helpers.js'
-import { tempDir } from './helpers.js'
+import { startAgent } from './support/mcp-helpers.js'
+import { tempDir } from './support/helpers.js'
 
 function project(t: Parameters<typeof tempDir>[0]) {
   const home = tempDir(t)

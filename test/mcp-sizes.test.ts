@@ -4,8 +4,8 @@ import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
 import { withinLimit } from '../lib/mcp/server.js'
 import { MAX_ANSWER_BYTES, MAX_CONTENT_BYTES, MAX_MESSAGE_BYTES } from '../lib/core/limits.js'
-import { startAgent, type McpAgent } from './mcp-helpers.js'
-import { tempDir } from './helpers.js'
+import { startAgent, type McpAgent } from './support/mcp-helpers.js'
+import { tempDir } from './support/helpers.js'
 
 // run `npm run build` first: these tests send oversized messages to the built server over stdio
 

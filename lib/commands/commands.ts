@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs'
 import { basename } from 'node:path'
-import { findShellMetacharacter, splitCommand } from './_argv.js'
+import { findShellMetacharacter, splitCommand } from './argv.js'
 import { spawnAndCollect, type CommandResult } from './_process.js'
 import { windowsLaunch, windowsShellLaunch, type WindowsLaunch } from './windows.js'
 import type { AccessMode } from '../workspace/access.js'

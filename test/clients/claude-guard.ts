@@ -1,5 +1,5 @@
 // The real Claude Code CLI, headless, against the model stand-in: a project set up by `lockstep-mcp init`, its own
-// lockstep server from the project's .mcp.json, and another agent (test/lock-holder.mjs) holding src/theirs.ts. The
+// lockstep server from the project's .mcp.json, and another agent (test/support/lock-holder.mjs) holding src/theirs.ts. The
 // scripted model registers, locks src/mine.ts, then reads and edits three files. The guard must refuse exactly the
 // edit of the file the other agent holds, and the refusal must reach the model as the tool's error result.
 import { spawn } from 'node:child_process'
@@ -37,7 +37,7 @@ export async function runClaudeGuard(claude: string, cli: string, project: strin
     ...edit('free'),
     { text: 'Done.' },
   ])
-  const holder = spawn(process.execPath, [join(import.meta.dirname, '..', 'lock-holder.mjs'), 'impl-1', 'src/theirs.ts'], { cwd: project, env, stdio: ['pipe', 'pipe', 'inherit'] })
+  const holder = spawn(process.execPath, [join(import.meta.dirname, '..', 'support', 'lock-holder.mjs'), 'impl-1', 'src/theirs.ts'], { cwd: project, env, stdio: ['pipe', 'pipe', 'inherit'] })
   try {
     const ready = await createInterface({ input: holder.stdout! })[Symbol.asyncIterator]().next()
     if (!String(ready.value).startsWith('ready')) throw new Error('the lock holder did not start')

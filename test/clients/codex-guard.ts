@@ -14,7 +14,7 @@ import { startResponsesStandIn } from './model-stand-in.js'
 const patch = (name: string) => `*** Begin Patch\n*** Update File: src/${name}.ts\n@@\n-export const value = 1\n+export const value = 2\n*** End Patch\n`
 
 async function holder(project: string, env: Record<string, string>, name: string, path: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'lock-holder.mjs'), name, path], { cwd: project, env, stdio: ['pipe', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'support', 'lock-holder.mjs'), name, path], { cwd: project, env, stdio: ['pipe', 'pipe', 'inherit'] })
   const ready = await createInterface({ input: child.stdout! })[Symbol.asyncIterator]().next()
   if (!String(ready.value).startsWith('ready')) throw new Error(`the lock holder ${name} did not start`)
   return child

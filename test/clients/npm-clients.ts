@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
-import { ROOT } from '../helpers.js'
+import { ROOT } from '../support/helpers.js'
 
 /** The versions verified; bump them together with a run of this script. */
 export const PINNED = { '@google/gemini-cli': '0.61.0', '@github/copilot': '1.0.102', 'opencode-ai': '1.18.33' } as const

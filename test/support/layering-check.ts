@@ -86,10 +86,16 @@ export function importCycles(graph: ImportGraph): string[][] {
   return cycles
 }
 
-/** Imports of a `_file` from outside its own folder. */
-export function privateImports(graph: ImportGraph): string[] {
+/**
+ * Imports of a `_file` from outside its own folder, counting only `_files` under one of `within` (every one when it is
+ * absent). A test file (under test/) is outside every folder of lib/, storage/ and bin/.
+ */
+export function privateImports(graph: ImportGraph, within?: string[]): string[] {
+  const checked = (target: string) => within === undefined || within.some((prefix) => target.startsWith(prefix))
   return Object.entries(graph).flatMap(([file, imports]) =>
-    imports.filter((target) => posix.basename(target).startsWith('_') && posix.dirname(target) !== posix.dirname(file)).map((target) => `${file} imports ${target}, private to ${posix.dirname(target)}/`),
+    imports
+      .filter((target) => posix.basename(target).startsWith('_') && posix.dirname(target) !== posix.dirname(file) && checked(target))
+      .map((target) => `${file} imports ${target}, private to ${posix.dirname(target)}/`),
   )
 }
 
