@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { renderToolsDoc } from '../bin/_docs.js'
+import { renderToolsDoc } from '../bin/tools-doc.js'
 import { ROOT } from './support/helpers.js'
 
 test('docs/tools.md is what the tool table renders (run `npm run docs` after changing a tool)', () => {

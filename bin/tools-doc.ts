@@ -104,7 +104,7 @@ export function renderToolsDoc(): string {
   const missing = TOOLS.map((tool) => tool.name).filter((name) => !grouped.includes(name))
   const unknown = grouped.filter((name) => !byName.has(name))
   if (missing.length || unknown.length || new Set(grouped).size !== grouped.length)
-    throw new Error(`bin/_docs.ts: GROUPS must name every tool once (missing: ${missing.join(', ') || 'none'}; unknown: ${unknown.join(', ') || 'none'})`)
+    throw new Error(`bin/tools-doc.ts: GROUPS must name every tool once (missing: ${missing.join(', ') || 'none'}; unknown: ${unknown.join(', ') || 'none'})`)
 
   const out = [INTRO, '## Contents', '']
   for (const group of GROUPS) out.push(`- ${group.title}: ${group.tools.map((name) => `[\`${name}\`](#${name})`).join(', ')}`)
