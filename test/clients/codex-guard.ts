@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { ORIGINAL, type GuardRun } from './claude-guard.js'
-import { startResponsesStandIn } from './model-stand-in.js'
+import { startResponsesStandIn } from './responses-stand-in.js'
 
 const patch = (name: string) => `*** Begin Patch\n*** Update File: src/${name}.ts\n@@\n-export const value = 1\n+export const value = 2\n*** End Patch\n`
 

@@ -69,37 +69,3 @@ function reply(res: ServerResponse, request: { model?: string; stream?: boolean 
   send('message_stop', { type: 'message_stop' })
   res.end()
 }
-
-/**
- * The same for the OpenAI Responses API that Codex speaks: each request gets the next step, a freeform tool call
- * (`{ tool: 'apply_patch', input: { patch } }`) or a final message. Every request body is kept.
- */
-export async function startResponsesStandIn(script: Step[]): Promise<StandIn> {
-  const turns: any[] = []
-  let next = 0
-  const server = createServer((req, res) => void handle(req, res))
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = []
-    for await (const chunk of req) chunks.push(chunk as Buffer)
-    if (req.method !== 'POST' || !req.url?.endsWith('/responses')) {
-      res.writeHead(404).end()
-      return
-    }
-    turns.push(JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}'))
-    const step = script[next++] ?? { text: 'Done.' }
-    const n = turns.length
-    const item =
-      'tool' in step
-        ? { type: 'custom_tool_call', id: `ctc_${n}`, call_id: `call_${n}`, name: step.tool, input: String(step.input.patch as string ?? ''), status: 'completed' }
-        : { type: 'message', id: `msg_${n}`, role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: step.text, annotations: [] }] }
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
-    const send = (data: { type: string }) => res.write(`event: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`)
-    send({ type: 'response.created', response: { id: `resp_${n}` } } as { type: string })
-    send({ type: 'response.output_item.done', output_index: 0, item } as { type: string })
-    send({ type: 'response.completed', response: { id: `resp_${n}`, usage: { input_tokens: 10, output_tokens: 10, total_tokens: 20 } } } as { type: string })
-    res.end()
-  }
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return { url: `http://127.0.0.1:${port}/v1`, turns, close: () => new Promise((resolve) => server.close(() => resolve())) }
-}

@@ -1,10 +1,14 @@
 // A scripted stand-in for the OpenAI Responses API on 127.0.0.1, for driving the real Codex CLI without a network.
-// Each request that offers tools gets the next step of the script: a function call, or a final message. Every such
-// request body is kept for the test to read.
+// Each request that offers tools gets the next step of the script: a call of an offered tool (a function call, or a
+// freeform call such as apply_patch, whose `input.patch` is sent as the text), or a final message. Every such request
+// body is kept for the test to read.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 export type Step = { tool: string; input: Record<string, unknown> } | { text: string }
+
+/** An offered tool: its name, its namespace (an MCP server's), and whether it takes freeform text. */
+type Offered = readonly [name: string, namespace: string | undefined, freeform: boolean]
 
 export interface ResponsesStandIn {
   url: string
@@ -30,8 +34,8 @@ export async function startResponsesStandIn(script: Step[], filler = 'list_mcp_r
     }
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}')
     // Codex offers each MCP server's tools as a namespace: a call names the namespace and the tool
-    const names: [string, string | undefined][] = (body.tools ?? []).flatMap((tool: { type?: string; name?: string; tools?: { name: string }[] }) =>
-      tool.type === 'namespace' ? (tool.tools ?? []).map((inner) => [inner.name, tool.name] as const) : [[tool.name ?? '', undefined] as const],
+    const names: Offered[] = (body.tools ?? []).flatMap((tool: { type?: string; name?: string; tools?: { name: string }[] }) =>
+      tool.type === 'namespace' ? (tool.tools ?? []).map((inner) => [inner.name, tool.name, false] as const) : [[tool.name ?? '', undefined, tool.type === 'custom'] as const],
     )
     let step: Step = { text: 'ok' }
     if (names.length) {
@@ -56,13 +60,15 @@ export async function startResponsesStandIn(script: Step[], filler = 'list_mcp_r
   }
 }
 
-function reply(res: ServerResponse, step: Step, n: number, offered: [string, string | undefined][]): void {
+function reply(res: ServerResponse, step: Step, n: number, offered: Offered[]): void {
   const id = `resp_${n}_${Date.now()}`
-  const [name, namespace] = 'tool' in step ? (offered.find(([item]) => item.endsWith(step.tool)) ?? [step.tool, undefined]) : ['', undefined]
-  const item =
-    'tool' in step
-      ? { type: 'function_call', id: `fc_${n}`, call_id: `call_${n}_${Date.now()}`, name, ...(namespace ? { namespace } : {}), arguments: JSON.stringify(step.input), status: 'completed' }
-      : { type: 'message', id: `msg_${n}`, role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: step.text, annotations: [] }] }
+  const [name, namespace, freeform] = 'tool' in step ? (offered.find(([item]) => item.endsWith(step.tool)) ?? [step.tool, undefined, false]) : ['', undefined, false]
+  const call = { id: `fc_${n}`, call_id: `call_${n}_${Date.now()}`, name, status: 'completed' }
+  const item = !('tool' in step)
+    ? { type: 'message', id: `msg_${n}`, role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: step.text, annotations: [] }] }
+    : freeform
+      ? { ...call, type: 'custom_tool_call', input: String((step.input.patch as string | undefined) ?? '') }
+      : { ...call, type: 'function_call', ...(namespace ? { namespace } : {}), arguments: JSON.stringify(step.input) }
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
   const send = (data: Record<string, unknown>) => res.write(`event: ${String(data.type)}\ndata: ${JSON.stringify(data)}\n\n`)
   send({ type: 'response.created', response: { id, status: 'in_progress', output: [] } })
