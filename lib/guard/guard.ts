@@ -1,7 +1,7 @@
 import { existsSync, realpathSync } from 'node:fs'
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import type { ProjectRef } from '../../storage/documents.js'
-import { findMainWorkingTree } from '../../storage/projects.js'
+import { findMainWorkingTree, gitTop } from '../../storage/git-top.js'
 import { clientChain, sessionOfClient } from '../core/ancestors.js'
 import { defaultIsAlive, HOST } from '../state/context.js'
 import { isLockstepError } from '../errors.js'
@@ -188,10 +188,8 @@ function existingFolder(dir: string): string | null {
 
 /** The checkout the path lies in (a linked worktree of the project, or its main tree): lock paths are relative to it. */
 function workRootOf(folder: string, projectRoot: string): string {
-  for (let current = folder; ; current = dirname(current)) {
-    if (existsSync(join(current, '.git'))) return findMainWorkingTree(current) === projectRoot ? current : projectRoot
-    if (dirname(current) === current) return projectRoot
-  }
+  const top = gitTop(folder)
+  return top && findMainWorkingTree(top) === projectRoot ? top : projectRoot
 }
 
 function isInside(child: string, parent: string): boolean {
