@@ -2,7 +2,8 @@ import { networkInterfaces } from 'node:os'
 import { Option } from 'clipanion'
 import { connectHost, hostForUrl } from '../../lib/core/hosts.js'
 import { Store } from '../../storage/store.js'
-import { defaultIsAlive, newCaller, type Ctx } from '../../lib/state/context.js'
+import { isAliveOnHost } from '../../storage/host.js'
+import { newCaller, type Ctx } from '../../lib/state/context.js'
 import { LockstepError } from '../../lib/errors.js'
 import { newId } from '../../lib/core/ids.js'
 import { createMcpServer } from '../../lib/mcp/server.js'
@@ -54,7 +55,7 @@ export class ServerCommand extends withServerFlags(BaseCommand) {
       settings,
       caller: newCaller({ sessionId: newId('sess'), transport: 'stdio', pid: process.pid, cwd: this.context.cwd }),
       now: () => new Date(),
-      isAlive: defaultIsAlive,
+      isAlive: isAliveOnHost,
     }
     const snapshots = new SnapshotWriter({ store, warn: (message) => logger.log('warn', message) })
     snapshots.attach(store)
@@ -111,7 +112,7 @@ export class ServerCommand extends withServerFlags(BaseCommand) {
     })
     process.on('SIGINT', () => shutdown('SIGINT'))
     process.on('SIGTERM', () => shutdown('SIGTERM'))
-    const sweepCtx: Ctx = { store, settings, caller: newCaller({ sessionId: newId('sess'), transport: 'http', cwd: this.context.cwd }), now: () => new Date(), isAlive: defaultIsAlive }
+    const sweepCtx: Ctx = { store, settings, caller: newCaller({ sessionId: newId('sess'), transport: 'http', cwd: this.context.cwd }), now: () => new Date(), isAlive: isAliveOnHost }
     sweepEvery(sweepCtx, () => running.projectRoots(), logger)
     await new Promise(() => undefined)
     return 0

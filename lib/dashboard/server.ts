@@ -3,7 +3,8 @@ import { join } from 'node:path'
 import polka from 'polka'
 import sirv from 'sirv'
 import { Store } from '../../storage/store.js'
-import { defaultIsAlive, newCaller, type Ctx } from '../state/context.js'
+import { isAliveOnHost } from '../../storage/host.js'
+import { newCaller, type Ctx } from '../state/context.js'
 import { LockstepError } from '../errors.js'
 import { newId, newToken } from '../core/ids.js'
 import { DOCUMENTS } from '../state/schema.js'
@@ -47,7 +48,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
   const version = packageVersion()
   const readStore = new Store({ dataDir: settings.dataDir, documents: DOCUMENTS, readOnly: true })
   const writeStore = new Store({ dataDir: settings.dataDir, documents: DOCUMENTS })
-  const base = { settings, now: () => new Date(), isAlive: defaultIsAlive }
+  const base = { settings, now: () => new Date(), isAlive: isAliveOnHost }
   const readCtx: Ctx = { ...base, store: readStore, caller: newCaller({ sessionId: newId('sess'), cwd: settings.dataDir, fixedActor: 'human', pid: process.pid }) }
   const hub = new EventHub()
   const watch = new StoreWatch(settings.dataDir, Math.max(200, options.pollMs ?? 1500), (change) => hub.send(change))

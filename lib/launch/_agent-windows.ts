@@ -1,7 +1,8 @@
 import * as v from 'valibot'
 import type { ProjectRef } from '../../storage/documents.js'
 import { Store } from '../../storage/store.js'
-import { defaultIsAlive, newCaller, type Ctx } from '../state/context.js'
+import { isAliveOnHost } from '../../storage/host.js'
+import { newCaller, type Ctx } from '../state/context.js'
 import { newId } from '../core/ids.js'
 import { projectFor } from '../state/projects.js'
 import { buildPrompts } from '../agents/prompts.js'
@@ -50,7 +51,7 @@ export function humanCtx(options: AgentWindowsOptions, host: { env: NodeJS.Proce
     settings,
     caller: newCaller({ sessionId: newId('sess'), cwd: host.cwd, fixedActor: 'human', pid: process.pid }),
     now: () => new Date(),
-    isAlive: defaultIsAlive,
+    isAlive: isAliveOnHost,
   }
   return { ctx, project: projectFor(ctx, options.repo) }
 }

@@ -4,7 +4,8 @@ import { homedir } from 'node:os'
 import { resolve } from 'node:path'
 import type { ProjectRef } from '../../storage/documents.js'
 import { Store } from '../../storage/store.js'
-import { defaultIsAlive, HOST, newCaller, type Ctx } from '../state/context.js'
+import { isAliveOnHost, processExists } from '../../storage/host.js'
+import { newCaller, type Ctx } from '../state/context.js'
 import { isLockstepError } from '../errors.js'
 import { cliScriptPath } from '../clients/install.js'
 import { displayPath } from '../state/projects.js'
@@ -68,7 +69,7 @@ export async function buildStatusReport(raw: unknown, host: { env: NodeJS.Proces
         settings,
         caller: newCaller({ sessionId: 'status', cwd: host.cwd }),
         now: () => new Date(),
-        isAlive: defaultIsAlive,
+        isAlive: isAliveOnHost,
       }
       // status reclaims too: a gone agent's claims and locks need no other agent's server to be freed
       if (existsSync(ref.dir)) await sweepProject(ctx, ref.root).catch(() => false)
@@ -79,7 +80,7 @@ export async function buildStatusReport(raw: unknown, host: { env: NodeJS.Proces
     problems.push(...allowlistProblems(settings.commandMode, settings.commandAllow, clients))
     problems.push(...storesWithMissingRoot(settings.dataDir))
     problems.push(...networkHomeProblems(unique([{ label: 'home', path: settings.home }, { label: 'data', path: settings.dataDir }])))
-    const dashboard = readDashboard(settings.dataDir, (pid) => defaultIsAlive(pid, HOST))
+    const dashboard = readDashboard(settings.dataDir, processExists)
     const report = { version: packageVersion(), home: settings.home, dataDir: settings.dataDir, clients, project, dashboard, problems, next: [] }
     return { ...report, next: nextSteps(report) }
   } finally {
