@@ -6,7 +6,10 @@ import { hostname } from 'node:os'
 export const HOST = hostname()
 
 /** Hash of the host name, boot and pid namespace: a pid means something only within one of each. */
-export const MACHINE = createHash('sha256').update(`${HOST}\0${readRuntime() ?? ''}`).digest('hex').slice(0, 10)
+export const MACHINE = createHash('sha256')
+  .update(`${HOST}\0${readRuntime() ?? ''}`)
+  .digest('hex')
+  .slice(0, 10)
 
 /** Whether process `pid` of this machine runs (EPERM: it does, as another user). */
 export function processExists(pid: number): boolean {
