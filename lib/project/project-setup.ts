@@ -1,11 +1,10 @@
 import * as v from 'valibot'
 import { resolve } from 'node:path'
 import { projectIdentity } from '../../storage/projects.js'
-import { Store } from '../../storage/store.js'
 import { disableProjectFiles, initProjectFiles, type FileReport } from './instructions.js'
 import { installGuards, removeGuards } from '../guard/guard-setup.js'
-import { DOCUMENTS } from '../state/schema.js'
 import { resolveSettings, type SettingsFlags } from '../state/settings.js'
+import { openStore } from '../state/open.js'
 import { writeSnapshotNow } from '../state/snapshot.js'
 import { parseInput } from '../core/validate.js'
 import { packageVersion } from '../core/version.js'
@@ -56,7 +55,7 @@ async function setUp(
   host: { env: NodeJS.ProcessEnv; cwd: string },
 ): Promise<SetupResult> {
   const { settings } = resolveSettings(input.flags as SettingsFlags, host.env, host.cwd, packageVersion())
-  const store = new Store({ dataDir: settings.dataDir, documents: DOCUMENTS })
+  const store = openStore(settings.dataDir)
   try {
     const project = store.project(resolve(host.cwd, input.dir ?? '.'))
     const files = await initProjectFiles(project.root, { force: input.force })

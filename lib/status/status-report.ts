@@ -3,14 +3,12 @@ import { existsSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { resolve } from 'node:path'
 import type { ProjectRef } from '../../storage/documents.js'
-import { Store } from '../../storage/store.js'
-import { isAliveOnHost, processExists } from '../../storage/host.js'
-import { newCaller, type Ctx } from '../state/context.js'
+import { processExists } from '../../storage/host.js'
+import { buildCtx, openStore } from '../state/open.js'
 import { isLockstepError } from '../errors.js'
 import { cliScriptPath } from '../clients/install.js'
 import { displayPath } from '../state/projects.js'
 import { sweepProject } from '../agents/sessions.js'
-import { DOCUMENTS } from '../state/schema.js'
 import { resolveSettings, type SettingsFlags } from '../state/settings.js'
 import { parseInput } from '../core/validate.js'
 import { packageVersion } from '../core/version.js'
@@ -46,7 +44,7 @@ const StatusInput = v.object({
 export async function buildStatusReport(raw: unknown, host: { env: NodeJS.ProcessEnv; cwd: string; home?: string }): Promise<StatusReport> {
   const input = parseInput(StatusInput, raw)
   const { settings } = resolveSettings(input.flags as SettingsFlags, host.env, host.cwd, packageVersion())
-  const store = new Store({ dataDir: settings.dataDir, documents: DOCUMENTS })
+  const store = openStore(settings.dataDir)
   const problems: Problem[] = []
   try {
     let ref: ProjectRef | null = null
@@ -64,13 +62,7 @@ export async function buildStatusReport(raw: unknown, host: { env: NodeJS.Proces
     })
     let project: ProjectStatus | null = null
     if (ref) {
-      const ctx: Ctx = {
-        store,
-        settings,
-        caller: newCaller({ sessionId: 'status', cwd: host.cwd }),
-        now: () => new Date(),
-        isAlive: isAliveOnHost,
-      }
+      const ctx = buildCtx(store, settings, { sessionId: 'status', cwd: host.cwd })
       // status reclaims too: a gone agent's claims and locks need no other agent's server to be freed
       if (existsSync(ref.dir)) await sweepProject(ctx, ref.root).catch(() => false)
       const section = await projectStatus(ctx, ref)
