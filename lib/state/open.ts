@@ -5,7 +5,7 @@ import { DOCUMENTS } from './schema.js'
 import { packageVersion } from '../core/version.js'
 import { resolveSettings, type Settings, type SettingsFlags } from './settings.js'
 
-/** The store of the data folder `dataDir`, holding lockstep's documents. A read-only store never writes or locks. */
+/** The store of the data folder `dataDir`, holding lockstep's documents. A read-only store refuses to write. */
 export function openStore(dataDir: string, options: { readOnly?: boolean } = {}): LockstepStore {
   return new Store({ dataDir, documents: DOCUMENTS, ...(options.readOnly ? { readOnly: true } : {}) })
 }
