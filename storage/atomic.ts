@@ -20,21 +20,29 @@ function readUmask(): number {
 export interface AtomicWriteOptions {
   /** File mode for a new file (POSIX). An existing file keeps its mode. */
   mode?: number
+  /** Let the umask filter `mode` for a new file, as for any file a program creates (agents' files). */
+  umask?: boolean
+  /** The temp file's name in the folder of `file` (the default is `<name>.<pid>.<random>.tmp`). */
+  tempName?: string
 }
 
-function tempPathFor(file: string): string {
-  return join(dirname(file), `${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+/** A unique temp file name for `name`: `<name>.<pid>.<random>.tmp`. */
+export function tempNameFor(name: string): string {
+  return `${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
 }
 
 /** Write `data` to `file` so that readers see the old or the new content, never a mixture. */
 export async function writeFileAtomic(file: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
-  const temp = tempPathFor(file)
-  const mode = existingMode(file) ?? options.mode ?? 0o600
+  const temp = join(dirname(file), options.tempName ?? tempNameFor(basename(file)))
+  const existing = existingMode(file)
+  const mode = existing ?? options.mode ?? 0o600
+  // open() applies the umask; an existing file's mode, or an exact new mode, must survive it
+  const exact = existing !== undefined || !options.umask
   try {
     const fd = fs.openSync(temp, 'wx', mode)
     try {
       fs.writeFileSync(fd, data)
-      if (!IS_WINDOWS && (mode & UMASK) !== 0) fs.fchmodSync(fd, mode)
+      if (!IS_WINDOWS && exact && (mode & UMASK) !== 0) fs.fchmodSync(fd, mode)
       fs.fsyncSync(fd)
     } finally {
       fs.closeSync(fd)

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs'
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path'
+import { realpathSync, statSync } from 'node:fs'
+import { basename, join, resolve } from 'node:path'
 import { LockstepError } from '../lib/errors.js'
 import type { ProjectRef } from './documents.js'
+import { findMainWorkingTree } from './git-top.js'
 
 const FOLDS_CASE = process.platform === 'win32' || process.platform === 'darwin'
 
@@ -21,38 +22,6 @@ export function projectIdentity(dir: string): string {
     throw new LockstepError('NOT_FOUND', `Project folder ${real} is not a folder; pass a folder as projectRoot.`, { path: real })
   }
   return findMainWorkingTree(real) ?? real
-}
-
-/** The main working tree of the repository containing `dir`, or null outside git. */
-export function findMainWorkingTree(dir: string): string | null {
-  for (let current = dir; ; current = dirname(current)) {
-    const dotGit = join(current, '.git')
-    if (existsSync(dotGit)) {
-      if (statSync(dotGit).isDirectory()) return current
-      const common = linkedCommonDir(dotGit)
-      return common ? realpathOrSelf(dirname(common)) : current
-    }
-    if (dirname(current) === current) return null
-  }
-}
-
-/** For a `.git` file of a linked worktree, the common git folder; null when it is not one. */
-function linkedCommonDir(dotGitFile: string): string | null {
-  const match = /^gitdir:\s*(.+?)\s*$/m.exec(readFileSync(dotGitFile, 'utf8'))
-  if (!match) return null
-  const gitDir = resolve(dirname(dotGitFile), match[1])
-  const commonFile = join(gitDir, 'commondir')
-  if (!existsSync(commonFile)) return null
-  const common = readFileSync(commonFile, 'utf8').trim()
-  return isAbsolute(common) ? common : resolve(gitDir, common)
-}
-
-function realpathOrSelf(path: string): string {
-  try {
-    return realpathSync.native(path)
-  } catch {
-    return path
-  }
 }
 
 /** `<basename>-<hash8>`: basename lower-cased and made safe, hash of the identity (lower-cased where paths fold case). */

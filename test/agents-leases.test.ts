@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { HOST } from '../lib/state/context.js'
+import { HOST } from '../storage/host.js'
 import { coordinationInit } from '../lib/agents/agents.js'
 import { createTask, claimTask } from '../lib/tasks/tasks.js'
 import { acquireLock, listLocks } from '../lib/locks/locks.js'

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { createWorktree, findMainWorktree, listWorktrees, pruneWorktrees, removeWorktree, worktreeStatus } from '../lib/git/index.js'
+import { createWorktree, findMainWorkingTree as findMainWorktree, listWorktrees, pruneWorktrees, removeWorktree, worktreeStatus } from '../lib/git/index.js'
 import { commitAll, emptyDir, git, gitTry, makeRepo, pruneDryRun, rejection, worktreePath, writeFiles } from './support/git-helpers.js'
 
 test('createWorktree makes a linked worktree that real git accepts', async (t) => {

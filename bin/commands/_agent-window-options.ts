@@ -1,6 +1,9 @@
 import { Option } from 'clipanion'
 import { cliScriptPath } from '../../lib/clients/install.js'
 import { planAgentWindows } from '../../lib/launch/agent-windows-plan.js'
+import type { LockstepStore } from '../../lib/state/context.js'
+import { withStore } from '../../lib/state/open.js'
+import type { Settings } from '../../lib/state/settings.js'
 import { BaseCommand } from './base.js'
 
 /** The options that `tmux` and `macos` share (docs/cli.md#tmux, docs/cli.md#macos). */
@@ -18,7 +21,8 @@ export abstract class AgentWindowsCommand extends BaseCommand {
 
   /** `--dry-run`: the windows and commands, and what is missing; exit 1 when a program is missing. */
   protected async dryRunPlan(launcher: 'tmux' | 'terminal', session?: string): Promise<number> {
-    const plan = await planAgentWindows({ ...this.windowValues(), launcher, ...(session ? { session } : {}) }, this.context)
+    const input = { ...this.windowValues(), launcher, ...(session ? { session } : {}) }
+    const plan = await this.withStore((store, settings) => planAgentWindows(store, settings, input, this.context))
     if (this.json) this.outJson(plan)
     else {
       const where = launcher === 'tmux' ? `tmux session ${plan.session}` : 'Terminal.app'
@@ -28,6 +32,11 @@ export abstract class AgentWindowsCommand extends BaseCommand {
       else this.out('Every program was found. Run the same command without --dry-run to start them.')
     }
     return plan.missing.length ? 1 : 0
+  }
+
+  /** Run `use` on the store of --data-dir, closing it after. */
+  protected withStore<T>(use: (store: LockstepStore, settings: Settings) => Promise<T>): Promise<T> {
+    return withStore({ dataDir: this.dataDir, logDir: this.logDir }, this.context, use)
   }
 
   protected windowValues(): Record<string, unknown> {

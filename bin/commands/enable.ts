@@ -1,5 +1,6 @@
 import { Option } from 'clipanion'
 import { enableProject } from '../../lib/project/project-setup.js'
+import { withStore } from '../../lib/state/open.js'
 import { formatSetup } from '../format/setup-format.js'
 import { BaseCommand } from './base.js'
 
@@ -11,7 +12,7 @@ export class EnableCommand extends BaseCommand {
   dataDir = Option.String('--data-dir', { description: 'Data folder (default: the home folder)' })
 
   async run(): Promise<void> {
-    const result = await enableProject({ dir: this.dir, flags: { dataDir: this.dataDir } }, this.context)
+    const result = await withStore({ dataDir: this.dataDir }, this.context, (store) => enableProject(store, { dir: this.dir }, this.context))
     if (this.json) this.outJson(result)
     else this.out(formatSetup(result))
   }

@@ -1,5 +1,6 @@
 import { Option } from 'clipanion'
 import { initProject } from '../../lib/project/project-setup.js'
+import { withStore } from '../../lib/state/open.js'
 import { formatSetup } from '../format/setup-format.js'
 import { BaseCommand } from './base.js'
 
@@ -16,7 +17,8 @@ export class InitCommand extends BaseCommand {
   dataDir = Option.String('--data-dir', { description: 'Data folder (default: the home folder)' })
 
   async run(): Promise<void> {
-    const result = await initProject({ dir: this.dir, force: this.force, guards: this.guards, flags: { dataDir: this.dataDir } }, this.context)
+    const input = { dir: this.dir, force: this.force, guards: this.guards }
+    const result = await withStore({ dataDir: this.dataDir }, this.context, (store) => initProject(store, input, this.context))
     if (this.json) this.outJson(result)
     else this.out(formatSetup(result))
   }

@@ -11,7 +11,7 @@ export class MacosCommand extends AgentWindowsCommand {
 
   async run(): Promise<number | void> {
     if (this.dryRun) return this.dryRunPlan('terminal')
-    const result = await startMacosSession(this.windowValues(), this.context)
+    const result = await this.withStore((store, settings) => startMacosSession(store, settings, this.windowValues(), this.context))
     if (this.json) this.outJson(result)
     else this.out(`Opened Terminal.app windows: ${result.windows.join(', ')}.`)
   }

@@ -1,13 +1,11 @@
 import { networkInterfaces } from 'node:os'
 import { Option } from 'clipanion'
 import { connectHost, hostForUrl } from '../../lib/core/hosts.js'
-import { Store } from '../../storage/store.js'
-import { defaultIsAlive, newCaller, type Ctx } from '../../lib/state/context.js'
+import { buildCtx, openStore } from '../../lib/state/open.js'
 import { LockstepError } from '../../lib/errors.js'
 import { newId } from '../../lib/core/ids.js'
 import { createMcpServer } from '../../lib/mcp/server.js'
 import { LineStdioTransport } from '../../lib/mcp/stdio.js'
-import { DOCUMENTS } from '../../lib/state/schema.js'
 import { endSession } from '../../lib/agents/sessions.js'
 import { resolveSettings, type Settings } from '../../lib/state/settings.js'
 import { SnapshotWriter } from '../../lib/state/snapshot.js'
@@ -48,14 +46,8 @@ export class ServerCommand extends withServerFlags(BaseCommand) {
     const httpFlags = { '--host': this.host, '--port': this.port, '--token': this.token, '--allowed-hosts': this.allowedHosts, '--allowed-origins': this.allowedOrigins, '--max-sessions': this.maxSessions, '--max-sessions-per-token': this.maxSessionsPerToken, '--session-idle': this.sessionIdle }
     const stray = Object.entries(httpFlags).find(([, value]) => value !== undefined)?.[0]
     if (stray) throw new LockstepError('INVALID_INPUT', `${stray} applies only to the HTTP server; add --http, or leave ${stray} out.`, { flag: stray })
-    const store = new Store({ dataDir: settings.dataDir, documents: DOCUMENTS })
-    const ctx: Ctx = {
-      store,
-      settings,
-      caller: newCaller({ sessionId: newId('sess'), transport: 'stdio', pid: process.pid, cwd: this.context.cwd }),
-      now: () => new Date(),
-      isAlive: defaultIsAlive,
-    }
+    const store = openStore(settings.dataDir)
+    const ctx = buildCtx(store, settings, { sessionId: newId('sess'), transport: 'stdio', pid: process.pid, cwd: this.context.cwd })
     const snapshots = new SnapshotWriter({ store, warn: (message) => logger.log('warn', message) })
     snapshots.attach(store)
     const server = createMcpServer(ctx, (error) => logger.log('error', `internal error: ${(error as Error)?.stack ?? String(error)}`))
@@ -93,7 +85,7 @@ export class ServerCommand extends withServerFlags(BaseCommand) {
     const options = resolveHttpOptions(flags, this.context.env, settings.dataDir)
     if (options.tokenFile) this.context.stderr.write(`lockstep-mcp bearer token in ${options.tokenFile}\n`)
     if (options.exposed) logger.log('warn', `listening on ${options.host}, beyond loopback: anyone with the token can act as any agent, and the file, command and launch tools act on this machine.`)
-    const store = new Store({ dataDir: settings.dataDir, documents: DOCUMENTS })
+    const store = openStore(settings.dataDir)
     const snapshots = new SnapshotWriter({ store, warn: (message) => logger.log('warn', message) })
     snapshots.attach(store)
     const running = await startHttpServer({ ...options, store, settings, cwd: this.context.cwd, log: (level, message) => logger.log(level, message) }).catch((error) => {
@@ -111,7 +103,7 @@ export class ServerCommand extends withServerFlags(BaseCommand) {
     })
     process.on('SIGINT', () => shutdown('SIGINT'))
     process.on('SIGTERM', () => shutdown('SIGTERM'))
-    const sweepCtx: Ctx = { store, settings, caller: newCaller({ sessionId: newId('sess'), transport: 'http', cwd: this.context.cwd }), now: () => new Date(), isAlive: defaultIsAlive }
+    const sweepCtx = buildCtx(store, settings, { sessionId: newId('sess'), transport: 'http', cwd: this.context.cwd })
     sweepEvery(sweepCtx, () => running.projectRoots(), logger)
     await new Promise(() => undefined)
     return 0

@@ -1,6 +1,7 @@
 import { Option } from 'clipanion'
 import { formatStatus } from '../format/status-format.js'
 import { buildStatusReport } from '../../lib/status/status-report.js'
+import { withStore } from '../../lib/state/open.js'
 import { BaseCommand } from './base.js'
 
 export class StatusCommand extends BaseCommand {
@@ -14,7 +15,7 @@ export class StatusCommand extends BaseCommand {
   dataDir = Option.String('--data-dir', { description: 'Data folder (default: the home folder)' })
 
   async run(): Promise<void> {
-    const report = await buildStatusReport({ dir: this.dir, flags: { dataDir: this.dataDir } }, this.context)
+    const report = await withStore({ dataDir: this.dataDir }, this.context, (store, settings) => buildStatusReport(store, settings, { dir: this.dir }, this.context))
     if (this.json) return this.outJson(report)
     const color = Boolean((this.context.stdout as NodeJS.WriteStream).isTTY) && !this.context.env.NO_COLOR
     this.out(formatStatus(report, { color, cwd: this.context.cwd }))

@@ -19,7 +19,7 @@ export class TmuxCommand extends AgentWindowsCommand {
   async run(): Promise<number> {
     if (this.dryRun) return this.dryRunPlan('tmux', this.session)
     const input = { ...this.windowValues(), session: this.session, layout: this.layout, split: this.split }
-    const result = await startTmuxSession(input, this.context)
+    const result = await this.withStore((store, settings) => startTmuxSession(store, settings, input, this.context))
     const inside = Boolean(this.context.env.TMUX)
     const attach = ['tmux', inside ? 'switch-client' : 'attach', '-t', result.session]
     if (this.json) this.outJson({ ...result, attach: attach.join(' ') })

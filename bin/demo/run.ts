@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { checkProjectDir, type CheckResult } from '../../lib/project/check.js'
 import { initProject } from '../../lib/project/project-setup.js'
+import { withStore } from '../../lib/state/open.js'
 import { startDashboardProcess, type DemoAgent } from './agents.js'
 import { commit, createDemoRepo } from './_repo.js'
 import { play, STEPS } from './script.js'
@@ -70,7 +71,7 @@ export async function runDemo(options: DemoOptions, run: DemoRun): Promise<DemoR
   try {
     await createDemoRepo(repo)
     await say('demo', `creates a git repository for todo-cli at ${repo}`)
-    await initProject({ dir: repo }, { env, cwd: repo })
+    await withStore({}, { env, cwd: repo }, (store) => initProject(store, { dir: repo }, { cwd: repo }))
     await commit(repo, 'Coordinate agents with lockstep-mcp')
     await say('demo', 'runs lockstep-mcp init there: the instructions in AGENTS.md (imported by CLAUDE.md and GEMINI.md), and .lockstep/')
     const dashboard = await startDashboardProcess({ cwd: repo, env, port: options.port, project: repo })

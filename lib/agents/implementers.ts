@@ -1,6 +1,6 @@
 import * as v from 'valibot'
 import type { Ctx } from '../state/context.js'
-import { HOST } from '../state/context.js'
+import { HOST } from '../../storage/host.js'
 import { requirePlanner } from '../state/identity.js'
 import { closeTmuxPane } from '../launch/launchers.js'
 import { hasLease, releaseTaskLocks, clearOwnership, resolveLock } from '../state/leases.js'

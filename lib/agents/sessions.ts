@@ -1,6 +1,6 @@
 import type { ProjectRef } from '../../storage/documents.js'
 import type { Ctx } from '../state/context.js'
-import { HOST } from '../state/context.js'
+import { HOST } from '../../storage/host.js'
 import { goneEvidence, renewLeases } from '../state/leases.js'
 import { listTmuxPanes } from '../launch/launchers.js'
 import { mutate } from '../state/project-tx.js'

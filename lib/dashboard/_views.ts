@@ -5,6 +5,7 @@ import { agentView } from '../agents/agent-views.js'
 import type { Ctx } from '../state/context.js'
 import { LockstepError } from '../errors.js'
 import { contextView } from '../project/project-context.js'
+import { readProjectDocuments } from '../project/project-documents.js'
 import { goneEvidence } from '../state/leases.js'
 import { DOCUMENTS, TASK_STATUSES, type Agent, type Session } from '../state/schema.js'
 import { readLeasedState } from '../tasks/task-queries.js'
@@ -76,14 +77,7 @@ function holderGone(ctx: Ctx, doc: { agents: Agent[]; sessions: Session[] }, own
 
 /** Everything the page shows for one project, read lock-free from the cached documents. */
 export async function projectView(ctx: Ctx, ref: ProjectRef) {
-  const [doc, agentsDoc, notesDoc, discussionsDoc, artifactsDoc, leased] = await Promise.all([
-    ctx.store.read(ref, 'project'),
-    ctx.store.read(ref, 'agents'),
-    ctx.store.read(ref, 'notes'),
-    ctx.store.read(ref, 'discussions'),
-    ctx.store.read(ref, 'artifacts'),
-    readLeasedState(ctx, ref),
-  ])
+  const { project: doc, agents: agentsDoc, notes: notesDoc, discussions: discussionsDoc, artifacts: artifactsDoc, leased } = await readProjectDocuments(ctx, ref)
   const now = ctx.now()
   const tasks = [...leased.tasks].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id))
   const current = (name: string) =>

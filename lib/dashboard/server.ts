@@ -2,11 +2,9 @@ import { createServer } from 'node:http'
 import { join } from 'node:path'
 import polka from 'polka'
 import sirv from 'sirv'
-import { Store } from '../../storage/store.js'
-import { defaultIsAlive, newCaller, type Ctx } from '../state/context.js'
+import { buildCtx, openStore } from '../state/open.js'
 import { LockstepError } from '../errors.js'
 import { newId, newToken } from '../core/ids.js'
-import { DOCUMENTS } from '../state/schema.js'
 import type { Settings } from '../state/settings.js'
 import { packageVersion } from '../core/version.js'
 import { forbidden, mountApi, sendError } from './_api.js'
@@ -45,10 +43,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
   const host = options.host ?? '127.0.0.1'
   const token = options.token ?? newToken()
   const version = packageVersion()
-  const readStore = new Store({ dataDir: settings.dataDir, documents: DOCUMENTS, readOnly: true })
-  const writeStore = new Store({ dataDir: settings.dataDir, documents: DOCUMENTS })
-  const base = { settings, now: () => new Date(), isAlive: defaultIsAlive }
-  const readCtx: Ctx = { ...base, store: readStore, caller: newCaller({ sessionId: newId('sess'), cwd: settings.dataDir, fixedActor: 'human', pid: process.pid }) }
+  const readStore = openStore(settings.dataDir, { readOnly: true })
+  const writeStore = openStore(settings.dataDir)
+  const readCtx = buildCtx(readStore, settings, { sessionId: newId('sess'), cwd: settings.dataDir, fixedActor: 'human', pid: process.pid })
   const hub = new EventHub()
   const watch = new StoreWatch(settings.dataDir, Math.max(200, options.pollMs ?? 1500), (change) => hub.send(change))
   writeStore.onCommit(() => watch.poke())
@@ -83,7 +80,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
     guard,
     hub,
     readCtx,
-    actionCtx: (project) => ({ ...base, store: writeStore, caller: newCaller({ sessionId: newId('sess'), cwd: project.root, fixedActor: 'human', pid: process.pid }) }),
+    actionCtx: (project) => buildCtx(writeStore, settings, { sessionId: newId('sess'), cwd: project.root, fixedActor: 'human', pid: process.pid }),
     initialProject: options.initialProject,
     log,
   })

@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import { join } from 'node:path'
 import git, { Errors } from 'isomorphic-git'
 import { LockstepError } from '../errors.js'
-import { locateRepo } from './main-worktree.js'
+import { locateRepo } from '../../storage/git-top.js'
 import type { RepoLock } from './types.js'
 
 export interface Repo {

@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import { dirname, join } from 'node:path'
-import { readGitFile } from './main-worktree.js'
+import { readGitFile } from '../../storage/git-top.js'
 import { branchOf, readHead, worktreesDir, type Head, type Repo } from './_repo.js'
 
 /** One entry of `<common>/worktrees/`, as git records a linked worktree. */

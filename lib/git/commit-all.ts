@@ -6,7 +6,7 @@ import { LockstepError } from '../errors.js'
 import { parseInput } from '../core/validate.js'
 import { worktreeFs } from './_fs.js'
 import { Author, Root } from './_input.js'
-import { locateRepo, readGitFile } from './main-worktree.js'
+import { locateRepo, readGitFile } from '../../storage/git-top.js'
 
 const CommitAllInput = v.strictObject({
   dir: Root,

@@ -7,7 +7,7 @@ import type * as Merge from './worktree-merge.js'
 import type * as Remove from './worktree-remove.js'
 import type * as Status from './worktree-status.js'
 
-export { findMainWorktree, locateRepo, type RepoLocation } from './main-worktree.js'
+export { findMainWorkingTree, locateRepo, type RepoLocation } from '../../storage/git-top.js'
 export type { CreatedWorktree, CreateWorktreeOptions } from './worktree-create.js'
 export type { WorktreeStatus, WorktreeStatusOptions } from './worktree-status.js'
 export type { MergeResult, MergeWorktreeOptions } from './worktree-merge.js'

@@ -1,10 +1,9 @@
 import type { ProjectRef } from '../../storage/documents.js'
-import { Store } from '../../storage/store.js'
-import { defaultIsAlive, newCaller, type Ctx } from '../state/context.js'
+import type { Ctx } from '../state/context.js'
+import { buildCtx, openStore } from '../state/open.js'
 import type { GuardVerdict } from './guard-input.js'
 import { renewLeases } from '../state/leases.js'
 import { mutate } from '../state/project-tx.js'
-import { DOCUMENTS } from '../state/schema.js'
 import type { Settings } from '../state/settings.js'
 
 /**
@@ -20,8 +19,8 @@ export async function recordGuardOutcome(
   gone: ProjectRef[],
   active: { project: ProjectRef; name: string }[],
 ): Promise<void> {
-  const store = new Store({ dataDir: settings.dataDir, documents: DOCUMENTS })
-  const ctx: Ctx = { store, settings, now: () => new Date(), isAlive: defaultIsAlive, caller: newCaller({ sessionId: 'guard', cwd, fixedActor: 'system' }) }
+  const store = openStore(settings.dataDir)
+  const ctx = buildCtx(store, settings, { sessionId: 'guard', cwd, fixedActor: 'system' })
   try {
     for (const project of gone) await mutate(ctx, project, ['agents', 'tasks', 'locks', 'notes'], () => undefined, { actor: 'system' })
     for (const { project, name } of active) await mutate(ctx, project, ['tasks', 'locks'], (docs, tx) => renewLeases(docs, name, tx.now, settings.leaseTtlSec * 1000), { actor: 'system' })

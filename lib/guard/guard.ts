@@ -1,9 +1,9 @@
 import { existsSync, realpathSync } from 'node:fs'
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import type { ProjectRef } from '../../storage/documents.js'
-import { findMainWorkingTree } from '../../storage/projects.js'
+import { findMainWorkingTree, gitTop } from '../../storage/git-top.js'
 import { clientChain, sessionOfClient } from '../core/ancestors.js'
-import { defaultIsAlive, HOST } from '../state/context.js'
+import { HOST, isAliveOnHost } from '../../storage/host.js'
 import { isLockstepError } from '../errors.js'
 import { goneEvidence, liveNames } from '../state/leases.js'
 import { lockPathMatches, normaliseLockPath } from '../locks/lock-paths.js'
@@ -81,7 +81,7 @@ interface Outcome {
 function decide(checked: Checked, editor: string | null, settings: Settings, outcome: Outcome): Refusal | null {
   const now = new Date()
   const ttl = settings.leaseTtlSec * 1000
-  const live = liveNames({ agents: { agents: checked.agents, sessions: checked.sessions } }, defaultIsAlive, now, ttl)
+  const live = liveNames({ agents: { agents: checked.agents, sessions: checked.sessions } }, isAliveOnHost, now, ttl)
   const mine = (lock: Lock) => editor !== null && sameName(lock.owner, editor)
   if (editor && checked.locks.some((lock) => lock.status === 'active' && mine(lock) && Date.parse(lock.expiresAt) - now.getTime() < ttl / 2)) {
     outcome.active.set(checked.project.id, { project: checked.project, name: editor })
@@ -152,7 +152,7 @@ function holderGone(checked: Checked, owner: string, now: Date, settings: Settin
   const agent = checked.agents.find((item) => sameName(item.name, owner))
   if (!agent) return 'alive'
   // copies: the guard only looks; the transaction records
-  const since = goneEvidence(defaultIsAlive, { ...agent }, checked.sessions.map((session) => ({ ...session })), now.toISOString(), false)
+  const since = goneEvidence(isAliveOnHost, { ...agent }, checked.sessions.map((session) => ({ ...session })), now.toISOString(), false)
   if (since === null) return 'alive'
   return Date.parse(since) + settings.graceSec * 1000 <= now.getTime() ? 'past_grace' : 'in_grace'
 }
@@ -188,10 +188,8 @@ function existingFolder(dir: string): string | null {
 
 /** The checkout the path lies in (a linked worktree of the project, or its main tree): lock paths are relative to it. */
 function workRootOf(folder: string, projectRoot: string): string {
-  for (let current = folder; ; current = dirname(current)) {
-    if (existsSync(join(current, '.git'))) return findMainWorkingTree(current) === projectRoot ? current : projectRoot
-    if (dirname(current) === current) return projectRoot
-  }
+  const top = gitTop(folder)
+  return top && findMainWorkingTree(top) === projectRoot ? top : projectRoot
 }
 
 function isInside(child: string, parent: string): boolean {

@@ -1,53 +1,34 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import type { IncomingMessage } from 'node:http'
 import { join } from 'node:path'
-import { hostForUrl } from '../core/hosts.js'
+import { hostForUrl, LOOPBACK_NAMES } from '../core/hosts.js'
 import { newToken } from '../core/ids.js'
-
-const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]']
+import { RequestGuard } from '../core/request-guard.js'
 
 /**
- * The checks of `server --http` (docs/cli.md#over-http): Host (DNS rebinding), Origin (browsers) and the bearer token. The token
- * is shared by every client; it authenticates the request, not an agent.
+ * The checks of `server --http` (docs/cli.md#over-http): Host (DNS rebinding), Origin (browsers, when they send one)
+ * and the bearer token. The token is shared by every client; it authenticates the request, not an agent.
  */
-export class HttpGuard {
-  private readonly hosts = new Set<string>()
-  private readonly origins: Set<string>
-  private readonly tokenDigest: Buffer
-
+export class HttpGuard extends RequestGuard {
   constructor(options: { host: string; port: number; token: string; allowedHosts: string[]; allowedOrigins: string[]; exposed: boolean }) {
-    for (const name of [hostForUrl(options.host), ...LOOPBACK_NAMES]) this.hosts.add(`${name.toLowerCase()}:${options.port}`)
+    const hosts = new Set<string>()
+    for (const name of [hostForUrl(options.host), ...LOOPBACK_NAMES]) hosts.add(`${name.toLowerCase()}:${options.port}`)
     for (const entry of options.allowedHosts.map((item) => item.toLowerCase())) {
-      this.hosts.add(entry)
-      if (!/:\d+$/.test(entry)) this.hosts.add(`${entry}:${options.port}`)
+      hosts.add(entry)
+      if (!/:\d+$/.test(entry)) hosts.add(`${entry}:${options.port}`)
     }
-    this.origins = new Set(options.allowedOrigins.map((origin) => origin.toLowerCase().replace(/\/+$/, '')))
+    const origins = new Set(options.allowedOrigins.map((origin) => origin.toLowerCase().replace(/\/+$/, '')))
     // a page served by this machine on the server's own loopback port is no rebinding attack: a browser-based MCP
     // client on the same machine may connect (the token is still required); a listener beyond loopback keeps the list
-    if (!options.exposed) for (const name of LOOPBACK_NAMES) this.origins.add(`http://${name}:${options.port}`)
-    this.tokenDigest = digest(options.token)
+    if (!options.exposed) for (const name of LOOPBACK_NAMES) origins.add(`http://${name}:${options.port}`)
+    super({ hosts, origins, originRequired: false, token: options.token })
   }
 
   /** The status that refuses the request (403 for Host or Origin, 401 for the token), or 0 when it may proceed. */
   refusal(req: IncomingMessage, needsToken: boolean): 0 | 401 | 403 {
-    const host = req.headers.host?.toLowerCase()
-    if (host === undefined || !this.hosts.has(host)) return 403
-    const origin = req.headers.origin
-    if (origin !== undefined && !this.origins.has(origin.toLowerCase())) return 403
+    if (!this.hostAllowed(req) || !this.originAllowed(req)) return 403
     if (needsToken && !this.hasToken(req)) return 401
     return 0
-  }
-
-  /** A key for the request's token, to count sessions per token (the digest: the token itself is not kept around). */
-  tokenKey(req: IncomingMessage): string {
-    return digest(bearerOf(req) ?? '').toString('hex')
-  }
-
-  private hasToken(req: IncomingMessage): boolean {
-    const given = bearerOf(req)
-    // digests have equal length, so the comparison does not reveal the token's length either
-    return given !== undefined && timingSafeEqual(digest(given), this.tokenDigest)
   }
 }
 
@@ -75,12 +56,4 @@ function readToken(file: string): string | undefined {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw error
   }
-}
-
-function bearerOf(req: IncomingMessage): string | undefined {
-  return /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1]
-}
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest()
 }

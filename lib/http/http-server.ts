@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
-import { defaultIsAlive, HOST, newCaller, type Ctx, type LockstepStore } from '../state/context.js'
+import { HOST } from '../../storage/host.js'
+import type { Ctx, LockstepStore } from '../state/context.js'
+import { buildCtx } from '../state/open.js'
 import { hostForUrl, isLoopbackHost } from '../core/hosts.js'
 import { LockstepError } from '../errors.js'
 import { MAX_MESSAGE_BYTES } from '../core/limits.js'
@@ -127,8 +129,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     })())
 
   const openSession = async (req: IncomingMessage, token: string): Promise<McpSession> => {
-    const caller = newCaller({ sessionId: newId('sess'), transport: 'http', cwd: options.cwd, host: clientHost(req), server: { pid: process.pid, host: HOST } })
-    const ctx: Ctx = { store, settings, caller, now: () => new Date(), isAlive: defaultIsAlive }
+    const ctx = buildCtx(store, settings, { sessionId: newId('sess'), transport: 'http', cwd: options.cwd, host: clientHost(req), server: { pid: process.pid, host: HOST } })
+    const { caller } = ctx
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => caller.sessionId,
       onsessioninitialized: (id) => {

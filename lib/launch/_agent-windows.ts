@@ -1,13 +1,11 @@
 import * as v from 'valibot'
 import type { ProjectRef } from '../../storage/documents.js'
-import { Store } from '../../storage/store.js'
-import { defaultIsAlive, newCaller, type Ctx } from '../state/context.js'
+import type { Ctx, LockstepStore } from '../state/context.js'
+import { buildCtx } from '../state/open.js'
 import { newId } from '../core/ids.js'
 import { projectFor } from '../state/projects.js'
 import { buildPrompts } from '../agents/prompts.js'
-import { DOCUMENTS } from '../state/schema.js'
-import { resolveSettings } from '../state/settings.js'
-import { packageVersion } from '../core/version.js'
+import type { Settings } from '../state/settings.js'
 import { agentCommand } from './_launch-records.js'
 import { shellJoin, shellQuote } from '../core/quote.js'
 
@@ -41,18 +39,10 @@ export interface AgentWindowsOptions {
   logDir?: string
 }
 
-/** A context acting as `human`, as a person at the CLI does, on the store of the folder settings, for the project of `--repo`. */
-export function humanCtx(options: AgentWindowsOptions, host: { env: NodeJS.ProcessEnv; cwd: string }): { ctx: Ctx; project: ProjectRef } {
-  const { settings } = resolveSettings({ dataDir: options.dataDir, logDir: options.logDir }, host.env, host.cwd, packageVersion())
-  const store = new Store({ dataDir: settings.dataDir, documents: DOCUMENTS })
-  const ctx: Ctx = {
-    store,
-    settings,
-    caller: newCaller({ sessionId: newId('sess'), cwd: host.cwd, fixedActor: 'human', pid: process.pid }),
-    now: () => new Date(),
-    isAlive: defaultIsAlive,
-  }
-  return { ctx, project: projectFor(ctx, options.repo) }
+/** A context acting as `human`, as a person at the CLI does, on `store`, for the project of `--repo`. */
+export function humanCtx(store: LockstepStore, settings: Settings, repo: string | undefined, cwd: string): { ctx: Ctx; project: ProjectRef } {
+  const ctx = buildCtx(store, settings, { sessionId: newId('sess'), cwd, fixedActor: 'human', pid: process.pid })
+  return { ctx, project: projectFor(ctx, repo) }
 }
 
 export interface WindowCommands {

@@ -3,6 +3,8 @@ import { LockstepError } from '../errors.js'
 import { tmuxMajor } from './launchers.js'
 import { parseInput } from '../core/validate.js'
 import { AgentWindowsFields, humanCtx, windowCommands, type AgentWindowsOptions } from './_agent-windows.js'
+import type { LockstepStore } from '../state/context.js'
+import type { Settings } from '../state/settings.js'
 import { freeImplementerName } from './_launch-records.js'
 import { findExecutable } from '../status/status-clients.js'
 
@@ -22,18 +24,14 @@ export interface AgentWindowsPlan {
 }
 
 /** What `tmux` or `macos` would start, without starting or recording anything (`--dry-run`). Throws INVALID_INPUT. */
-export async function planAgentWindows(raw: unknown, host: { env: NodeJS.ProcessEnv; cwd: string }): Promise<AgentWindowsPlan> {
+export async function planAgentWindows(store: LockstepStore, settings: Settings, raw: unknown, host: { env: NodeJS.ProcessEnv; cwd: string }): Promise<AgentWindowsPlan> {
   const input = parseInput(AgentWindowsPlanInput, raw)
-  const { ctx, project } = humanCtx(input, host)
-  try {
-    const implementer = freeImplementerName(ctx, { agents: await ctx.store.read(project, 'agents') })
-    const commands = windowCommands(ctx, project, input, implementer, input.launcher === 'tmux' ? input.session : undefined)
-    const windows = [{ name: 'planner', command: commands.planner }, { name: implementer, command: commands.implementer }, ...(commands.dashboard ? [{ name: 'dashboard', command: commands.dashboard }] : [])]
-    const missing = await missingPrograms(input, host.env, input.launcher)
-    return { launcher: input.launcher, ...(input.launcher === 'tmux' ? { session: input.session } : {}), windows, missing }
-  } finally {
-    ctx.store.close()
-  }
+  const { ctx, project } = humanCtx(store, settings, input.repo, host.cwd)
+  const implementer = freeImplementerName(ctx, { agents: await ctx.store.read(project, 'agents') })
+  const commands = windowCommands(ctx, project, input, implementer, input.launcher === 'tmux' ? input.session : undefined)
+  const windows = [{ name: 'planner', command: commands.planner }, { name: implementer, command: commands.implementer }, ...(commands.dashboard ? [{ name: 'dashboard', command: commands.dashboard }] : [])]
+  const missing = await missingPrograms(input, host.env, input.launcher)
+  return { launcher: input.launcher, ...(input.launcher === 'tmux' ? { session: input.session } : {}), windows, missing }
 }
 
 /** The programs `tmux`/`macos` need that are not installed: tmux itself, and the first word of each agent command. */

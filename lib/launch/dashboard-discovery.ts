@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import * as v from 'valibot'
 import { writeFileAtomic } from '../../storage/atomic.js'
 import { connectHost, hostForUrl } from '../core/hosts.js'
-import { defaultIsAlive, HOST } from '../state/context.js'
+import { processExists } from '../../storage/host.js'
 import { LockstepError } from '../errors.js'
 
 /** The running dashboard of a data folder, as recorded in `<data>/dashboard.json` (docs/cli.md#dashboard). */
@@ -41,7 +41,7 @@ async function readDashboardInfo(dataDir: string): Promise<DashboardInfo | null>
 /** The recorded dashboard if it is alive: its pid runs on this host and `/api/health` reports the same data folder. */
 export async function findRunningDashboard(dataDir: string, timeoutMs = 1500): Promise<DashboardInfo | null> {
   const info = await readDashboardInfo(dataDir)
-  if (!info || !defaultIsAlive(info.pid, HOST)) return null
+  if (!info || !processExists(info.pid)) return null
   try {
     const response = await fetch(`http://${hostForUrl(connectHost(info.host))}:${info.port}/api/health`, { signal: AbortSignal.timeout(timeoutMs) })
     if (!response.ok) return null

@@ -3,6 +3,8 @@ import { LockstepError } from '../errors.js'
 import { openTmuxWindow, run, splitTmuxPane, tmuxMajor, tmuxSessionExists, type TmuxPane } from './launchers.js'
 import { parseInput } from '../core/validate.js'
 import { AgentWindowsFields, humanCtx, windowCommands, type WindowCommands } from './_agent-windows.js'
+import type { LockstepStore } from '../state/context.js'
+import type { Settings } from '../state/settings.js'
 import { requirePrograms } from './agent-windows-plan.js'
 import { recordLaunch, releaseReservation, reserveImplementer, type LaunchPlan } from './_launch-records.js'
 
@@ -25,7 +27,7 @@ export interface TmuxSessionResult {
  * Start a planner, one implementer (registered like launch_implementer) and the dashboard in a tmux session
  * (docs/cli.md#tmux). An existing session is left as it is. Throws INVALID_INPUT, CONFLICT, UNAVAILABLE.
  */
-export async function startTmuxSession(raw: unknown, host: { env: NodeJS.ProcessEnv; cwd: string }): Promise<TmuxSessionResult> {
+export async function startTmuxSession(store: LockstepStore, settings: Settings, raw: unknown, host: { env: NodeJS.ProcessEnv; cwd: string }): Promise<TmuxSessionResult> {
   const input = parseInput(TmuxSessionInput, raw)
   if ((await tmuxMajor()) === null) {
     throw new LockstepError('UNAVAILABLE', 'tmux is not installed or does not run (tmux -V failed); install it (apt install tmux, brew install tmux), or use lockstep-mcp macos on macOS.', {
@@ -35,32 +37,28 @@ export async function startTmuxSession(raw: unknown, host: { env: NodeJS.Process
   const { session } = input
   if (await tmuxSessionExists(session)) return { session, existed: true, windows: [] }
   await requirePrograms(input, host.env, 'tmux')
-  const { ctx, project } = humanCtx(input, host)
+  const { ctx, project } = humanCtx(store, settings, input.repo, host.cwd)
+  const plan: LaunchPlan = { type: 'codex', isolation: 'shared', launcher: 'tmux', launchedBy: ctx.caller.sessionId }
+  const reservation = await reserveImplementer(ctx, project, plan)
+  const commands = windowCommands(ctx, project, input, reservation.name, session)
+  let opened: { planner: TmuxPane; implementer: TmuxPane; dashboard?: TmuxPane }
   try {
-    const plan: LaunchPlan = { type: 'codex', isolation: 'shared', launcher: 'tmux', launchedBy: ctx.caller.sessionId }
-    const reservation = await reserveImplementer(ctx, project, plan)
-    const commands = windowCommands(ctx, project, input, reservation.name, session)
-    let opened: { planner: TmuxPane; implementer: TmuxPane; dashboard?: TmuxPane }
-    try {
-      opened = await openWindows(session, project.root, reservation.name, input, commands)
-    } catch (error) {
-      await releaseReservation(ctx, project, reservation).catch(() => undefined)
-      await run('tmux', ['kill-session', '-t', `=${session}`])
-      const byHand = [commands.planner, commands.implementer, ...(commands.dashboard ? [commands.dashboard] : [])]
-      throw new LockstepError('UNAVAILABLE', `tmux could not open the windows (${(error as Error).message}); nothing was left running. Start the agents by hand:\n${byHand.join('\n')}`, {
-        commands: byHand,
-      })
-    }
-    await recordLaunch(ctx, project, reservation, { ...plan, name: reservation.name }, { pane: opened.implementer })
-    const row = (name: string, pane: TmuxPane) => ({ name, windowId: pane.windowId, paneId: pane.paneId })
-    return {
-      session,
-      existed: false,
-      implementer: reservation.name,
-      windows: [row('planner', opened.planner), row(reservation.name, opened.implementer), ...(opened.dashboard ? [row('dashboard', opened.dashboard)] : [])],
-    }
-  } finally {
-    ctx.store.close()
+    opened = await openWindows(session, project.root, reservation.name, input, commands)
+  } catch (error) {
+    await releaseReservation(ctx, project, reservation).catch(() => undefined)
+    await run('tmux', ['kill-session', '-t', `=${session}`])
+    const byHand = [commands.planner, commands.implementer, ...(commands.dashboard ? [commands.dashboard] : [])]
+    throw new LockstepError('UNAVAILABLE', `tmux could not open the windows (${(error as Error).message}); nothing was left running. Start the agents by hand:\n${byHand.join('\n')}`, {
+      commands: byHand,
+    })
+  }
+  await recordLaunch(ctx, project, reservation, { ...plan, name: reservation.name }, { pane: opened.implementer })
+  const row = (name: string, pane: TmuxPane) => ({ name, windowId: pane.windowId, paneId: pane.paneId })
+  return {
+    session,
+    existed: false,
+    implementer: reservation.name,
+    windows: [row('planner', opened.planner), row(reservation.name, opened.implementer), ...(opened.dashboard ? [row('dashboard', opened.dashboard)] : [])],
   }
 }
 

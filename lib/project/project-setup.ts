@@ -1,14 +1,11 @@
 import * as v from 'valibot'
 import { resolve } from 'node:path'
 import { projectIdentity } from '../../storage/projects.js'
-import { Store } from '../../storage/store.js'
 import { disableProjectFiles, initProjectFiles, type FileReport } from './instructions.js'
 import { installGuards, removeGuards } from '../guard/guard-setup.js'
-import { DOCUMENTS } from '../state/schema.js'
-import { resolveSettings, type SettingsFlags } from '../state/settings.js'
+import type { LockstepStore } from '../state/context.js'
 import { writeSnapshotNow } from '../state/snapshot.js'
 import { parseInput } from '../core/validate.js'
-import { packageVersion } from '../core/version.js'
 
 export interface SetupResult {
   command: 'init' | 'enable' | 'disable'
@@ -23,7 +20,6 @@ const SetupInput = v.object({
   force: v.optional(v.boolean(), false),
   /** Skip the edit and commit guards (init --no-guards). */
   guards: v.optional(v.boolean(), true),
-  flags: v.optional(v.record(v.string(), v.optional(v.string())), {}),
 })
 
 /**
@@ -31,15 +27,15 @@ const SetupInput = v.object({
  * `state.json`, and the project's store folder. All three instruction files are checked before anything is written.
  * Throws INVALID_INPUT, NOT_FOUND, CONFLICT (malformed markers), CORRUPT_STATE, BUSY.
  */
-export async function initProject(raw: unknown, host: { env: NodeJS.ProcessEnv; cwd: string }): Promise<SetupResult> {
+export async function initProject(store: LockstepStore, raw: unknown, host: { cwd: string }): Promise<SetupResult> {
   const input = parseInput(SetupInput, raw)
-  return setUp('init', input, host)
+  return setUp(store, 'init', input, host)
 }
 
 /** `enable`: init without `--force`, to put the blocks and guards back after `disable`. Throws as initProject. */
-export async function enableProject(raw: unknown, host: { env: NodeJS.ProcessEnv; cwd: string }): Promise<SetupResult> {
+export async function enableProject(store: LockstepStore, raw: unknown, host: { cwd: string }): Promise<SetupResult> {
   const input = parseInput(SetupInput, raw)
-  return setUp('enable', { ...input, force: false }, host)
+  return setUp(store, 'enable', { ...input, force: false }, host)
 }
 
 /** `disable`: remove the block from both files and our guards; the files, `.lockstep/` and the store stay. Throws NOT_FOUND, CONFLICT. */
@@ -50,23 +46,13 @@ export async function disableProject(raw: unknown, host: { env: NodeJS.ProcessEn
   return { command: 'disable', project: { name: projectName(root), root }, files }
 }
 
-async function setUp(
-  command: 'init' | 'enable',
-  input: v.InferOutput<typeof SetupInput>,
-  host: { env: NodeJS.ProcessEnv; cwd: string },
-): Promise<SetupResult> {
-  const { settings } = resolveSettings(input.flags as SettingsFlags, host.env, host.cwd, packageVersion())
-  const store = new Store({ dataDir: settings.dataDir, documents: DOCUMENTS })
-  try {
-    const project = store.project(resolve(host.cwd, input.dir ?? '.'))
-    const files = await initProjectFiles(project.root, { force: input.force })
-    const created = await store.transact(project, ['project'], (_docs, tx) => tx.created)
-    files.push({ file: '.lockstep/state.json', action: await writeSnapshotNow(store, project) })
-    if (input.guards) files.push(...(await installGuards(project.root)))
-    return { command, project: { name: project.name, root: project.root }, store: { dir: project.dir, action: created ? 'created' : 'unchanged' }, files }
-  } finally {
-    store.close()
-  }
+async function setUp(store: LockstepStore, command: 'init' | 'enable', input: v.InferOutput<typeof SetupInput>, host: { cwd: string }): Promise<SetupResult> {
+  const project = store.project(resolve(host.cwd, input.dir ?? '.'))
+  const files = await initProjectFiles(project.root, { force: input.force })
+  const created = await store.transact(project, ['project'], (_docs, tx) => tx.created)
+  files.push({ file: '.lockstep/state.json', action: await writeSnapshotNow(store, project) })
+  if (input.guards) files.push(...(await installGuards(project.root)))
+  return { command, project: { name: project.name, root: project.root }, store: { dir: project.dir, action: created ? 'created' : 'unchanged' }, files }
 }
 
 function projectName(root: string): string {

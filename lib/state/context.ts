@@ -1,11 +1,9 @@
-import { hostname } from 'node:os'
+import { HOST } from '../../storage/host.js'
 import type { Store } from '../../storage/store.js'
 import type { Documents } from './schema.js'
 import type { Settings } from './settings.js'
 
 export type LockstepStore = Store<Documents>
-
-export const HOST = hostname()
 
 /** The registration of a session: set by coordination_init, fixed for the session's life. */
 export interface Binding {
@@ -44,16 +42,6 @@ export interface Ctx {
   signal?: AbortSignal
   /** Whether a process is still running; other hosts cannot be checked and count as alive. */
   isAlive: (pid: number, host: string) => boolean
-}
-
-export function defaultIsAlive(pid: number, host: string): boolean {
-  if (host !== HOST) return true
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }
 
 export function newCaller(fields: Partial<Caller> & Pick<Caller, 'sessionId' | 'cwd'>): Caller {

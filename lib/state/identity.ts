@@ -1,6 +1,6 @@
 import type { ProjectRef } from '../../storage/documents.js'
 import type { Ctx } from './context.js'
-import { defaultIsAlive } from './context.js'
+import { isAliveOnHost } from '../../storage/host.js'
 import { LockstepError } from '../errors.js'
 import type { Agent, Session } from './schema.js'
 import { sameName } from '../core/names.js'
@@ -51,7 +51,7 @@ export function liveHolder(ctx: Pick<Ctx, 'isAlive'> | undefined, agents: Agent[
   if (!agent?.sessionId) return undefined
   const session = sessions.find((item) => item.id === agent.sessionId)
   if (!session || session.endedAt || session.goneAt) return undefined
-  if (session.transport === 'stdio' && session.pid !== undefined && !(ctx?.isAlive ?? defaultIsAlive)(session.pid, session.host)) return undefined
+  if (session.transport === 'stdio' && session.pid !== undefined && !(ctx?.isAlive ?? isAliveOnHost)(session.pid, session.host)) return undefined
   return session
 }
 

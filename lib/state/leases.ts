@@ -1,5 +1,5 @@
 import type { DomainTx, Docs } from './domain-tx.js'
-import { HOST } from './context.js'
+import { HOST } from '../../storage/host.js'
 import type { Agent, DocName, Lock, Note, Session, Task } from './schema.js'
 import { sameName } from '../core/names.js'
 

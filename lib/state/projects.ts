@@ -2,7 +2,7 @@ import { existsSync, realpathSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, relative, isAbsolute, resolve, sep } from 'node:path'
 import type { ProjectRef } from '../../storage/documents.js'
-import { findMainWorkingTree } from '../../storage/projects.js'
+import { findMainWorkingTree, realGitTop } from '../../storage/git-top.js'
 import type { Ctx } from './context.js'
 import { LockstepError } from '../errors.js'
 
@@ -57,24 +57,9 @@ export function strictRoots(ctx: Ctx): string[] {
  */
 export function workRootFor(ctx: Ctx, project: ProjectRef, worktreePath?: string): string {
   if (worktreePath && existsSync(worktreePath)) return worktreePath
-  const top = gitTop(ctx.caller.cwd)
+  const top = realGitTop(ctx.caller.cwd)
   if (top && top !== project.root && findMainWorkingTree(top) === project.root) return top
   return project.root
-}
-
-function gitTop(dir: string): string | null {
-  let current: string
-  try {
-    current = realpathSync.native(dir)
-  } catch {
-    return null
-  }
-  for (;;) {
-    if (existsSync(join(current, '.git'))) return current
-    const parent = resolve(current, '..')
-    if (parent === current) return null
-    current = parent
-  }
 }
 
 export function displayPath(path: string): string {

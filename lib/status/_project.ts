@@ -3,12 +3,12 @@ import { join, relative } from 'node:path'
 import type { ProjectRef } from '../../storage/documents.js'
 import { livenessOf, type Liveness } from '../agents/agent-views.js'
 import type { Ctx } from '../state/context.js'
-import { isLockstepError } from '../errors.js'
+import { isLockstepError, type LockstepError } from '../errors.js'
 import { guardStates, type GuardState } from '../guard/guard-setup.js'
 import { INSTRUCTION_FILES, START_MARKER } from '../project/instructions.js'
 import { DOCUMENTS, TASK_STATUSES, type DocName } from '../state/schema.js'
 import { snapshotPath } from '../state/snapshot.js'
-import { readLeasedState } from '../tasks/task-queries.js'
+import { readEachProjectDocument } from '../project/project-documents.js'
 
 export interface Problem {
   kind: 'corrupt_document' | 'newer_schema' | 'unreadable_document' | 'event_lines' | 'root_missing' | 'network_home' | 'snapshot_unwritable' | 'store_conflict' | 'project_missing' | 'allowlist_interpreter'
@@ -51,16 +51,6 @@ export interface ProjectStatus {
 export async function projectStatus(ctx: Ctx, project: ProjectRef): Promise<{ project: ProjectStatus; problems: Problem[] }> {
   const problems: Problem[] = []
   const storeExists = existsSync(join(project.dir, 'project.json'))
-  const read = async <T>(names: DocName[], use: () => Promise<T>): Promise<T | null> => {
-    try {
-      return await use()
-    } catch (error) {
-      if (!isLockstepError(error)) throw error
-      // a corrupt document is reported once, by the scan below; other failures are reported here
-      if (error.code !== 'CORRUPT_STATE' && error.code !== 'CONFLICT') problems.push({ kind: 'unreadable_document', message: `${names.join(', ')}: ${error.message}` })
-      return null
-    }
-  }
   for (const name of Object.keys(DOCUMENTS) as DocName[]) {
     try {
       await ctx.store.read(project, name)
@@ -71,11 +61,18 @@ export async function projectStatus(ctx: Ctx, project: ProjectRef): Promise<{ pr
     }
   }
   const now = ctx.now()
-  const doc = await read(['project'], () => ctx.store.read(project, 'project'))
-  const leased = await read(['tasks', 'locks'], () => readLeasedState(ctx, project))
-  const notes = await read(['notes'], () => ctx.store.read(project, 'notes'))
-  const discussions = await read(['discussions'], () => ctx.store.read(project, 'discussions'))
-  const agents = await read(['agents'], () => ctx.store.read(project, 'agents'))
+  const docs = await readEachProjectDocument(ctx, project)
+  const read = <T>(names: DocName[], value: T | LockstepError): T | null => {
+    if (!isLockstepError(value)) return value
+    // a corrupt document is reported once, by the scan above; other failures are reported here
+    if (value.code !== 'CORRUPT_STATE' && value.code !== 'CONFLICT') problems.push({ kind: 'unreadable_document', message: `${names.join(', ')}: ${value.message}` })
+    return null
+  }
+  const doc = read(['project'], docs.project)
+  const leased = read(['tasks', 'locks'], docs.leased)
+  const notes = read(['notes'], docs.notes)
+  const discussions = read(['discussions'], docs.discussions)
+  const agents = read(['agents'], docs.agents)
   if (storeExists) {
     const reader = ctx.store.eventReader(project)
     await reader.lastSeq().catch(() => 0)

@@ -3,14 +3,14 @@ import { existsSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { resolve } from 'node:path'
 import type { ProjectRef } from '../../storage/documents.js'
-import { Store } from '../../storage/store.js'
-import { defaultIsAlive, HOST, newCaller, type Ctx } from '../state/context.js'
+import { processExists } from '../../storage/host.js'
+import type { LockstepStore } from '../state/context.js'
+import { buildCtx } from '../state/open.js'
 import { isLockstepError } from '../errors.js'
 import { cliScriptPath } from '../clients/install.js'
 import { displayPath } from '../state/projects.js'
 import { sweepProject } from '../agents/sessions.js'
-import { DOCUMENTS } from '../state/schema.js'
-import { resolveSettings, type SettingsFlags } from '../state/settings.js'
+import type { Settings } from '../state/settings.js'
 import { parseInput } from '../core/validate.js'
 import { packageVersion } from '../core/version.js'
 import { programsRunningAnything } from '../commands/command-guard.js'
@@ -34,7 +34,6 @@ export interface StatusReport {
 
 const StatusInput = v.object({
   dir: v.optional(v.string()),
-  flags: v.optional(v.record(v.string(), v.optional(v.string())), {}),
 })
 
 /**
@@ -42,49 +41,37 @@ const StatusInput = v.object({
  * problems. Reading a corrupt document only keeps its backup; the one write is reclaiming a gone agent's claims and
  * locks once its grace period is over, as any server would. Throws INVALID_INPUT.
  */
-export async function buildStatusReport(raw: unknown, host: { env: NodeJS.ProcessEnv; cwd: string; home?: string }): Promise<StatusReport> {
+export async function buildStatusReport(store: LockstepStore, settings: Settings, raw: unknown, host: { env: NodeJS.ProcessEnv; cwd: string; home?: string }): Promise<StatusReport> {
   const input = parseInput(StatusInput, raw)
-  const { settings } = resolveSettings(input.flags as SettingsFlags, host.env, host.cwd, packageVersion())
-  const store = new Store({ dataDir: settings.dataDir, documents: DOCUMENTS })
   const problems: Problem[] = []
+  let ref: ProjectRef | null = null
   try {
-    let ref: ProjectRef | null = null
-    try {
-      ref = store.project(resolve(host.cwd, input.dir ?? '.'))
-    } catch (error) {
-      if (!isLockstepError(error)) throw error
-      problems.push({ kind: error.code === 'NOT_FOUND' ? 'project_missing' : 'store_conflict', message: error.message })
-    }
-    const clients = clientStatuses({
-      home: host.home ?? homedir(),
-      env: host.env,
-      cliPath: cliScriptPath(),
-      ...(ref ? { projectRoot: ref.root } : {}),
-    })
-    let project: ProjectStatus | null = null
-    if (ref) {
-      const ctx: Ctx = {
-        store,
-        settings,
-        caller: newCaller({ sessionId: 'status', cwd: host.cwd }),
-        now: () => new Date(),
-        isAlive: defaultIsAlive,
-      }
-      // status reclaims too: a gone agent's claims and locks need no other agent's server to be freed
-      if (existsSync(ref.dir)) await sweepProject(ctx, ref.root).catch(() => false)
-      const section = await projectStatus(ctx, ref)
-      project = section.project
-      problems.push(...section.problems)
-    }
-    problems.push(...allowlistProblems(settings.commandMode, settings.commandAllow, clients))
-    problems.push(...storesWithMissingRoot(settings.dataDir))
-    problems.push(...networkHomeProblems(unique([{ label: 'home', path: settings.home }, { label: 'data', path: settings.dataDir }])))
-    const dashboard = readDashboard(settings.dataDir, (pid) => defaultIsAlive(pid, HOST))
-    const report = { version: packageVersion(), home: settings.home, dataDir: settings.dataDir, clients, project, dashboard, problems, next: [] }
-    return { ...report, next: nextSteps(report) }
-  } finally {
-    store.close()
+    ref = store.project(resolve(host.cwd, input.dir ?? '.'))
+  } catch (error) {
+    if (!isLockstepError(error)) throw error
+    problems.push({ kind: error.code === 'NOT_FOUND' ? 'project_missing' : 'store_conflict', message: error.message })
   }
+  const clients = clientStatuses({
+    home: host.home ?? homedir(),
+    env: host.env,
+    cliPath: cliScriptPath(),
+    ...(ref ? { projectRoot: ref.root } : {}),
+  })
+  let project: ProjectStatus | null = null
+  if (ref) {
+    const ctx = buildCtx(store, settings, { sessionId: 'status', cwd: host.cwd })
+    // status reclaims too: a gone agent's claims and locks need no other agent's server to be freed
+    if (existsSync(ref.dir)) await sweepProject(ctx, ref.root).catch(() => false)
+    const section = await projectStatus(ctx, ref)
+    project = section.project
+    problems.push(...section.problems)
+  }
+  problems.push(...allowlistProblems(settings.commandMode, settings.commandAllow, clients))
+  problems.push(...storesWithMissingRoot(settings.dataDir))
+  problems.push(...networkHomeProblems(unique([{ label: 'home', path: settings.home }, { label: 'data', path: settings.dataDir }])))
+  const dashboard = readDashboard(settings.dataDir, processExists)
+  const report = { version: packageVersion(), home: settings.home, dataDir: settings.dataDir, clients, project, dashboard, problems, next: [] }
+  return { ...report, next: nextSteps(report) }
 }
 
 function nextSteps(report: Omit<StatusReport, 'next'>): string[] {

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import type { Ctx } from '../state/context.js'
 import { projectFor } from '../state/projects.js'
 import { programsRunningAnything } from '../commands/command-guard.js'
-import { readLeasedState } from '../tasks/task-queries.js'
+import { readProjectDocuments } from '../project/project-documents.js'
 import { ProjectRoot, parseInput } from '../core/validate.js'
 
 export const StatusInput = v.strictObject({ projectRoot: ProjectRoot })
@@ -13,14 +13,7 @@ export const StatusInput = v.strictObject({ projectRoot: ProjectRoot })
 export async function getStatus(ctx: Ctx, raw: unknown) {
   const input = parseInput(StatusInput, raw)
   const project = projectFor(ctx, input.projectRoot)
-  const [projectDoc, agents, notes, discussions, artifacts, leased] = await Promise.all([
-    ctx.store.read(project, 'project'),
-    ctx.store.read(project, 'agents'),
-    ctx.store.read(project, 'notes'),
-    ctx.store.read(project, 'discussions'),
-    ctx.store.read(project, 'artifacts'),
-    readLeasedState(ctx, project),
-  ])
+  const { project: projectDoc, agents, notes, discussions, artifacts, leased } = await readProjectDocuments(ctx, project)
   const s = ctx.settings
   const binding = ctx.caller.binding
   return {

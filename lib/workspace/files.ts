@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto'
 import { constants, promises as fsp, type Stats } from 'node:fs'
 import { basename, dirname } from 'node:path'
+import { tempNameFor, writeFileAtomic as writeFileInPlace } from '../../storage/atomic.js'
 import { LockstepError } from '../errors.js'
 import { ANSWER_CONTENT_BUDGET, fittingBytes } from '../core/limits.js'
 import { openVerified, pinDir, type PinnedDir } from './_pinned-fs.js'
@@ -42,8 +42,6 @@ export interface WriteResult {
   created: boolean
 }
 
-const IS_WINDOWS = process.platform === 'win32'
-const WINDOWS_BUSY = new Set(['EPERM', 'EACCES', 'EBUSY'])
 
 /**
  * Read at most maxBytes of a regular file from `offset`; binary returns base64. The content is cut further when its
@@ -100,32 +98,18 @@ export async function writeFileAtomic(request: WriteFileRequest): Promise<WriteR
       await appendOnce(dir.entry(name), absPath, data)
       return { bytes: data.length, created: !existing }
     }
-    await replaceFile(dir, name, absPath, data, existing ? existing.mode & 0o7777 : undefined)
+    await replaceFile(dir, name, absPath, data)
     return { bytes: data.length, created: !existing }
   } finally {
     await dir.close()
   }
 }
 
-async function replaceFile(dir: PinnedDir, name: string, target: string, data: Buffer, fileMode: number | undefined): Promise<void> {
-  const temp = dir.entry(`.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
-  const handle = await fsp.open(temp, 'wx', fileMode ?? 0o666).catch((error: unknown) => {
+async function replaceFile(dir: PinnedDir, name: string, target: string, data: Buffer): Promise<void> {
+  const tempName = `.${tempNameFor(name)}`
+  await writeFileInPlace(dir.entry(name), data, { mode: 0o666, umask: true, tempName }).catch((error: unknown) => {
     throw mapFsError(error, target)
   })
-  try {
-    try {
-      await handle.writeFile(data)
-      // open() applies the umask; the existing file's mode must survive exactly
-      if (fileMode !== undefined && !IS_WINDOWS) await handle.chmod(fileMode)
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-    await renameWithRetry(temp, dir.entry(name))
-  } catch (error) {
-    await fsp.rm(temp, { force: true })
-    throw mapFsError(error, target)
-  }
 }
 
 async function appendOnce(entry: string, absPath: string, data: Buffer): Promise<void> {
@@ -176,20 +160,6 @@ async function lstatOrUndefined(entry: string, absPath: string): Promise<Stats |
 
 function changedError(path: string): LockstepError {
   return new LockstepError('FORBIDDEN', `${path} changed while it was being written (it is now a symlink); a folder or file on the way was replaced. Try again.`, { path })
-}
-
-/** On Windows a rename over a file another process has open fails for a moment; retry for up to 1 s. */
-async function renameWithRetry(from: string, to: string): Promise<void> {
-  const deadline = Date.now() + 1000
-  for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
-    try {
-      return await fsp.rename(from, to)
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? ''
-      if (!IS_WINDOWS || !WINDOWS_BUSY.has(code) || Date.now() > deadline) throw error
-      await new Promise((resolve) => setTimeout(resolve, delay))
-    }
-  }
 }
 
 function assertRegularFile(absPath: string, stat: Stats): void {

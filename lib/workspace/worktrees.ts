@@ -110,7 +110,7 @@ export const ListWorktreesInput = v.strictObject({ projectRoot: ProjectRoot })
 export async function listWorktrees(ctx: Ctx, raw: unknown) {
   const input = parseInput(ListWorktreesInput, raw)
   const project = projectFor(ctx, input.projectRoot)
-  if (!git.findMainWorktree(project.root)) return { count: 0, worktrees: [], message: `${project.root} is not a git repository, so it has no worktrees.` }
+  if (!git.findMainWorkingTree(project.root)) return { count: 0, worktrees: [], message: `${project.root} is not a git repository, so it has no worktrees.` }
   const [entries, agents] = await Promise.all([git.listWorktrees({ root: project.root }), ctx.store.read(project, 'agents')])
   const now = ctx.now()
   const worktrees = entries.map((entry) => {
@@ -150,7 +150,7 @@ export async function cleanupWorktrees(ctx: Ctx, raw: unknown) {
     skipped,
     message: `${input.dryRun ? 'Would remove' : 'Removed'} ${cleaned.length} worktree(s)${skipped.length ? `; skipped ${skipped.length} (see skipped)` : ''}.`,
   })
-  if (!git.findMainWorktree(project.root)) return done()
+  if (!git.findMainWorkingTree(project.root)) return done()
   const withRepoLock = repoLockFor(project)
   if (!input.dryRun) await git.pruneWorktrees({ root: project.root, withRepoLock })
   const [entries, agents] = await Promise.all([git.listWorktrees({ root: project.root }), ctx.store.read(project, 'agents')])

@@ -1,8 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
-import { hostname } from 'node:os'
 import { basename, dirname } from 'node:path'
 import { LockstepError } from '../../lib/errors.js'
+import { MACHINE, processExists, processStartTime } from '../host.js'
 import { ChangeWatcher } from '../watch.js'
 
 // One lock per project, a symbolic link whose target is its owner: created and read in one syscall each, so a lock
@@ -18,9 +18,6 @@ export const LOCK_STALE_MS = 10_000
 const BREAK_STALE_MS = 5_000
 const LIVENESS_AFTER_MS = 100
 const IS_WINDOWS = process.platform === 'win32'
-const HOST = hostname()
-// host name, boot and pid namespace: a pid means something only within one of each
-const MACHINE = createHash('sha256').update(`${HOST}\0${readRuntime() ?? ''}`).digest('hex').slice(0, 10)
 
 export interface LockOwner {
   pid: number
@@ -42,7 +39,7 @@ let ownText: string | undefined
 /** Take the lock at `path`, waiting with backoff until `deadlineMs`; throws BUSY then. */
 export async function acquireLock(path: string, deadlineMs: number): Promise<() => void> {
   // one owner per process: this process takes each lock only after releasing it (its transactions queue)
-  const text = (ownText ??= [process.pid, startOf(process.pid) ?? '-', MACHINE, randomBytes(4).toString('hex')].join(' '))
+  const text = (ownText ??= [process.pid, processStartTime(process.pid) ?? '-', MACHINE, randomBytes(4).toString('hex')].join(' '))
   for (let delay = 1; ; delay = Math.min(delay * 2, 8)) {
     if (create(path, text)) {
       held.add(path)
@@ -81,12 +78,8 @@ export function readLock(path: string): { owner: LockOwner | null; text: string;
 export function isAliveHere(owner: LockOwner): boolean | null {
   if (owner.machine !== MACHINE) return null
   if (owner.pid === process.pid) return true
-  try {
-    process.kill(owner.pid, 0)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false
-  }
-  const start = startOf(owner.pid)
+  if (!processExists(owner.pid)) return false
+  const start = processStartTime(owner.pid)
   return owner.st === '-' || start === undefined || start === owner.st
 }
 
@@ -168,23 +161,4 @@ function installExitHook(): void {
       if (lock?.owner?.pid === process.pid && lock.owner.machine === MACHINE) fs.rmSync(path, { force: true })
     }
   })
-}
-
-function startOf(pid: number): string | undefined {
-  if (process.platform !== 'linux') return undefined
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
-  } catch {
-    return undefined
-  }
-}
-
-function readRuntime(): string | undefined {
-  if (process.platform !== 'linux') return undefined
-  try {
-    return `${fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()} ${fs.readlinkSync('/proc/self/ns/pid')}`
-  } catch {
-    return undefined
-  }
 }

@@ -84,7 +84,8 @@ export async function waitGone(pid: number, ms = 3000): Promise<boolean> {
 
 import { Store } from '../../storage/store.js'
 import { DOCUMENTS } from '../../lib/state/schema.js'
-import { defaultIsAlive, newCaller, type Ctx, type Binding } from '../../lib/state/context.js'
+import { isAliveOnHost } from '../../storage/host.js'
+import { newCaller, type Ctx, type Binding } from '../../lib/state/context.js'
 import { defaultSettings, type Settings } from '../../lib/state/settings.js'
 import { mkdirSync } from 'node:fs'
 
@@ -107,7 +108,7 @@ export function testCtx(
     settings: defaultSettings({ home: dataDir, dataDir, ...options.settings }),
     caller: newCaller({ sessionId: options.sessionId ?? `sess-${Math.random().toString(36).slice(2, 10)}`, cwd, binding: options.binding, pid: process.pid }),
     now: options.now ?? (() => new Date()),
-    isAlive: defaultIsAlive,
+    isAlive: isAliveOnHost,
   }
 }
 
