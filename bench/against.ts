@@ -84,12 +84,20 @@ async function perTool(server: Server, rounds: number, seed?: (home: string, rep
     for (let i = 0; i < rounds + 20; i++) {
       const keep = i >= 20
       let id = ''
-      await time('task_create', async () => (id = (await call(server, session, 'task_create', { title: `T${i}`, complexity: 'simple' })).id ?? (await call(server, session, 'task_list', {})).tasks?.at(-1)?.id), keep)
+      await time(
+        'task_create',
+        async () => (id = (await call(server, session, 'task_create', { title: `T${i}`, complexity: 'simple' })).id ?? (await call(server, session, 'task_list', {})).tasks?.at(-1)?.id),
+        keep,
+      )
       await time('task_claim', () => call(server, session, 'task_claim', { id }), keep)
-      await time('lock pair', async () => {
-        await call(server, session, 'lock_acquire', { path: `src/f${i}.ts` })
-        await call(server, session, 'lock_release', { path: `src/f${i}.ts` })
-      }, keep)
+      await time(
+        'lock pair',
+        async () => {
+          await call(server, session, 'lock_acquire', { path: `src/f${i}.ts` })
+          await call(server, session, 'lock_release', { path: `src/f${i}.ts` })
+        },
+        keep,
+      )
       await time('note_append', () => call(server, session, 'note_append', { text: `note ${i}` }), keep)
       await time('task_list (open)', () => call(server, session, 'task_list', { status: 'todo', limit: 20 }), keep)
     }
@@ -141,7 +149,25 @@ function seeded(tasks: number, notes: number) {
     await store.transact(project, ['tasks', 'notes'], (docs) => {
       for (let i = 0; i < tasks; i++) {
         const done = i < tasks - 100
-        docs.tasks.tasks.push({ id: `task-seed${i}`, title: `Seeded ${i}`, description: 'x'.repeat(200), status: done ? 'done' : 'todo', complexity: 'simple', isolation: 'shared', priority: 'normal', tags: ['seed'], metadata: {}, dependsOn: [], files: [`src/s${i}.ts`], reviewRounds: 0, createdBy: 'seed', createdAt: now, updatedAt: now, version: 1, ...(done ? { owner: 'impl-9', completedAt: now } : {}) })
+        docs.tasks.tasks.push({
+          id: `task-seed${i}`,
+          title: `Seeded ${i}`,
+          description: 'x'.repeat(200),
+          status: done ? 'done' : 'todo',
+          complexity: 'simple',
+          isolation: 'shared',
+          priority: 'normal',
+          tags: ['seed'],
+          metadata: {},
+          dependsOn: [],
+          files: [`src/s${i}.ts`],
+          reviewRounds: 0,
+          createdBy: 'seed',
+          createdAt: now,
+          updatedAt: now,
+          version: 1,
+          ...(done ? { owner: 'impl-9', completedAt: now } : {}),
+        })
       }
       const current = Math.min(notes, 2000)
       for (let i = notes - current; i < notes; i++) docs.notes.notes.push({ id: `note-seed${i}`, seq: i + 1, text: `seeded note ${i}`, author: 'seed', createdAt: now })
@@ -159,7 +185,10 @@ export async function benchGrowth(): Promise<string> {
   const small: Record<string, number[]> = {}
   const large: Record<string, number[]> = {}
   for (let block = 0; block < 4; block++) {
-    for (const [into, seed] of [[small, seeded(100, 100)], [large, seeded(10_000, 100_000)]] as const) {
+    for (const [into, seed] of [
+      [small, seeded(100, 100)],
+      [large, seeded(10_000, 100_000)],
+    ] as const) {
       for (const [name, values] of Object.entries(await perTool(ours, 50, seed))) (into[name] ??= []).push(...values)
     }
   }
@@ -178,7 +207,10 @@ export async function benchAgainst(folder: string): Promise<string> {
   }
   const tools = { ours: {} as Record<string, number[]>, other: {} as Record<string, number[]> }
   for (let block = 0; block < 4; block++) {
-    for (const [key, server] of [['other', other], ['ours', ours]] as const) {
+    for (const [key, server] of [
+      ['other', other],
+      ['ours', ours],
+    ] as const) {
       const got = await perTool(server, 50)
       for (const [name, values] of Object.entries(got)) (tools[key][name] ??= []).push(...values)
     }

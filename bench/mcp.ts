@@ -11,7 +11,13 @@ import { ms, summary, table } from './_stats.js'
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
 
 async function connect(home: string, repo: string): Promise<Client> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, 'server'], cwd: repo, env: { PATH: process.env.PATH ?? '', HOME: home, LOCKSTEP_HOME: join(home, 'lh') }, stderr: 'ignore' })
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI, 'server'],
+    cwd: repo,
+    env: { PATH: process.env.PATH ?? '', HOME: home, LOCKSTEP_HOME: join(home, 'lh') },
+    stderr: 'ignore',
+  })
   const client = new Client({ name: 'bench', version: '1' })
   await client.connect(transport)
   return client

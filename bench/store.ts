@@ -13,7 +13,23 @@ const WORKER = fileURLToPath(new URL('./store-worker.ts', import.meta.url))
 
 function makeTask(i: number): Task {
   const now = new Date().toISOString()
-  return { id: `task-${String(i).padStart(6, '0')}`, title: `Task ${i}`, status: 'todo', complexity: 'medium', isolation: 'shared', priority: 'normal', tags: ['bench'], metadata: {}, dependsOn: [], files: [`src/f${i}.ts`], reviewRounds: 0, createdBy: 'bench', createdAt: now, updatedAt: now, version: 1 }
+  return {
+    id: `task-${String(i).padStart(6, '0')}`,
+    title: `Task ${i}`,
+    status: 'todo',
+    complexity: 'medium',
+    isolation: 'shared',
+    priority: 'normal',
+    tags: ['bench'],
+    metadata: {},
+    dependsOn: [],
+    files: [`src/f${i}.ts`],
+    reviewRounds: 0,
+    createdBy: 'bench',
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+  }
 }
 
 interface WorkerResult {
@@ -25,14 +41,16 @@ interface WorkerResult {
 async function runWorkers(dataDir: string, projectDir: string, processes: number, perProcess: number, withFloor = false) {
   const startAt = Date.now() + 4000
   const results = await Promise.all(
-    Array.from({ length: processes }, () =>
-      new Promise<WorkerResult>((resolve, reject) => {
-        const args = [WORKER, dataDir, projectDir, String(perProcess), String(startAt), withFloor ? 'floor' : '']
-        const child = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
-        let out = ''
-        child.stdout.on('data', (chunk) => (out += chunk))
-        child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`worker exited ${code}`))))
-      }),
+    Array.from(
+      { length: processes },
+      () =>
+        new Promise<WorkerResult>((resolve, reject) => {
+          const args = [WORKER, dataDir, projectDir, String(perProcess), String(startAt), withFloor ? 'floor' : '']
+          const child = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+          let out = ''
+          child.stdout.on('data', (chunk) => (out += chunk))
+          child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`worker exited ${code}`))))
+        }),
     ),
   )
   const latencies = results.flatMap((result) => result.latencies)

@@ -13,7 +13,7 @@ type Json = Record<string, unknown>
 const GROUPS: { title: string; intro: string; tools: string[] }[] = [
   {
     title: 'Session and project',
-    intro: 'Registering, the project\'s goal and plan, its status, and the settings the server runs with.',
+    intro: "Registering, the project's goal and plan, its status, and the settings the server runs with.",
     tools: ['coordination_init', 'project_context_set', 'project_context_get', 'project_status_set', 'status_get', 'session_reset'],
   },
   {
@@ -29,10 +29,7 @@ const GROUPS: { title: string; intro: string; tools: string[] }[] = [
   {
     title: 'Tasks',
     intro: 'Creating, claiming and updating tasks, and the review that ends them.',
-    tools: [
-      'task_create', 'task_claim', 'task_claim_next', 'task_update', 'task_list', 'task_summary', 'task_submit_for_review', 'task_approve',
-      'task_approve_batch', 'task_request_changes',
-    ],
+    tools: ['task_create', 'task_claim', 'task_claim_next', 'task_update', 'task_list', 'task_summary', 'task_submit_for_review', 'task_approve', 'task_approve_batch', 'task_request_changes'],
   },
   {
     title: 'Locks',
@@ -41,16 +38,13 @@ const GROUPS: { title: string; intro: string; tools: string[] }[] = [
   },
   {
     title: 'Notes and events',
-    intro: 'Messages to every agent, the project\'s event log and waiting on it.',
+    intro: "Messages to every agent, the project's event log and waiting on it.",
     tools: ['note_append', 'note_list', 'events_wait', 'log_append'],
   },
   {
     title: 'Discussions',
     intro: 'Questions between agents, with replies, a recorded decision and an inbox of what waits on you.',
-    tools: [
-      'discussion_start', 'discussion_reply', 'discussion_resolve', 'discussion_get', 'discussion_list', 'discussion_inbox', 'discussion_archive',
-      'discussion_cleanup',
-    ],
+    tools: ['discussion_start', 'discussion_reply', 'discussion_resolve', 'discussion_get', 'discussion_list', 'discussion_inbox', 'discussion_archive', 'discussion_cleanup'],
   },
   {
     title: 'Files and artifacts',

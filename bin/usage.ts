@@ -38,11 +38,17 @@ export function describeParseError(cli: AnyCli, argv: string[], error: unknown):
     return `error [INVALID_INPUT]: unknown command '${word}'${didYouMean(word, commands)}.\n${hintFor(null)}`
   }
   const reason = firstReason(error)
-  const flags = definitions.filter((definition) => definition.path.split(' ').slice(1).join(' ') === path).flatMap((definition) => definition.options.flatMap((option) => option.definition.split(/[ ,]/).filter((name) => name.startsWith('-'))))
+  const flags = definitions
+    .filter((definition) => definition.path.split(' ').slice(1).join(' ') === path)
+    .flatMap((definition) => definition.options.flatMap((option) => option.definition.split(/[ ,]/).filter((name) => name.startsWith('-'))))
   const unknown = /Unsupported option name \("([^"]+)"\)/.exec(reason)?.[1]
   if (unknown) return `error [INVALID_INPUT]: unknown flag '${unknown}' for ${path}${didYouMean(unknown.split('=')[0]!, flags)}.\n${hintFor(path)}`
   const extra = /Extraneous positional argument \("([^"]+)"\)/.exec(reason)?.[1]
-  if (extra) return `error [INVALID_INPUT]: ${path} takes no argument '${extra}'${didYouMean(extra, flags.map((flag) => flag.replace(/^--/, '')))}; values follow their flag.\n${hintFor(path)}`
+  if (extra)
+    return `error [INVALID_INPUT]: ${path} takes no argument '${extra}'${didYouMean(
+      extra,
+      flags.map((flag) => flag.replace(/^--/, '')),
+    )}; values follow their flag.\n${hintFor(path)}`
   return `error [INVALID_INPUT]: ${readableUsage(reason).replace(/\.$/, '')}.\n${hintFor(path)}`
 }
 

@@ -1,13 +1,4 @@
-const ERROR_CODES = [
-  'INVALID_INPUT',
-  'NOT_FOUND',
-  'CONFLICT',
-  'LOCKED',
-  'FORBIDDEN',
-  'BUSY',
-  'CORRUPT_STATE',
-  'UNAVAILABLE',
-] as const
+const ERROR_CODES = ['INVALID_INPUT', 'NOT_FOUND', 'CONFLICT', 'LOCKED', 'FORBIDDEN', 'BUSY', 'CORRUPT_STATE', 'UNAVAILABLE'] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]
 

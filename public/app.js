@@ -14,10 +14,12 @@ function coalesced(fn) {
       again = true
       return running
     }
-    running = fn().catch(showError).finally(() => {
-      running = null
-      if (again) (again = false), run()
-    })
+    running = fn()
+      .catch(showError)
+      .finally(() => {
+        running = null
+        if (again) ((again = false), run())
+      })
     return running
   }
   return run
@@ -67,12 +69,15 @@ function renderHistory() {
 function showCorrupt(error) {
   const { file, backup, repair } = error.data
   const banner = $('error-banner')
-  banner.replaceChildren(...[
-    h('strong', {}, 'A store document cannot be read. '), error.message,
-    file ? h('div', {}, 'File: ', h('code', { class: 'file' }, file)) : null,
-    backup ? h('div', {}, 'A copy was kept at ', h('code', {}, backup)) : null,
-    repair ? h('div', {}, 'To repair it: ', h('code', { class: 'repair' }, repair), ' (then this page recovers by itself; ', h('code', {}, 'lockstep-mcp status'), ' lists the problems)') : null,
-  ].filter(Boolean))
+  banner.replaceChildren(
+    ...[
+      h('strong', {}, 'A store document cannot be read. '),
+      error.message,
+      file ? h('div', {}, 'File: ', h('code', { class: 'file' }, file)) : null,
+      backup ? h('div', {}, 'A copy was kept at ', h('code', {}, backup)) : null,
+      repair ? h('div', {}, 'To repair it: ', h('code', { class: 'repair' }, repair), ' (then this page recovers by itself; ', h('code', {}, 'lockstep-mcp status'), ' lists the problems)') : null,
+    ].filter(Boolean),
+  )
   banner.hidden = false
   $('project-view').hidden = !state.view
 }
@@ -118,8 +123,11 @@ function render() {
 function renderBoard(tasks) {
   const board = $('board')
   if (!board.children.length) {
-    board.append(...COLUMNS.map(([status, title]) =>
-      h('section', { class: `column ${status}`, dataset: { status } }, h('header', {}, h('h3', {}, title), h('span', { class: 'n' })), h('div', { class: 'cards' }))))
+    board.append(
+      ...COLUMNS.map(([status, title]) =>
+        h('section', { class: `column ${status}`, dataset: { status } }, h('header', {}, h('h3', {}, title), h('span', { class: 'n' })), h('div', { class: 'cards' })),
+      ),
+    )
   }
   $('board-empty').hidden = tasks.length > 0
   $('board-empty').textContent = 'No tasks yet — the planner creates them with task_create.'
@@ -133,7 +141,13 @@ function renderBoard(tasks) {
 }
 
 const ACTION_FORMS = {
-  approve: (task) => ({ title: `Approve ${task.id}?`, text: task.title, field: { label: 'Feedback (optional)', optional: true }, body: (v) => ({ id: task.id, ...(v ? { feedback: v } : {}) }), quick: true }),
+  approve: (task) => ({
+    title: `Approve ${task.id}?`,
+    text: task.title,
+    field: { label: 'Feedback (optional)', optional: true },
+    body: (v) => ({ id: task.id, ...(v ? { feedback: v } : {}) }),
+    quick: true,
+  }),
   'request-changes': (task) => ({ title: `Request changes on ${task.id}`, text: task.title, field: { label: 'What should change?' }, body: (v) => ({ id: task.id, feedback: v }) }),
   reassign: (task) => ({ title: `Assign ${task.id}`, text: task.title, field: { label: 'Agent name', line: true, value: task.owner ?? '' }, body: (v) => ({ id: task.id, owner: v }) }),
   'return-to-todo': (task) => ({ title: `Return ${task.id} to todo?`, text: `${task.title} — its owner loses it and its task locks are released.`, body: () => ({ id: task.id }) }),
@@ -158,9 +172,16 @@ function ask(form) {
   const dialog = $('dialog')
   const input = form.field && (form.field.line ? h('input', { list: 'agent-names', required: true, value: form.field.value }) : h('textarea', { rows: 3, required: !form.field.optional }))
   const parts = [
-    h('h3', {}, form.title), form.text ? h('p', {}, form.text) : null,
+    h('h3', {}, form.title),
+    form.text ? h('p', {}, form.text) : null,
     input ? h('label', {}, form.field.label, input) : null,
-    form.field?.line ? h('datalist', { id: 'agent-names' }, (state.view?.agents ?? []).map((a) => h('option', { value: a.name }))) : null,
+    form.field?.line
+      ? h(
+          'datalist',
+          { id: 'agent-names' },
+          (state.view?.agents ?? []).map((a) => h('option', { value: a.name })),
+        )
+      : null,
     h('div', { class: 'dialog-buttons' }, h('button', { value: 'cancel', class: 'btn', formnovalidate: true }, 'Cancel'), h('button', { value: 'ok', class: 'btn primary' }, 'Confirm')),
   ]
   $('dialog-form').replaceChildren(...parts.filter(Boolean))

@@ -16,12 +16,7 @@ interface Line {
  * The records of the archive at `path` with `seq` above `after` (and below `before`, when given), oldest first, at
  * most `limit` of those `accept` keeps. A missing archive is empty; lines that do not parse are skipped.
  */
-export function readArchiveAfter<T extends { seq: number }>(
-  path: string,
-  after: number,
-  limit: number,
-  options: { before?: number; accept?: (record: T) => boolean } = {},
-): T[] {
+export function readArchiveAfter<T extends { seq: number }>(path: string, after: number, limit: number, options: { before?: number; accept?: (record: T) => boolean } = {}): T[] {
   let fd: number
   try {
     fd = fs.openSync(path, 'r')
@@ -32,7 +27,7 @@ export function readArchiveAfter<T extends { seq: number }>(
   try {
     const size = fs.fstatSync(fd).size
     const out: T[] = []
-    for (let at = firstAfter(fd, size, after); at < size && out.length < limit; ) {
+    for (let at = firstAfter(fd, size, after); at < size && out.length < limit;) {
       const line = lineFrom(fd, at, size)
       if (!line) break
       at = line.end

@@ -5,7 +5,10 @@ import fs from 'node:fs'
 
 /** A time as `20261204T101500Z`, for file names. */
 export function stamp(date = new Date()): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
 }
 
 /** Copy a corrupt document to `backups/<doc>.corrupt-<ts>.json`, unless a copy with the same SHA-256 exists. */
@@ -37,6 +40,8 @@ export function restorePoints(backups: string): string[] {
   } catch {
     return []
   }
-  return names.map((name) => RESTORE_POINT.exec(name)?.[1]).filter((item): item is string => Boolean(item)).sort()
+  return names
+    .map((name) => RESTORE_POINT.exec(name)?.[1])
+    .filter((item): item is string => Boolean(item))
+    .sort()
 }
-

@@ -2,9 +2,7 @@ import { trackBody, trackRecord, type Changes } from './tracking.js'
 
 /** One change of a journal line: a body key set whole, records put (inserted or replaced by id), or records deleted. */
 export type Op =
-  | [doc: string, action: 'set', key: string, value: unknown]
-  | [doc: string, action: 'put', key: string, record: Record<string, unknown>]
-  | [doc: string, action: 'del', key: string, ids: string[]]
+  [doc: string, action: 'set', key: string, value: unknown] | [doc: string, action: 'put', key: string, record: Record<string, unknown>] | [doc: string, action: 'del', key: string, ids: string[]]
 
 interface Collection {
   /** The field that identifies a record. */
@@ -98,7 +96,8 @@ export class TrackedDocument<B extends object = object> {
       const added = structure === 'same' ? [] : structure.added
       if (structure !== 'same' && structure.removed.length) ops.push([this.name, 'del', key, structure.removed.map((item) => idOf(coll, item))])
       const addedSet = new Set(added)
-      for (const record of dirty ?? []) if (!addedSet.has(record) && (structure === 'same' || !structure.kept || structure.kept.has(record))) ops.push([this.name, 'put', key, record as Record<string, unknown>])
+      for (const record of dirty ?? [])
+        if (!addedSet.has(record) && (structure === 'same' || !structure.kept || structure.kept.has(record))) ops.push([this.name, 'put', key, record as Record<string, unknown>])
       for (const record of added) ops.push([this.name, 'put', key, record as Record<string, unknown>])
     }
     return ops

@@ -51,7 +51,11 @@ export async function inspectStore(project: ProjectRef, registry: Record<string,
         document: name,
         file,
         message: error.message,
-        repair: newer ? 'none: upgrade lockstep-mcp' : restoreFor(project, def, points) ? `restore ${def.file} from ${restoreFor(project, def, points)} and replay the journal since` : `rebuild ${def.file} from the journal`,
+        repair: newer
+          ? 'none: upgrade lockstep-mcp'
+          : restoreFor(project, def, points)
+            ? `restore ${def.file} from ${restoreFor(project, def, points)} and replay the journal since`
+            : `rebuild ${def.file} from the journal`,
       })
     }
   }
@@ -68,13 +72,28 @@ export async function inspectStore(project: ProjectRef, registry: Record<string,
   const end = journal.completeEnd()
   const size = fs.statSync(journalFile, { throwIfNoEntry: false })?.size ?? 0
   if (end < size && !problems.some((problem) => problem.kind === 'journal_gap')) {
-    problems.push({ kind: 'journal_torn', file: journalFile, message: `${journalFile} ends in a partial line of ${size - end} bytes (a write cut short).`, repair: 'cut the partial line (the next commit would do it too)' })
+    problems.push({
+      kind: 'journal_torn',
+      file: journalFile,
+      message: `${journalFile} ends in a partial line of ${size - end} bytes (a write cut short).`,
+      repair: 'cut the partial line (the next commit would do it too)',
+    })
   }
   const lock = readLock(join(project.dir, LOCK_FILE))
   if (lock && lock.owner && isAliveHere(lock.owner) === false) {
-    problems.push({ kind: 'abandoned_lock', file: join(project.dir, LOCK_FILE), message: `The store lock is held by ${describeOwner(lock.owner)}, which is gone.`, repair: 'remove it (the next writer would too)' })
+    problems.push({
+      kind: 'abandoned_lock',
+      file: join(project.dir, LOCK_FILE),
+      message: `The store lock is held by ${describeOwner(lock.owner)}, which is gone.`,
+      repair: 'remove it (the next writer would too)',
+    })
   } else if (lock && lock.ageMs > LOCK_STALE_MS && (!lock.owner || isAliveHere(lock.owner) === null)) {
-    problems.push({ kind: 'abandoned_lock', file: join(project.dir, LOCK_FILE), message: `The store lock has been held for ${Math.round(lock.ageMs / 1000)} s by ${lock.owner ? describeOwner(lock.owner) : 'an unknown process'}.`, repair: 'remove it (the next writer would too)' })
+    problems.push({
+      kind: 'abandoned_lock',
+      file: join(project.dir, LOCK_FILE),
+      message: `The store lock has been held for ${Math.round(lock.ageMs / 1000)} s by ${lock.owner ? describeOwner(lock.owner) : 'an unknown process'}.`,
+      repair: 'remove it (the next writer would too)',
+    })
   }
   const facts = { commits: journal.position.seq, events: journal.position.eventSeq, voidLines: journal.voided, unreadableLines: journal.unreadable, journalBytes: size, restorePoints: points }
   journal.close()

@@ -71,11 +71,11 @@ export async function parseDocument<B extends object>(
   if (raw.kind !== def.kind) return fail(`kind is ${JSON.stringify(raw.kind)}, expected "${def.kind}"`)
   if (raw.projectId !== project.id) return fail(`projectId is ${JSON.stringify(raw.projectId)}, expected "${project.id}"`)
   if ((version as number) > def.version) {
-    throw new LockstepError(
-      'CONFLICT',
-      `${path} was written by a newer lockstep-mcp (schema ${String(version)}, while this build reads up to ${def.version}); upgrade lockstep-mcp.`,
-      { file: path, schemaVersion: version, supported: def.version },
-    )
+    throw new LockstepError('CONFLICT', `${path} was written by a newer lockstep-mcp (schema ${String(version)}, while this build reads up to ${def.version}); upgrade lockstep-mcp.`, {
+      file: path,
+      schemaVersion: version,
+      supported: def.version,
+    })
   }
   let doc: Record<string, unknown> = raw
   for (let from = version as number; from < def.version; from++) {

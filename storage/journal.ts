@@ -80,7 +80,7 @@ export class Journal {
     if (stat.size === this.position.offset) return 'ok'
     const buffer = Buffer.allocUnsafe(stat.size - this.position.offset)
     const read = fs.readSync(this.fd, buffer, 0, buffer.length, this.position.offset)
-    for (let start = 0; ; ) {
+    for (let start = 0; ;) {
       const end = buffer.indexOf(NEWLINE, start)
       if (end < 0 || end >= read) break
       const line = this.parse(buffer.subarray(start, end), this.position.offset)
@@ -148,7 +148,7 @@ export class Journal {
     if (this.appendFd < 0) this.appendFd = fs.openSync(this.path, 'a', 0o600)
     const fd = this.appendFd
     try {
-      for (let done = 0; done < bytes.length; ) done += fs.writeSync(fd, bytes, done, bytes.length - done)
+      for (let done = 0; done < bytes.length;) done += fs.writeSync(fd, bytes, done, bytes.length - done)
     } catch (error) {
       // a partial line must not stay: cut it back (the lock is still held)
       fs.ftruncateSync(fd, Math.min(fs.fstatSync(fd).size, start))

@@ -28,7 +28,10 @@ export function projectIdentity(dir: string): string {
 export function projectFolderName(identity: string): string {
   const hashed = FOLDS_CASE ? identity.toLowerCase() : identity
   const hash8 = createHash('sha256').update(hashed).digest('hex').slice(0, 8)
-  const base = (basename(identity) || 'root').toLowerCase().replace(/[^a-z0-9._-]/g, '-').slice(0, 40)
+  const base = (basename(identity) || 'root')
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]/g, '-')
+    .slice(0, 40)
   return `${base}-${hash8}`
 }
 

@@ -55,7 +55,10 @@ export async function writeSnapshots(state: ProjectState, registry: Registry, no
  */
 export function keepCopy(state: ProjectState, registry: Registry, label: string, now: Date, actions: ((dir: string) => Promise<void>)[]): string {
   const folder = join(state.project.dir, 'backups', `${label}-${stamp(now)}`)
-  const texts = [...state.docs].map(([name, doc]) => [registry[name].file, envelopeText(state.project, registry[name], JSON.stringify(doc.body, null, 2), state.journal.position.seq, now.toISOString(), { ...state.journal.position })])
+  const texts = [...state.docs].map(([name, doc]) => [
+    registry[name].file,
+    envelopeText(state.project, registry[name], JSON.stringify(doc.body, null, 2), state.journal.position.seq, now.toISOString(), { ...state.journal.position }),
+  ])
   actions.push(async () => {
     fs.mkdirSync(folder, { recursive: true, mode: 0o700 })
     for (const [file, text] of texts) await writeFileAtomic(join(folder, file), text, { mode: 0o600 })

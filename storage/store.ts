@@ -108,15 +108,14 @@ export class Store<R extends Registry> {
   }
 
   /** As transact, also returning what was committed: the documents changed and the events with their seq. */
-  async transactCommit<K extends keyof R & string, T>(
-    project: ProjectRef,
-    names: K[],
-    mutate: (docs: Pick<Bodies<R>, K>, tx: Tx<K>) => T,
-  ): Promise<{ result: T; commit: Commit }> {
+  async transactCommit<K extends keyof R & string, T>(project: ProjectRef, names: K[], mutate: (docs: Pick<Bodies<R>, K>, tx: Tx<K>) => T): Promise<{ result: T; commit: Commit }> {
     if (this.options.readOnly) throw new Error('read-only store')
     for (const name of names) if (!(name in this.options.documents)) throw new Error(`unknown document ${name}`)
     const run = enqueue(project.dir, () => this.runLocked(project, names, mutate))
-    this.writing.set(project.dir, run.catch(() => undefined))
+    this.writing.set(
+      project.dir,
+      run.catch(() => undefined),
+    )
     const { result, commit } = await run
     if (commit.changed.length || commit.events.length) {
       this.watcher.notify(project.dir)
@@ -172,11 +171,7 @@ export class Store<R extends Registry> {
     }
   }
 
-  private async runLocked<K extends keyof R & string, T>(
-    project: ProjectRef,
-    names: K[],
-    mutate: (docs: Pick<Bodies<R>, K>, tx: Tx<K>) => T,
-  ): Promise<{ result: T; commit: Commit }> {
+  private async runLocked<K extends keyof R & string, T>(project: ProjectRef, names: K[], mutate: (docs: Pick<Bodies<R>, K>, tx: Tx<K>) => T): Promise<{ result: T; commit: Commit }> {
     if (!this.prepared.has(project.dir)) {
       await ensureDir(project.dir)
       await removeOldTempFiles(project.dir)
@@ -237,13 +232,7 @@ export class Store<R extends Registry> {
     }
   }
 
-  private mutateInMemory<K extends keyof R & string, T>(
-    project: ProjectRef,
-    state: ProjectState,
-    names: K[],
-    mutate: (docs: Pick<Bodies<R>, K>, tx: Tx<K>) => T,
-    created: boolean,
-  ) {
+  private mutateInMemory<K extends keyof R & string, T>(project: ProjectRef, state: ProjectState, names: K[], mutate: (docs: Pick<Bodies<R>, K>, tx: Tx<K>) => T, created: boolean) {
     const now = this.now()
     const changes = new Changes()
     const events: EventInput[] = []
@@ -287,7 +276,13 @@ export class Store<R extends Registry> {
     ops.push(...placeFileOps(project.dir, files))
     const eventSeq = state.journal.position.eventSeq
     const logged: LogEvent[] = events.map((event, index) => ({ seq: eventSeq + index + 1, ts: now.toISOString(), ...event }))
-    const line: CommitLine = { seq: state.journal.position.seq + 1, ts: now.toISOString(), id: randomUUID().slice(0, 8) + randomUUID().slice(0, 4), ops: ops as Op[], ...(logged.length ? { events: logged } : {}) }
+    const line: CommitLine = {
+      seq: state.journal.position.seq + 1,
+      ts: now.toISOString(),
+      id: randomUUID().slice(0, 8) + randomUUID().slice(0, 4),
+      ops: ops as Op[],
+      ...(logged.length ? { events: logged } : {}),
+    }
     return { result: result!, line, changed, actions }
   }
 
@@ -303,4 +298,3 @@ function safely(fn: () => void): void {
     // a listener's failure must not fail a transaction that has already committed
   }
 }
-

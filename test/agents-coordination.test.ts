@@ -83,22 +83,31 @@ test('project_status_set: notes, one event for implementers, a notice each, comp
   const stopped = await setProjectStatusTool(planner, { status: 'stopped' })
   assert.deepEqual([stopped.success, stopped.status, stopped.from], [true, 'stopped', 'planning'])
   await rejects(claimTask(impl, { id: task.id }), 'CONFLICT')
-  assert.equal((await claimNextTask(impl, {}) as { reason?: string }).reason, 'project_stopped')
+  assert.equal(((await claimNextTask(impl, {})) as { reason?: string }).reason, 'project_stopped')
   await rejects(setProjectStatusTool(impl, { status: 'ready' }), 'FORBIDDEN')
   const refused = await rejects(setProjectStatusTool(planner, { status: 'complete' }), 'CONFLICT')
-  assert.deepEqual(refused.open.map((item: { id: string }) => item.id), [task.id])
+  assert.deepEqual(
+    refused.open.map((item: { id: string }) => item.id),
+    [task.id],
+  )
   const complete = await setProjectStatusTool(planner, { status: 'complete', force: true })
   assert.deepEqual(complete.closedTasks, [task.id])
   const changed = (await events(planner)).filter((event) => event.type === 'project.status_changed')
-  assert.deepEqual(changed.map((event) => [event.actor, event.for, event.data]), [
-    ['planner', ['impl-1'], { from: 'planning', to: 'stopped' }],
-    ['planner', ['impl-1'], { from: 'stopped', to: 'complete' }],
-  ])
+  assert.deepEqual(
+    changed.map((event) => [event.actor, event.for, event.data]),
+    [
+      ['planner', ['impl-1'], { from: 'planning', to: 'stopped' }],
+      ['planner', ['impl-1'], { from: 'stopped', to: 'complete' }],
+    ],
+  )
   const again: Record<string, any> = await coordinationInit(impl, { role: 'implementer', name: 'impl-1' })
-  assert.deepEqual(again._notices?.map((notice: { kind: string; reason: string }) => [notice.kind, notice.reason]), [
-    ['project_status', 'status_changed'],
-    ['project_status', 'status_changed'],
-  ])
+  assert.deepEqual(
+    again._notices?.map((notice: { kind: string; reason: string }) => [notice.kind, notice.reason]),
+    [
+      ['project_status', 'status_changed'],
+      ['project_status', 'status_changed'],
+    ],
+  )
   assert.equal(again.status, 'complete')
 })
 
@@ -112,5 +121,8 @@ test('project_status_set queues a project_status notice for every implementer, s
   await resetImplementers(planner, {})
   await setProjectStatusTool(planner, { status: 'stopped' })
   const again: Record<string, any> = await coordinationInit(impl, { role: 'implementer', name: 'impl-1' })
-  assert.deepEqual(again._notices?.map((notice: { kind: string }) => notice.kind), ['stopped', 'project_status'])
+  assert.deepEqual(
+    again._notices?.map((notice: { kind: string }) => notice.kind),
+    ['stopped', 'project_status'],
+  )
 })

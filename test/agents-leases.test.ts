@@ -37,7 +37,13 @@ test('an expired lease returns the task to todo, frees its locks, posts a note a
   assert.equal(onDisk.status, 'todo')
   assert.equal(onDisk.owner, undefined)
   const locks = (await planner.store.read(planner.store.project(planner.caller.cwd), 'locks')).locks
-  assert.deepEqual(locks.map((lock) => [lock.status, lock.releaseReason]), [['resolved', 'expired'], ['resolved', 'expired']])
+  assert.deepEqual(
+    locks.map((lock) => [lock.status, lock.releaseReason]),
+    [
+      ['resolved', 'expired'],
+      ['resolved', 'expired'],
+    ],
+  )
   const notes = await listNotes(planner, { author: 'system' })
   assert.ok(notes.some((note) => note.text.includes(task.id)))
   const again = await coordinationInit(impl, { role: 'implementer', name: 'impl-1' })
@@ -128,5 +134,8 @@ test('an open HTTP session keeps its leases while its server runs, and loses the
   await sweepProject(planner, planner.caller.cwd)
   time.advance(10_000)
   await sweepProject(planner, planner.caller.cwd)
-  assert.deepEqual((await listLocks(planner, {})).map((lock: { path: string }) => lock.path), ['src/a.ts'])
+  assert.deepEqual(
+    (await listLocks(planner, {})).map((lock: { path: string }) => lock.path),
+    ['src/a.ts'],
+  )
 })

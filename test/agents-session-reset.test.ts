@@ -42,15 +42,27 @@ test('implementer_reset stops implementers, returns their in_progress tasks and 
   const reset = await resetImplementers(planner, {})
   assert.deepEqual([reset.success, reset.resetCount, reset.tasksReturned, reset.locksReleased, reset.killed], [true, 2, 1, 2, []])
   const tasks = (await listTasks(planner, {})).tasks
-  assert.deepEqual(tasks.map((task) => [task.title, task.status, task.owner]).sort(), [['Reviewed', 'review', 'impl-2'], ['Running', 'todo', undefined]])
-  assert.deepEqual((await listLocks(planner, {})).map((lock) => lock.path), ['src/b.ts'])
-  const implementers = (await agentsOf(planner)).filter((agent) => agent.role === 'implementer')
-  assert.deepEqual(implementers.map((agent) => [agent.status, agent.stoppedReason, agent.pendingNotices.map((notice) => notice.kind)]), [
-    ['stopped', 'reset', ['stopped']],
-    ['stopped', 'reset', ['stopped']],
+  assert.deepEqual(tasks.map((task) => [task.title, task.status, task.owner]).sort(), [
+    ['Reviewed', 'review', 'impl-2'],
+    ['Running', 'todo', undefined],
   ])
+  assert.deepEqual(
+    (await listLocks(planner, {})).map((lock) => lock.path),
+    ['src/b.ts'],
+  )
+  const implementers = (await agentsOf(planner)).filter((agent) => agent.role === 'implementer')
+  assert.deepEqual(
+    implementers.map((agent) => [agent.status, agent.stoppedReason, agent.pendingNotices.map((notice) => notice.kind)]),
+    [
+      ['stopped', 'reset', ['stopped']],
+      ['stopped', 'reset', ['stopped']],
+    ],
+  )
   assert.ok((await listNotes(planner, {})).some((note) => note.text === '[SYSTEM] Reset 2 implementer(s): impl-1, impl-2; 1 task(s) returned, 2 lock(s) released.'))
-  assert.deepEqual((await events(planner)).filter((event) => event.type === 'agent.stopped').map((event) => event.for), [['impl-1'], ['impl-2']])
+  assert.deepEqual(
+    (await events(planner)).filter((event) => event.type === 'agent.stopped').map((event) => event.for),
+    [['impl-1'], ['impl-2']],
+  )
 })
 
 test('session_reset backs up, clears tasks, locks and notes, stops implementers, archives open discussions', async (t) => {
@@ -69,13 +81,29 @@ test('session_reset backs up, clears tasks, locks and notes, stops implementers,
   assert.ok(Array.isArray(reset.nextSteps) && typeof reset.message === 'string')
   assert.deepEqual((await listTasks(planner, {})).tasks, [])
   assert.deepEqual(await listLocks(planner, {}), [])
-  assert.deepEqual((await listNotes(planner, {})).map((note) => note.text), ['[SYSTEM] Session reset by planner.'])
+  assert.deepEqual(
+    (await listNotes(planner, {})).map((note) => note.text),
+    ['[SYSTEM] Session reset by planner.'],
+  )
   const discussions = (await listDiscussions(planner, {})).discussions
-  assert.deepEqual(discussions.map((item) => [item.id, item.status]).sort(), [[open.discussion.id, 'archived'], [settled.discussion.id, 'resolved']].sort())
+  assert.deepEqual(
+    discussions.map((item) => [item.id, item.status]).sort(),
+    [
+      [open.discussion.id, 'archived'],
+      [settled.discussion.id, 'resolved'],
+    ].sort(),
+  )
   const context = await getProjectContext(planner, {})
   assert.deepEqual([context.found, context.found && context.context.status], [true, 'planning'])
   const agents = await agentsOf(planner)
-  assert.deepEqual(agents.map((agent) => [agent.name, agent.status]), [['planner', 'active'], ['impl-1', 'stopped'], ['impl-2', 'stopped']])
+  assert.deepEqual(
+    agents.map((agent) => [agent.name, agent.status]),
+    [
+      ['planner', 'active'],
+      ['impl-1', 'stopped'],
+      ['impl-2', 'stopped'],
+    ],
+  )
   assert.equal((await events(planner)).at(-1)?.type, 'project.reset')
   await resetSession(planner, { confirm: true })
   assert.equal((await getProjectContext(planner, {})).found, false)

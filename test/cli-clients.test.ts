@@ -9,12 +9,42 @@ import { CLI } from './support/mcp-helpers.js'
 // Each client's file, an existing document with another server, settings and (for JSONC readers) comments, in an
 // indentation of its own, and where our entry must appear.
 const CLIENTS = [
-  { client: 'cursor', file: (s: Scratch) => join(s.home, '.cursor', 'mcp.json'), key: ['mcpServers'], other: '{\n    "mcpServers": {\n        "github": {"command": "gh-mcp", "args": []}\n    }\n}\n' },
-  { client: 'gemini', file: (s: Scratch) => join(s.home, '.gemini', 'settings.json'), key: ['mcpServers'], other: '{\n  // theme and servers\n  "theme": "GitHub",\n  "mcpServers": {\n    "github": { "command": "gh-mcp" }\n  }\n}\n' },
-  { client: 'vscode', file: (s: Scratch) => join(s.home, '.config', 'Code', 'User', 'mcp.json'), key: ['servers'], other: '{\n\t"inputs": [],\n\t// the GitHub server\n\t"servers": {\n\t\t"github": { "type": "http", "url": "https://api.githubcopilot.com/mcp/" },\n\t},\n}\n' },
-  { client: 'copilot', file: (s: Scratch) => join(s.home, '.copilot', 'mcp-config.json'), key: ['mcpServers'], other: '{"mcpServers": {"github": {"type": "http", "url": "https://example.test/mcp", "tools": ["*"]}}}\n' },
-  { client: 'opencode', file: (s: Scratch) => join(s.home, '.config', 'opencode', 'opencode.json'), key: ['mcp'], other: '{\n  "$schema": "https://opencode.ai/config.json",\n  "mcp": {\n    "github": { "type": "local", "command": ["gh-mcp"], "enabled": true }\n  },\n  "model": "x/y"\n}\n' },
-  { client: 'windsurf', file: (s: Scratch) => join(s.home, '.codeium', 'windsurf', 'mcp_config.json'), key: ['mcpServers'], other: '{\r\n  "mcpServers": {\r\n    "github": {"serverUrl": "https://example.test/mcp"}\r\n  }\r\n}\r\n' },
+  {
+    client: 'cursor',
+    file: (s: Scratch) => join(s.home, '.cursor', 'mcp.json'),
+    key: ['mcpServers'],
+    other: '{\n    "mcpServers": {\n        "github": {"command": "gh-mcp", "args": []}\n    }\n}\n',
+  },
+  {
+    client: 'gemini',
+    file: (s: Scratch) => join(s.home, '.gemini', 'settings.json'),
+    key: ['mcpServers'],
+    other: '{\n  // theme and servers\n  "theme": "GitHub",\n  "mcpServers": {\n    "github": { "command": "gh-mcp" }\n  }\n}\n',
+  },
+  {
+    client: 'vscode',
+    file: (s: Scratch) => join(s.home, '.config', 'Code', 'User', 'mcp.json'),
+    key: ['servers'],
+    other: '{\n\t"inputs": [],\n\t// the GitHub server\n\t"servers": {\n\t\t"github": { "type": "http", "url": "https://api.githubcopilot.com/mcp/" },\n\t},\n}\n',
+  },
+  {
+    client: 'copilot',
+    file: (s: Scratch) => join(s.home, '.copilot', 'mcp-config.json'),
+    key: ['mcpServers'],
+    other: '{"mcpServers": {"github": {"type": "http", "url": "https://example.test/mcp", "tools": ["*"]}}}\n',
+  },
+  {
+    client: 'opencode',
+    file: (s: Scratch) => join(s.home, '.config', 'opencode', 'opencode.json'),
+    key: ['mcp'],
+    other: '{\n  "$schema": "https://opencode.ai/config.json",\n  "mcp": {\n    "github": { "type": "local", "command": ["gh-mcp"], "enabled": true }\n  },\n  "model": "x/y"\n}\n',
+  },
+  {
+    client: 'windsurf',
+    file: (s: Scratch) => join(s.home, '.codeium', 'windsurf', 'mcp_config.json'),
+    key: ['mcpServers'],
+    other: '{\r\n  "mcpServers": {\r\n    "github": {"serverUrl": "https://example.test/mcp"}\r\n  }\r\n}\r\n',
+  },
 ] as const
 
 function at(doc: any, key: readonly string[]): any {
@@ -34,7 +64,10 @@ for (const { client, file, key, other } of CLIENTS) {
     writeFileSync(path, other)
     const first = await cliJson(s, ['install', '--client', client])
     assert.equal(first.code, 0, first.stderr)
-    assert.deepEqual(first.body.targets.map((target: any) => [target.client, target.action]), [[client, 'written']])
+    assert.deepEqual(
+      first.body.targets.map((target: any) => [target.client, target.action]),
+      [[client, 'written']],
+    )
     const after = readFileSync(path, 'utf8')
     const doc = parse(after)
     assert.deepEqual(commandLine(at(doc, key)['lockstep-mcp']), [process.execPath, CLI, 'server'])
@@ -60,15 +93,24 @@ test('install with no client named writes to every client found here, and status
   const result = await cliJson(s, ['install'])
   assert.equal(result.code, 0, result.stderr)
   assert.equal(result.body.selection, 'found')
-  assert.deepEqual(result.body.targets.map((target: any) => target.client), ['cursor', 'gemini'])
+  assert.deepEqual(
+    result.body.targets.map((target: any) => target.client),
+    ['cursor', 'gemini'],
+  )
   assert.equal(existsSync(join(s.home, '.claude.json')), false, 'a client not found here is left alone')
   const status = await cliJson(s, ['status'])
   const rows = status.body.clients.filter((row: any) => row.scope === 'user')
-  assert.deepEqual(rows.map((row: any) => row.client), ['claude', 'codex', 'cursor', 'gemini', 'vscode', 'copilot', 'opencode', 'windsurf'])
-  assert.deepEqual(rows.filter((row: any) => row.state === 'ok').map((row: any) => row.client), ['cursor', 'gemini'])
+  assert.deepEqual(
+    rows.map((row: any) => row.client),
+    ['claude', 'codex', 'cursor', 'gemini', 'vscode', 'copilot', 'opencode', 'windsurf'],
+  )
+  assert.deepEqual(
+    rows.filter((row: any) => row.state === 'ok').map((row: any) => row.client),
+    ['cursor', 'gemini'],
+  )
 })
 
-test('install --all --scope project writes each client\'s project file with npx, and nothing machine-specific', async (t) => {
+test("install --all --scope project writes each client's project file with npx, and nothing machine-specific", async (t) => {
   const s = scratch(t)
   const result = await cliJson(s, ['install', '--all', '--scope', 'project'])
   assert.equal(result.code, 0, result.stderr)

@@ -10,20 +10,25 @@ import { CLI } from './support/mcp-helpers.js'
 
 /** Processes whose working folder is inside `dir`: the demo's servers run in its repository or worktree. */
 function processesIn(dir: string): number[] {
-  return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).filter((pid) => {
-    try {
-      const cwd = readlinkSync(`/proc/${pid}/cwd`)
-      return cwd === dir || cwd.startsWith(`${dir}/`)
-    } catch {
-      return false
-    }
-  }).map(Number)
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        const cwd = readlinkSync(`/proc/${pid}/cwd`)
+        return cwd === dir || cwd.startsWith(`${dir}/`)
+      } catch {
+        return false
+      }
+    })
+    .map(Number)
 }
 
 /** Lock folders (`<doc>.lock/`) anywhere under `dir`. */
 function lockFolders(dir: string): string[] {
   if (!existsSync(dir)) return []
-  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isDirectory() && entry.name.endsWith('.lock')).map((entry) => entry.name)
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && entry.name.endsWith('.lock'))
+    .map((entry) => entry.name)
 }
 
 function demoEnv(home: string): NodeJS.ProcessEnv {
@@ -60,8 +65,14 @@ test('demo --fast --no-open plays to a complete project that the dashboard serve
   assert.equal(check.code, 0, check.stdout)
   const snapshot = JSON.parse(readFileSync(join(result.repo, '.lockstep', 'state.json'), 'utf8'))
   assert.equal(snapshot.tasks.length, 5)
-  assert.ok(snapshot.tasks.some((task: any) => task.reviewRounds === 2), 'one task went through a second review round')
-  assert.deepEqual(snapshot.discussions.map((discussion: any) => [discussion.status, discussion.decidedBy]), [['resolved', 'planner']])
+  assert.ok(
+    snapshot.tasks.some((task: any) => task.reviewRounds === 2),
+    'one task went through a second review round',
+  )
+  assert.deepEqual(
+    snapshot.discussions.map((discussion: any) => [discussion.status, discussion.decidedBy]),
+    [['resolved', 'planner']],
+  )
   assert.deepEqual(processesIn(result.repo), [])
   assert.deepEqual(lockFolders(result.home), [])
   assert.equal(existsSync(join(result.home, 'dashboard.json')), false, 'the dashboard is gone')
@@ -82,6 +93,10 @@ test('Ctrl-C in the middle of the demo stops every server and the dashboard and 
   child.kill('SIGINT')
   assert.equal(await exited, 130)
   assert.deepEqual(processesIn(dir), [])
-  assert.deepEqual(readdirSync(home).filter((name) => name.startsWith('lockstep-demo-home-')), [], 'the private store is removed')
+  assert.deepEqual(
+    readdirSync(home).filter((name) => name.startsWith('lockstep-demo-home-')),
+    [],
+    'the private store is removed',
+  )
   assert.ok(existsSync(join(dir, '.git')), 'a folder named with --dir is kept')
 })

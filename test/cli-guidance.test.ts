@@ -18,7 +18,10 @@ test('install --npx warns when that version is not on the registry, and names th
   await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve))
   t.after(() => registry.close())
   const env = { npm_config_offline: 'false', npm_config_registry: `http://127.0.0.1:${(registry.address() as { port: number }).port}/` }
-  for (const args of [['install', '--npx', '--client', 'claude'], ['install', '--scope', 'project', '--client', 'claude']]) {
+  for (const args of [
+    ['install', '--npx', '--client', 'claude'],
+    ['install', '--scope', 'project', '--client', 'claude'],
+  ]) {
     const result = await cliJson(s, args, { env })
     assert.equal(result.code, 0, result.stderr)
     const [target] = result.body.targets
@@ -55,7 +58,10 @@ test('tmux --dry-run prints the windows and starts nothing; a missing agent prog
   const s = scratch(t)
   const plan = await cliJson(s, ['tmux', '--dry-run', '--session', 'lockstep-dry', '--claude-cmd', 'node', '--codex-cmd', 'node'])
   assert.equal(plan.code, hasTmux ? 0 : 1)
-  assert.deepEqual(plan.body.windows.map((window: any) => window.name), ['planner', 'impl-1', 'dashboard'])
+  assert.deepEqual(
+    plan.body.windows.map((window: any) => window.name),
+    ['planner', 'impl-1', 'dashboard'],
+  )
   assert.ok(plan.body.windows.every((window: any) => typeof window.command === 'string' && window.command.length > 0))
   assert.equal(spawnSync('tmux', ['has-session', '-t', '=lockstep-dry']).status === 0, false, 'no session was started')
   assert.equal(existsSync(join(s.lockstepHome, 'projects')), false, 'nothing was recorded')
@@ -73,5 +79,8 @@ test('macos --dry-run prints the windows on any platform', async (t) => {
   const s = scratch(t)
   const plan = await cliJson(s, ['macos', '--dry-run', '--claude-cmd', 'node', '--codex-cmd', 'node', '--no-dashboard'])
   assert.equal(plan.code, 0)
-  assert.deepEqual(plan.body.windows.map((window: any) => window.name), ['planner', 'impl-1'])
+  assert.deepEqual(
+    plan.body.windows.map((window: any) => window.name),
+    ['planner', 'impl-1'],
+  )
 })

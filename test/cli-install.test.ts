@@ -26,7 +26,13 @@ test('install writes a permanent entry for both clients at user scope, and a sec
   const s = scratch(t)
   const first = await cliJson(s, ['install'])
   assert.equal(first.code, 0)
-  assert.deepEqual(first.body.targets.map((target: any) => [target.client, target.scope, target.action]), [['claude', 'user', 'written'], ['codex', 'user', 'written']])
+  assert.deepEqual(
+    first.body.targets.map((target: any) => [target.client, target.scope, target.action]),
+    [
+      ['claude', 'user', 'written'],
+      ['codex', 'user', 'written'],
+    ],
+  )
   for (const target of first.body.targets) assert.deepEqual(Object.keys(target).slice(0, 5), ['client', 'scope', 'file', 'action', 'entry'])
   const claude = readJson(claudeUserFile(s)).mcpServers['lockstep-mcp']
   assert.deepEqual(claude, { type: 'stdio', command: process.execPath, args: [CLI, 'server'], env: {} })
@@ -38,7 +44,10 @@ test('install writes a permanent entry for both clients at user scope, and a sec
   const bytes = [readFileSync(claudeUserFile(s)), readFileSync(codexUserFile(s))]
   const second = await cliJson(s, ['install'])
   assert.equal(second.code, 0)
-  assert.deepEqual(second.body.targets.map((target: any) => target.action), ['unchanged', 'unchanged'])
+  assert.deepEqual(
+    second.body.targets.map((target: any) => target.action),
+    ['unchanged', 'unchanged'],
+  )
   assert.deepEqual([readFileSync(claudeUserFile(s)), readFileSync(codexUserFile(s))], bytes)
 })
 
@@ -72,12 +81,18 @@ test('install keeps every other entry and setting, and uninstall gives the files
   assert.ok(readFileSync(codexUserFile(s), 'utf8').startsWith(codexBefore.toString()), 'the TOML file is only appended to')
   const removed = await cliJson(s, ['uninstall'])
   assert.equal(removed.code, 0)
-  assert.deepEqual(removed.body.targets.map((target: any) => target.action), ['removed', 'removed'])
+  assert.deepEqual(
+    removed.body.targets.map((target: any) => target.action),
+    ['removed', 'removed'],
+  )
   assert.deepEqual(readJson(claudeUserFile(s)), JSON.parse(claudeBefore.toString()))
   assert.deepEqual(readFileSync(codexUserFile(s)), codexBefore)
   const again = await cliJson(s, ['uninstall'])
   assert.equal(again.code, 0)
-  assert.deepEqual(again.body.targets.map((target: any) => target.action), ['not found', 'not found'])
+  assert.deepEqual(
+    again.body.targets.map((target: any) => target.action),
+    ['not found', 'not found'],
+  )
 })
 
 test('project scope writes .mcp.json and .codex/config.toml with npx, and uninstall removes only ours', async (t) => {
@@ -104,11 +119,17 @@ test('--claude and --codex select the client; CLAUDE_CONFIG_DIR and CODEX_HOME c
   const claudeDir = join(s.home, 'claude-config')
   const env = { CLAUDE_CONFIG_DIR: claudeDir }
   const claude = await cliJson(s, ['install', '--claude'], { env })
-  assert.deepEqual(claude.body.targets.map((target: any) => target.client), ['claude'])
+  assert.deepEqual(
+    claude.body.targets.map((target: any) => target.client),
+    ['claude'],
+  )
   assert.ok(readJson(join(claudeDir, '.claude.json')).mcpServers['lockstep-mcp'])
   assert.equal(existsSync(codexUserFile(s)), false)
   const codex = await cliJson(s, ['install', '--codex'], { env })
-  assert.deepEqual(codex.body.targets.map((target: any) => target.client), ['codex'])
+  assert.deepEqual(
+    codex.body.targets.map((target: any) => target.client),
+    ['codex'],
+  )
   assert.ok(readToml(codexUserFile(s)).mcp_servers['lockstep-mcp'])
 })
 
@@ -124,7 +145,10 @@ for (const [client, name, file] of [
     const failed = result.body.targets.find((target: any) => target.client === client)
     assert.equal(failed.action, 'failed')
     assert.equal(failed.error.code, 'CONFLICT')
-    assert.ok(result.body.targets.some((target: any) => target.client !== client && target.action === 'written'), 'the other target still works')
+    assert.ok(
+      result.body.targets.some((target: any) => target.client !== client && target.action === 'written'),
+      'the other target still works',
+    )
     assert.match(result.stderr, /^error \[CONFLICT\]: /m)
     assert.deepEqual(readFileSync(file(s)), before)
     const text = await cli(s, ['uninstall', `--${client}`])
@@ -138,7 +162,10 @@ test('--dry-run reports what would be written and writes nothing', async (t) => 
   const result = await cliJson(s, ['install', '--dry-run'])
   assert.equal(result.code, 0)
   assert.equal(result.body.dryRun, true)
-  assert.deepEqual(result.body.targets.map((target: any) => target.action), ['written', 'written'])
+  assert.deepEqual(
+    result.body.targets.map((target: any) => target.action),
+    ['written', 'written'],
+  )
   assert.ok(result.body.targets.every((target: any) => target.entry))
   const text = await cli(s, ['install', '--dry-run'])
   assert.equal(text.code, 0)

@@ -72,7 +72,10 @@ test('the packed tarball installs without scripts and runs: --version, status, a
 
   const offenders: string[] = []
   const installedPackages = packages(join(prefix, 'node_modules'))
-  assert.ok(installedPackages.some((pkg) => pkg.endsWith(join('node_modules', 'clipanion'))), 'the dependency tree was walked')
+  assert.ok(
+    installedPackages.some((pkg) => pkg.endsWith(join('node_modules', 'clipanion'))),
+    'the dependency tree was walked',
+  )
   for (const pkg of installedPackages) {
     const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { name?: string; scripts?: Record<string, string> }
     for (const script of INSTALL_SCRIPTS) if (manifest.scripts?.[script]) offenders.push(`${manifest.name}: ${script} script`)

@@ -54,7 +54,10 @@ test('init writes both blocks, .lockstep/ and the store; a second run changes no
   assert.equal(second.code, 0)
   assert.ok(second.body.files.every((file: any) => file.action === 'unchanged'))
   assert.equal(second.body.store.action, 'unchanged')
-  assert.deepEqual(FILES.map((file) => readFileSync(join(s.project, file))), bytes)
+  assert.deepEqual(
+    FILES.map((file) => readFileSync(join(s.project, file))),
+    bytes,
+  )
 })
 
 test('disable removes the blocks and keeps the rest; enable puts them back', async (t) => {
@@ -63,7 +66,10 @@ test('disable removes the blocks and keeps the rest; enable puts them back', asy
   assert.equal((await cli(s, ['init', '--dir', s.project], { cwd: s.home })).code, 0)
   const disabled = await cliJson(s, ['disable'])
   assert.equal(disabled.code, 0)
-  assert.deepEqual(disabled.body.files.map((file: any) => file.action), ['removed', 'removed', 'removed', 'removed', 'removed', 'removed', 'removed'])
+  assert.deepEqual(
+    disabled.body.files.map((file: any) => file.action),
+    ['removed', 'removed', 'removed', 'removed', 'removed', 'removed', 'removed'],
+  )
   assert.equal(existsSync(join(s.project, '.claude', 'settings.json')), false, 'a settings file init created is removed with its hook')
   assert.equal(readFileSync(join(s.project, 'AGENTS.md'), 'utf8'), '# Agents\n\nBe brief.\n')
   assert.equal(readFileSync(join(s.project, 'CLAUDE.md'), 'utf8'), '', 'an emptied file is kept, not deleted')
@@ -112,7 +118,13 @@ test('status --json reports clients, the project and what to do next', async (t)
   await cli(s, ['init'])
   const ready = await cliJson(s, ['status'])
   const user = ready.body.clients.filter((row: any) => row.scope === 'user' && row.state !== 'not installed')
-  assert.deepEqual(user.map((row: any) => [row.client, row.name, row.state]), [['claude', 'lockstep-mcp', 'ok'], ['codex', 'lockstep-mcp', 'ok']])
+  assert.deepEqual(
+    user.map((row: any) => [row.client, row.name, row.state]),
+    [
+      ['claude', 'lockstep-mcp', 'ok'],
+      ['codex', 'lockstep-mcp', 'ok'],
+    ],
+  )
   assert.deepEqual(ready.body.project.instructions, { 'CLAUDE.md': true, 'AGENTS.md': true, 'GEMINI.md': true })
   assert.equal(ready.body.project.snapshot, true)
   assert.equal(ready.body.project.tasks.total, 0)
@@ -141,7 +153,13 @@ test('status flags a broken entry, a missing script, a corrupt document and a st
   const result = await cliJson(s, ['status'])
   assert.equal(result.code, 0)
   const claude = result.body.clients.filter((row: any) => row.client === 'claude' && row.scope === 'user')
-  assert.deepEqual(claude.map((row: any) => [row.name, row.state, row.legacy]), [['lockstep-mcp', 'broken', false], ['lockstep', 'broken', true]])
+  assert.deepEqual(
+    claude.map((row: any) => [row.name, row.state, row.legacy]),
+    [
+      ['lockstep-mcp', 'broken', false],
+      ['lockstep', 'broken', true],
+    ],
+  )
   assert.ok(claude.every((row: any) => typeof row.fix === 'string'))
   const kinds = result.body.problems.map((problem: any) => problem.kind)
   assert.ok(kinds.includes('corrupt_document'), kinds.join())

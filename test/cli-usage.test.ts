@@ -42,7 +42,13 @@ test('an unknown command or flag is a usage error: exit 2, error line and hint o
 
 test('did you mean names the closest command or flag first', async (t) => {
   const s = scratch(t)
-  for (const [args, nearest] of [[['instal'], 'install'], [['chek'], 'check'], [['status', '--dri'], '--dir'], [['install', '--clint', 'x'], '--client'], [['dashbaord'], 'dashboard']] as const) {
+  for (const [args, nearest] of [
+    [['instal'], 'install'],
+    [['chek'], 'check'],
+    [['status', '--dri'], '--dir'],
+    [['install', '--clint', 'x'], '--client'],
+    [['dashbaord'], 'dashboard'],
+  ] as const) {
     const result = await cli(s, [...args])
     assert.equal(result.code, 2)
     const suggested = /did you mean ([^ ,?]+)/.exec(result.stderr)?.[1]

@@ -21,8 +21,12 @@ const posixOnly = process.platform === 'win32' ? 'file modes and symlinks are PO
 type T = Parameters<typeof tempDir>[0]
 
 const BASE: BuildServerEntryInput = {
-  scope: 'user', version: '1.2.3', platform: 'linux', home: '/home/dana',
-  nodePath: '/usr/local/bin/node', cliPath: '/usr/local/lib/node_modules/lockstep-mcp/dist/cli.js',
+  scope: 'user',
+  version: '1.2.3',
+  platform: 'linux',
+  home: '/home/dana',
+  nodePath: '/usr/local/bin/node',
+  cliPath: '/usr/local/lib/node_modules/lockstep-mcp/dist/cli.js',
 }
 
 /** A temp home with a real node and script, so install's existence check passes. */
@@ -80,7 +84,14 @@ test('buildServerEntry runs this installation, or npx with --npx, from the npx c
 })
 
 test('buildServerEntry copies given flags in the order of the settings table', () => {
-  const entry = buildServerEntry({ ...BASE, flags: [['--tools', 'core'], ['mode', 'strict'], ['--data-dir', '/srv/data']] })
+  const entry = buildServerEntry({
+    ...BASE,
+    flags: [
+      ['--tools', 'core'],
+      ['mode', 'strict'],
+      ['--data-dir', '/srv/data'],
+    ],
+  })
   assert.equal(entry.transport, 'stdio')
   if (entry.transport !== 'stdio') return
   assert.deepEqual(entry.args.slice(1), ['server', '--data-dir', '/srv/data', '--mode', 'strict', '--tools', 'core'])
@@ -111,8 +122,12 @@ test('buildServerEntry refuses relative paths, unknown flags and non-http urls',
 test('codexEntry has no type key, inline-able env, and env_vars without the fixed ones', () => {
   const plain = codexEntry(buildServerEntry(BASE))
   assert.deepEqual(plain, {
-    command: BASE.nodePath, args: [BASE.cliPath, 'server'], env: {},
-    env_vars: ['LOCKSTEP_AGENT_NAME', 'LOCKSTEP_TMUX_SESSION', 'LOCKSTEP_HOME'], startup_timeout_sec: 30, tool_timeout_sec: 660,
+    command: BASE.nodePath,
+    args: [BASE.cliPath, 'server'],
+    env: {},
+    env_vars: ['LOCKSTEP_AGENT_NAME', 'LOCKSTEP_TMUX_SESSION', 'LOCKSTEP_HOME'],
+    startup_timeout_sec: 30,
+    tool_timeout_sec: 660,
   })
   const withHome = codexEntry(buildServerEntry({ ...BASE, lockstepHome: '/srv/lockstep' }))
   assert.deepEqual(withHome['env_vars'], ['LOCKSTEP_AGENT_NAME', 'LOCKSTEP_TMUX_SESSION'])
@@ -134,8 +149,7 @@ test('remote entries never put a token into a project file', () => {
 
 test('resolveConfigTarget follows CLAUDE_CONFIG_DIR, CODEX_HOME and the project folder', () => {
   const home = '/home/dana'
-  const file = (client: 'claude' | 'codex', scope: 'user' | 'project', env: Record<string, string> = {}) =>
-    resolveConfigTarget({ client, scope, home, env, projectRoot: '/work/app' }).file
+  const file = (client: 'claude' | 'codex', scope: 'user' | 'project', env: Record<string, string> = {}) => resolveConfigTarget({ client, scope, home, env, projectRoot: '/work/app' }).file
   assert.equal(file('claude', 'user'), join(home, '.claude.json'))
   assert.equal(file('claude', 'user', { CLAUDE_CONFIG_DIR: '/cfg/claude' }), join('/cfg/claude', '.claude.json'))
   assert.equal(file('claude', 'project'), join('/work/app', '.mcp.json'))
@@ -409,6 +423,8 @@ test('a remote Codex entry references the token variable and says what to export
   const claude = await installClientConfig({ target: target('claude', 'user', home), name: 'lockstep-mcp', entry })
   assert.equal(claude.action, 'written')
   assert.deepEqual(JSON.parse(readFileSync(join(home, '.claude.json'), 'utf8')).mcpServers['lockstep-mcp'], {
-    type: 'http', url: 'http://10.0.0.5:8788/mcp', headers: { Authorization: 'Bearer tok' },
+    type: 'http',
+    url: 'http://10.0.0.5:8788/mcp',
+    headers: { Authorization: 'Bearer tok' },
   })
 })

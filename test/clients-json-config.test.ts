@@ -44,7 +44,11 @@ test('JSON config: a file without the key gets it after its other settings; an e
 
 test('JSON config: a file that does not parse, or whose table is not an object, is refused with CONFLICT', () => {
   for (const text of ['{"mcpServers": ', '[]', '{"mcpServers": []}']) {
-    assert.throws(() => planJsonInstall(text, 'f.json', 'mcpServers', 'lockstep-mcp', ENTRY), (error: { code?: string }) => error.code === 'CONFLICT', text)
+    assert.throws(
+      () => planJsonInstall(text, 'f.json', 'mcpServers', 'lockstep-mcp', ENTRY),
+      (error: { code?: string }) => error.code === 'CONFLICT',
+      text,
+    )
   }
 })
 

@@ -89,7 +89,26 @@ test('the guard refuses git and npm options and subcommands that start another p
 })
 
 test('env names that load code or config are refused, in any case; ordinary ones pass', () => {
-  const env = Object.fromEntries(['NODE_OPTIONS', 'node_path', 'GIT_CONFIG_COUNT', 'GIT_SSH_COMMAND', 'HOME', 'BASH_ENV', 'ENV', 'PYTHONPATH', 'PERL5OPT', 'RUBYOPT', 'LD_PRELOAD', 'DYLD_INSERT_LIBRARIES', 'npm_config_script_shell', 'GOFLAGS', 'RUSTC_WRAPPER', 'EDITOR'].map((name) => [name, 'x']))
+  const env = Object.fromEntries(
+    [
+      'NODE_OPTIONS',
+      'node_path',
+      'GIT_CONFIG_COUNT',
+      'GIT_SSH_COMMAND',
+      'HOME',
+      'BASH_ENV',
+      'ENV',
+      'PYTHONPATH',
+      'PERL5OPT',
+      'RUBYOPT',
+      'LD_PRELOAD',
+      'DYLD_INSERT_LIBRARIES',
+      'npm_config_script_shell',
+      'GOFLAGS',
+      'RUSTC_WRAPPER',
+      'EDITOR',
+    ].map((name) => [name, 'x']),
+  )
   assert.deepEqual(refusedEnvNames(env), Object.keys(env))
   const ordinary = { NODE_ENV: 'test', CI: '1', GIT_AUTHOR_NAME: 'a', GOOS: 'linux', LANG: 'C', DEBUG: '1', FORCE_COLOR: '0' }
   assert.deepEqual(refusedEnvNames(ordinary), [])

@@ -3,14 +3,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { resolveWindowsProgram } from '../lib/commands/windows.js'
-import {
-  checkCommandPolicy,
-  parseCommand,
-  runCommand,
-  runToolInstall,
-  type CommandMode,
-  type ToolManager,
-} from '../lib/commands/commands.js'
+import { checkCommandPolicy, parseCommand, runCommand, runToolInstall, type CommandMode, type ToolManager } from '../lib/commands/commands.js'
 import { tempDir, waitGone, isProcessAlive } from './support/helpers.js'
 
 const posixOnly = process.platform === 'win32' ? 'process groups and /bin/sh are POSIX' : false
@@ -52,7 +45,11 @@ test('parseCommand splits words like sh, without expansion', () => {
 test('parseCommand refuses unterminated quotes, empty commands and unquoted metacharacters in open mode', () => {
   const rows = [`echo 'a`, 'echo "a', 'echo "a\\"', '', '   ', 'a && b', 'a;b', 'a | b', 'a > f', 'a < f', 'echo $(x)', 'echo `x`', 'a\nb', '(a)', 'echo $HOME']
   for (const command of rows) {
-    assert.throws(() => parseCommand(command), (error: { code?: string }) => error.code === 'INVALID_INPUT', JSON.stringify(command))
+    assert.throws(
+      () => parseCommand(command),
+      (error: { code?: string }) => error.code === 'INVALID_INPUT',
+      JSON.stringify(command),
+    )
   }
 })
 

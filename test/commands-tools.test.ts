@@ -80,7 +80,10 @@ test('allowlist mode runs a listed program and refuses an unlisted one', async (
   assert.equal(data.program, 'touch')
   assert.equal(existsSync(marker), false)
   const ran = await events(ctx, 'command.ran')
-  assert.deepEqual(ran.map((event) => event.data), [{ program: 'node', exitCode: 0 }])
+  assert.deepEqual(
+    ran.map((event) => event.data),
+    [{ program: 'node', exitCode: 0 }],
+  )
 })
 
 test('shell: true is refused in strict access mode and runs in open mode', { skip: posixOnly }, async (t) => {
@@ -179,7 +182,13 @@ test('tool_install runs a known manager with an argv array and respects the allo
   await rejects(installToolTool(ctx, { manager: 'pip', args: ['install', 'x'] }), 'FORBIDDEN')
   await rejects(installToolTool(ctx, { manager: 'npm', args: ['--version'], env: { PATH: '/tmp' } }), 'FORBIDDEN')
   const refused = await events(ctx, 'command.refused')
-  assert.deepEqual(refused.map((event) => [event.data?.tool, event.data?.program]), [['tool_install', 'pip'], ['tool_install', 'npm']])
+  assert.deepEqual(
+    refused.map((event) => [event.data?.tool, event.data?.program]),
+    [
+      ['tool_install', 'pip'],
+      ['tool_install', 'npm'],
+    ],
+  )
   const result = await installToolTool(ctx, { manager: 'npm', args: ['--version'], timeoutMs: 60_000 })
   assert.equal(result.exitCode, 0)
   assert.match(result.stdout, /^\d+\.\d+\.\d+/)

@@ -27,15 +27,24 @@ test('the API shows tasks, locks, notes, agents and discussions written by serve
   const status = Object.fromEntries(view.tasks.map((task: any) => [task.id, task.status]))
   assert.deepEqual(status, { [team.ids.review]: 'review', [team.ids.waiting]: 'todo', [team.ids.progress]: 'in_progress', [team.ids.done]: 'done', [team.ids.blocked]: 'blocked' })
   assert.deepEqual(view.tasks.find((task: any) => task.id === team.ids.waiting).blockedBy, [team.ids.review])
-  assert.ok(view.locks.some((lock: any) => lock.id === team.lockId && lock.owner === 'impl-2'), JSON.stringify(view.locks))
+  assert.ok(
+    view.locks.some((lock: any) => lock.id === team.lockId && lock.owner === 'impl-2'),
+    JSON.stringify(view.locks),
+  )
   assert.equal(view.project.status, 'in_progress')
   assert.equal(view.project.context.acceptanceCriteria.length, 3)
   const impl2 = view.agents.find((agent: any) => agent.name === 'impl-2')
   assert.equal(impl2.liveness, 'alive')
-  assert.deepEqual(impl2.currentTasks.map((task: any) => task.id), [team.ids.progress])
+  assert.deepEqual(
+    impl2.currentTasks.map((task: any) => task.id),
+    [team.ids.progress],
+  )
   assert.ok(view.notes.some((note: any) => note.author === 'impl-1'))
   assert.equal(view.discussions[0].messages.length, 2)
-  assert.deepEqual(view.artifacts.map((artifact: any) => artifact.name), ['design/report-columns.md'])
+  assert.deepEqual(
+    view.artifacts.map((artifact: any) => artifact.name),
+    ['design/report-columns.md'],
+  )
   const worktrees = await getJson(`${dashboard.base}/api/projects/${id}/worktrees`)
   assert.deepEqual(worktrees.worktrees, [])
   assert.equal((await fetch(`${dashboard.base}/api/projects/nope-12345678`)).status, 404)
@@ -200,7 +209,7 @@ test('the worktrees view shows each lockstep worktree with ahead/behind against 
   assert.deepEqual([worktrees[0].name, worktrees[0].branch, worktrees[0].ahead, worktrees[0].behind, worktrees[0].exists], ['impl-1', 'lockstep/impl-1', 1, 0, true])
 })
 
-test('a gone agent\'s lock is shown as being reclaimed, and the dashboard itself frees it after the grace period', { timeout: 60_000 }, async (t) => {
+test("a gone agent's lock is shown as being reclaimed, and the dashboard itself frees it after the grace period", { timeout: 60_000 }, async (t) => {
   const fx = fixture(t)
   const impl = await startAgent(t, { home: fx.home, cwd: fx.repo })
   await impl.ok('coordination_init', { role: 'implementer', name: 'impl-1' })
@@ -217,7 +226,10 @@ test('a gone agent\'s lock is shown as being reclaimed, and the dashboard itself
     await new Promise((resolve) => setTimeout(resolve, 100))
     gone = await getJson(`${dashboard.base}/api/projects/${id}`)
   }
-  assert.deepEqual(gone.locks.map((lock: any) => [lock.path, lock.owner, lock.reclaiming]), [['src/a.ts', 'impl-1', true]])
+  assert.deepEqual(
+    gone.locks.map((lock: any) => [lock.path, lock.owner, lock.reclaiming]),
+    [['src/a.ts', 'impl-1', true]],
+  )
   // no agent's server runs any more: only the dashboard can reclaim
   let locks = gone.locks
   for (let i = 0; i < 40 && locks.length; i++) {

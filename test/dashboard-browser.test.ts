@@ -19,7 +19,12 @@ test('the board shows what agents did through MCP, follows new work live, and an
 
   const inColumn = (status: string, id: string) => page.locator(`.column[data-status="${status}"] [data-task-id="${id}"]`)
   await inColumn('review', team.ids.review).waitFor()
-  for (const [status, id] of [['todo', team.ids.waiting], ['in_progress', team.ids.progress], ['done', team.ids.done], ['blocked', team.ids.blocked]]) {
+  for (const [status, id] of [
+    ['todo', team.ids.waiting],
+    ['in_progress', team.ids.progress],
+    ['done', team.ids.done],
+    ['blocked', team.ids.blocked],
+  ]) {
     assert.equal(await inColumn(status, id).count(), 1, `${id} in ${status}`)
   }
   assert.equal(await page.locator(`#locks [data-lock-id="${team.lockId}"]`).count(), 1)
@@ -47,7 +52,7 @@ test('the browser refuses to carry a cross-origin POST or a rebound Host into an
   const { port, token } = dashboard.info
   const browser = await launchChromium(t, BROWSER_ARGS)
   const page = await browser.newPage()
-  const projectId = (await (await fetch(`${dashboard.base}/api/projects`)).json() as any).projects[0].id
+  const projectId = ((await (await fetch(`${dashboard.base}/api/projects`)).json()) as any).projects[0].id
   const actionPath = `/api/projects/${projectId}/actions/approve`
 
   const attacker = createServer((_req, res) => res.end('<!doctype html><title>elsewhere</title>'))
@@ -85,4 +90,3 @@ async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_0
     await new Promise((resolve) => setTimeout(resolve, 25))
   }
 }
-

@@ -19,7 +19,7 @@ function storeDir(dataDir: string): string {
   return join(projects, readdirSync(projects)[0]!)
 }
 
-test('loading, review notes and requested changes on the cards, a task timeline, and a gone agent\'s lock shown as being reclaimed', { timeout: 120_000, skip: NO_BROWSER }, async (t) => {
+test("loading, review notes and requested changes on the cards, a task timeline, and a gone agent's lock shown as being reclaimed", { timeout: 120_000, skip: NO_BROWSER }, async (t) => {
   const fx = fixture(t)
   const team = await populate(t, fx)
   const dashboard = await dashboardFor(t, fx)

@@ -53,7 +53,12 @@ test('createWorktree reuses an existing worktree and branch as they are', async 
   assert.equal(recreated.head, tip)
   assert.equal(git(recreated.path, 'rev-parse', 'HEAD'), tip)
   assert.equal(git(recreated.path, 'status', '--porcelain'), '')
-  assert.equal(readFileSync(join(root, '.git/info/exclude'), 'utf8').split('\n').filter((line) => line === '/.lockstep/worktrees/').length, 1)
+  assert.equal(
+    readFileSync(join(root, '.git/info/exclude'), 'utf8')
+      .split('\n')
+      .filter((line) => line === '/.lockstep/worktrees/').length,
+    1,
+  )
 })
 
 test('createWorktree replaces a stale entry whose folder was deleted, keeping the branch', async (t) => {
@@ -231,7 +236,12 @@ test('removeWorktree deletes a merged branch, keeps it on request, and leaves no
   assert.equal(kept.branchDeleted, false)
   assert.equal(git(root, 'rev-parse', 'lockstep/impl-2'), two.head)
   assert.equal(pruneDryRun(root), '')
-  assert.equal(git(root, 'worktree', 'list', '--porcelain').split('\n').filter((line) => line.startsWith('worktree ')).length, 1)
+  assert.equal(
+    git(root, 'worktree', 'list', '--porcelain')
+      .split('\n')
+      .filter((line) => line.startsWith('worktree ')).length,
+    1,
+  )
   assert.equal(git(root, 'status', '--porcelain'), '')
   assert.equal(gitTry(root, 'fsck', '--no-progress').status, 0)
 })

@@ -28,13 +28,17 @@ async function lockedProject(t: Parameters<typeof tempDir>[0]) {
 
 const edit = (file_path: string, cwd?: string) => ({ tool_name: 'Edit', tool_input: { file_path }, ...(cwd ? { cwd } : {}) })
 
-test('checkGuard refuses another agent\'s locked path however it is written, and lets the rest through', async (t) => {
+test("checkGuard refuses another agent's locked path however it is written, and lets the rest through", async (t) => {
   const s = await lockedProject(t)
   symlinkSync(join(s.project, 'src'), join(s.base, 'linked-src'))
   const refused = [join(s.project, 'src', 'a.ts'), './src/a.ts', 'src//a.ts', 'src/../src/a.ts', join(s.base, 'linked-src', 'a.ts'), 'docs/new/page.md']
   for (const path of refused) {
     const verdict = await checkGuard('claude', edit(path, s.project), s.host())
-    assert.deepEqual(verdict.refused.map((item) => [item.path, item.holder]), [[path.startsWith('docs') ? 'docs/new/page.md' : 'src/a.ts', 'impl-1']], path)
+    assert.deepEqual(
+      verdict.refused.map((item) => [item.path, item.holder]),
+      [[path.startsWith('docs') ? 'docs/new/page.md' : 'src/a.ts', 'impl-1']],
+      path,
+    )
   }
   for (const path of ['src/b.ts', join(s.base, 'elsewhere.ts'), '../outside.ts']) {
     assert.equal((await checkGuard('claude', edit(path, s.project), s.host())).refused.length, 0, path)
@@ -49,7 +53,7 @@ test('the holder edits its own locked files: named by LOCKSTEP_AGENT_NAME or fou
   const path = join(s.project, 'src', 'a.ts')
   assert.equal((await checkGuard('claude', edit(path), s.host({ LOCKSTEP_AGENT_NAME: 'impl-1' }))).refused.length, 0)
   const [session] = (await s.holder.store.read(s.holder.store.project(s.project), 'agents')).sessions
-  assert.ok(session!.ancestors?.length, 'coordination_init recorded the server\'s client chain')
+  assert.ok(session!.ancestors?.length, "coordination_init recorded the server's client chain")
   const viaClient = await checkGuard('claude', edit(path), { ...s.host(), ancestors: session!.ancestors! })
   assert.deepEqual([viaClient.editor, viaClient.refused.length], ['impl-1', 0])
   // another registered agent is refused, and named
@@ -82,7 +86,7 @@ test('each client gets its own reply format; an allowed edit leaves its permissi
   for (const client of ['claude', 'codex', 'git'] as const) assert.equal(guardReply({ client, editor: null, refused: [] }, null).stdout, '')
 })
 
-test('edited paths come from each client\'s payload, apply_patch envelopes included', () => {
+test("edited paths come from each client's payload, apply_patch envelopes included", () => {
   const patch = '*** Begin Patch\n*** Update File: src/a.ts\n@@\n-x\n+y\n*** Add File: src/new.ts\n+z\n*** Update File: src/old.ts\n*** Move to: src/moved.ts\n*** End Patch\n'
   assert.deepEqual(editedPaths('codex', { tool_name: 'apply_patch', tool_input: { command: patch } }), ['src/a.ts', 'src/new.ts', 'src/old.ts', 'src/moved.ts'])
   assert.deepEqual(editedPaths('claude', { tool_name: 'NotebookEdit', tool_input: { notebook_path: '/p/n.ipynb' } }), ['/p/n.ipynb'])
@@ -98,10 +102,10 @@ test('sessionOfClient needs the client itself in common: a shared ancestor furth
   assert.equal(sessionOfClient([100, 50, 10], sessions)?.agentId, 'a')
   assert.equal(sessionOfClient([200, 60, 10], sessions)?.agentId, 'b')
   assert.equal(sessionOfClient([300, 70, 10], sessions), undefined, 'an unregistered client shares only the terminal')
-  assert.equal(sessionOfClient([50, 10], sessions), undefined, 'the client\'s parent is not the client')
+  assert.equal(sessionOfClient([50, 10], sessions), undefined, "the client's parent is not the client")
 })
 
-test('the guard reclaims a gone holder\'s locks after the grace period, with no server running', async (t) => {
+test("the guard reclaims a gone holder's locks after the grace period, with no server running", async (t) => {
   const s = await lockedProject(t)
   const project = s.holder.store.project(s.project)
   const longAgo = new Date(Date.now() - 10 * 60_000).toISOString()
@@ -111,7 +115,13 @@ test('the guard reclaims a gone holder\'s locks after the grace period, with no 
   const verdict = await checkGuard('claude', edit(join(s.project, 'src', 'a.ts')), s.host())
   assert.equal(verdict.refused.length, 0, 'a holder gone past its grace period no longer binds')
   const locks = (await s.holder.store.read(project, 'locks')).locks
-  assert.deepEqual(locks.map((lock) => [lock.path, lock.status, lock.releaseReason]), [['src/a.ts', 'resolved', 'holder_gone'], ['docs/**', 'resolved', 'holder_gone']])
+  assert.deepEqual(
+    locks.map((lock) => [lock.path, lock.status, lock.releaseReason]),
+    [
+      ['src/a.ts', 'resolved', 'holder_gone'],
+      ['docs/**', 'resolved', 'holder_gone'],
+    ],
+  )
 })
 
 test('an implementer is recognised in the worktree it owns', async (t) => {
@@ -129,5 +139,9 @@ test('an implementer is recognised in the worktree it owns', async (t) => {
   const inWorktree = await checkGuard('claude', edit(join(worktree, 'src', 'a.ts')), host)
   assert.deepEqual([inWorktree.editor, inWorktree.refused.length], ['impl-2', 0])
   const inMain = await checkGuard('claude', edit(join(repo, 'src', 'a.ts')), host)
-  assert.deepEqual(inMain.refused.map((item) => [item.path, item.holder]), [['src/a.ts', 'impl-2']], 'the lock covers the path in every checkout')
+  assert.deepEqual(
+    inMain.refused.map((item) => [item.path, item.holder]),
+    [['src/a.ts', 'impl-2']],
+    'the lock covers the path in every checkout',
+  )
 })

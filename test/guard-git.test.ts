@@ -49,7 +49,13 @@ test('a commit of a file another agent holds is refused naming the holder, passe
   assert.equal(refused.status, 1, refused.stderr)
   assert.match(refused.stderr, /impl-1/)
   assert.equal(git(s.repo, 'rev-list', '--count', 'HEAD'), '1', 'nothing was committed')
-  assert.equal(readFileSync(join(s.repo, '.git', 'earlier-hook-runs'), 'utf8').trim().split('\n').length, 1, 'the earlier hook ran')
+  assert.equal(
+    readFileSync(join(s.repo, '.git', 'earlier-hook-runs'), 'utf8')
+      .trim()
+      .split('\n').length,
+    1,
+    'the earlier hook ran',
+  )
 
   const events = await planner.ok('events_wait', { since: 0, mine: true, timeoutMs: 0 })
   const refusal = events.events.find((event: { type: string }) => event.type === 'guard.refused')
@@ -89,7 +95,11 @@ test('init honours core.hooksPath, disable restores the earlier hook and enable 
   assert.match(ours, /lockstep-mcp guard/)
   assert.equal(readFileSync(join(s.repo, '.githooks', 'pre-commit.lockstep-chained'), 'utf8'), '#!/bin/sh\nexit 0\n')
   const status = JSON.parse(s.lockstep('status', '--json').stdout)
-  assert.deepEqual(status.project.guards.filter((guard: { installed: boolean }) => !guard.installed), [], 'status shows every guard in place')
+  assert.deepEqual(
+    status.project.guards.filter((guard: { installed: boolean }) => !guard.installed),
+    [],
+    'status shows every guard in place',
+  )
   assert.equal(s.lockstep('disable').status, 0)
   assert.equal(readFileSync(join(s.repo, '.githooks', 'pre-commit'), 'utf8'), '#!/bin/sh\nexit 0\n', 'the earlier hook is back')
   assert.equal(existsSync(join(s.repo, '.githooks', 'pre-commit.lockstep-chained')), false)

@@ -22,12 +22,15 @@ test('installGuards keeps every other setting and hook, changes nothing the seco
   mkdirSync(join(root, '.claude'))
   writeFileSync(join(root, '.claude', 'settings.json'), CLAUDE_BEFORE)
   const first = await installGuards(root, RUNTIME)
-  assert.deepEqual(first.map((report) => [report.file, report.action]), [
-    ['.claude/settings.json', 'updated'],
-    ['.codex/hooks.json', 'created'],
-    ['.cursor/hooks.json', 'created'],
-    ['.gemini/settings.json', 'created'],
-  ])
+  assert.deepEqual(
+    first.map((report) => [report.file, report.action]),
+    [
+      ['.claude/settings.json', 'updated'],
+      ['.codex/hooks.json', 'created'],
+      ['.cursor/hooks.json', 'created'],
+      ['.gemini/settings.json', 'created'],
+    ],
+  )
   const claude = JSON.parse(readFileSync(join(root, '.claude', 'settings.json'), 'utf8'))
   assert.deepEqual(claude.permissions, { allow: ['Bash(npm test)'] })
   assert.deepEqual(claude.hooks.Stop, [{ hooks: [{ type: 'command', command: './notify.sh' }] }])
@@ -38,7 +41,10 @@ test('installGuards keeps every other setting and hook, changes nothing the seco
   assert.ok((await guardStates(root)).every((state) => state.installed))
 
   const again = await installGuards(root, RUNTIME)
-  assert.ok(again.every((report) => report.action === 'unchanged'), 'a second init changes nothing')
+  assert.ok(
+    again.every((report) => report.action === 'unchanged'),
+    'a second init changes nothing',
+  )
 
   const removed = await removeGuards(root)
   assert.ok(removed.every((report) => report.action === 'removed'))
@@ -46,7 +52,10 @@ test('installGuards keeps every other setting and hook, changes nothing the seco
   for (const file of ['.codex/hooks.json', '.cursor/hooks.json', '.gemini/settings.json']) assert.equal(existsSync(join(root, file)), false, `${file} was ours alone`)
   assert.ok((await guardStates(root)).every((state) => !state.installed))
   assert.ok((await removeGuards(root)).every((report) => report.action === 'not present'))
-  assert.ok((await installGuards(root, RUNTIME)).some((report) => report.action === 'updated'), 'enable puts them back')
+  assert.ok(
+    (await installGuards(root, RUNTIME)).some((report) => report.action === 'updated'),
+    'enable puts them back',
+  )
 })
 
 test('a client file that is not JSON stops the install with CONFLICT and is left as it was', async (t) => {

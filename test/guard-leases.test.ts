@@ -30,7 +30,10 @@ test('an idle agent whose server runs keeps its claim and locks past a short lea
   const observer = testCtx(t, { dataDir, cwd: project, now: () => new Date(later), settings: { leaseTtlSec: 60, graceSec: 5 } })
   await sweepProject(observer, project)
   assert.equal((await listTasks(observer, {})).tasks[0].owner, 'impl-1', 'the claim is kept')
-  assert.deepEqual((await listLocks(observer, {})).map((lock: { path: string; owner?: string }) => [lock.path, lock.owner]).sort(), [['docs/**', 'impl-1'], ['src/a.ts', 'impl-1']])
+  assert.deepEqual((await listLocks(observer, {})).map((lock: { path: string; owner?: string }) => [lock.path, lock.owner]).sort(), [
+    ['docs/**', 'impl-1'],
+    ['src/a.ts', 'impl-1'],
+  ])
 
   const pid = impl.pid
   await impl.close()

@@ -13,20 +13,29 @@ test('each MCP session of server --http is its own lockstep session, and a claim
   const implementers = await Promise.all([connect(t, server.url), connect(t, server.url)])
   const inits = await Promise.all(implementers.map((agent) => agent.ok('coordination_init', { role: 'implementer' })))
   assert.equal(initPlanner.role, 'planner')
-  assert.deepEqual(inits.map((init) => init.role), ['implementer', 'implementer'])
+  assert.deepEqual(
+    inits.map((init) => init.role),
+    ['implementer', 'implementer'],
+  )
   assert.equal(new Set([initPlanner, ...inits].map((init) => init.agent.name)).size, 3)
   assert.equal((await planner.ok('status_get')).config.transport, 'http')
 
   const task = await planner.ok('task_create', { title: 'Race', complexity: 'simple', files: ['src/race.ts'] })
   const replies = await Promise.all(implementers.map((agent) => agent.call('task_claim', { id: task.id })))
   assert.equal(replies.filter((reply) => !reply.isError).length, 1)
-  assert.deepEqual(replies.filter((reply) => reply.isError).map((reply) => reply.code), ['CONFLICT'])
+  assert.deepEqual(
+    replies.filter((reply) => reply.isError).map((reply) => reply.code),
+    ['CONFLICT'],
+  )
 
   const sessions = (await server.agentsFile()).sessions
   assert.equal(sessions.length, 3)
   assert.equal(new Set(sessions.map((session: any) => session.id)).size, 3)
   assert.ok(sessions.every((session: any) => session.transport === 'http' && session.pid === undefined))
-  assert.ok(implementers.every((agent) => sessions.some((session: any) => session.id === agent.transport.sessionId)), 'the MCP session id is the lockstep session id')
+  assert.ok(
+    implementers.every((agent) => sessions.some((session: any) => session.id === agent.transport.sessionId)),
+    'the MCP session id is the lockstep session id',
+  )
 })
 
 test('closing an MCP session marks its lockstep session ended and forgets its id', { timeout: 60_000 }, async (t) => {
@@ -36,7 +45,11 @@ test('closing an MCP session marks its lockstep session ended and forgets its id
   const id = agent.transport.sessionId!
   await agent.transport.terminateSession()
   assert.ok((await server.agentsFile()).sessions.find((session) => session.id === id)!.endedAt)
-  const again = await raw(server.port, { method: 'POST', headers: { ...MCP_HEADERS, Authorization: `Bearer ${TOKEN}`, 'Mcp-Session-Id': id }, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }) })
+  const again = await raw(server.port, {
+    method: 'POST',
+    headers: { ...MCP_HEADERS, Authorization: `Bearer ${TOKEN}`, 'Mcp-Session-Id': id },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+  })
   assert.equal(again.status, 404)
 })
 
@@ -107,7 +120,10 @@ test('SIGTERM: server --http exits within 1 s and marks its open sessions ended'
   assert.ok(at - sent < 1000, `exited after ${at - sent} ms`)
   const sessions = (await server.agentsFile()).sessions
   assert.equal(sessions.length, 2)
-  assert.ok(sessions.every((session: any) => session.endedAt), 'sessions marked ended')
+  assert.ok(
+    sessions.every((session: any) => session.endedAt),
+    'sessions marked ended',
+  )
 })
 
 test('a first message other than initialize gets a JSON-RPC error that says what to send: server/discover is not found, then initialize works', { timeout: 60_000 }, async (t) => {

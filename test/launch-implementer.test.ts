@@ -56,7 +56,10 @@ test('launch_implementer manual registers the implementer and returns a command 
   assert.equal(started.argv.length, 1, 'the prompt is one argument')
   assert.ok(started.argv[0].includes('coordination_init'))
   const listed = await listImplementers(ctx, {})
-  assert.deepEqual(listed.implementers.map((agent) => [agent.name, agent.status, agent.launcher]), [['impl-1', 'active', 'manual']])
+  assert.deepEqual(
+    listed.implementers.map((agent) => [agent.name, agent.status, agent.launcher]),
+    [['impl-1', 'active', 'manual']],
+  )
   assert.equal((await launchImplementer(ctx, { type: 'codex', launcher: 'manual' })).implementer.name, 'impl-2')
   const conflict = await launchImplementer(ctx, { type: 'codex', launcher: 'manual', name: 'impl-1' }).catch((error) => error)
   assert.equal(conflict.code, 'CONFLICT')
@@ -105,11 +108,15 @@ test('launch_implementer in tmux: the agent runs in its window and worktree, reg
 
   tmux('kill-pane', '-t', launched.implementer.tmux.paneId)
   const sweeper = testCtx(t, { dataDir, cwd: repo, settings: { graceSec: 5 } })
-  await waitFor('the claim to be revoked', async () => {
-    await sweepProject(sweeper, repo)
-    const tasks = await planner.ok('task_list')
-    return tasks.tasks[0].status === 'todo' ? true : undefined
-  }, 60_000)
+  await waitFor(
+    'the claim to be revoked',
+    async () => {
+      await sweepProject(sweeper, repo)
+      const tasks = await planner.ok('task_list')
+      return tasks.tasks[0].status === 'todo' ? true : undefined
+    },
+    60_000,
+  )
   const [returned] = (await planner.ok('task_list')).tasks
   assert.equal(returned.owner, undefined)
   assert.deepEqual(await planner.ok('lock_list'), [])
@@ -169,7 +176,10 @@ test('a dead tmux pane is evidence on its own, even while the recorded process s
   assert.deepEqual([seen.status, (await listImplementers(ctx, {})).implementers[0].liveness], ['active', 'gone'])
   await new Promise((resolve) => setTimeout(resolve, 1100))
   await sweepProject(ctx, repo)
-  assert.deepEqual((await listImplementers(ctx, {})).implementers.map((agent) => [agent.status, agent.stoppedReason]), [['stopped', 'holder_gone']])
+  assert.deepEqual(
+    (await listImplementers(ctx, {})).implementers.map((agent) => [agent.status, agent.stoppedReason]),
+    [['stopped', 'holder_gone']],
+  )
 })
 
 test('without a working tmux, launch is UNAVAILABLE with the manual command, registers nothing and removes the worktree it made', async (t) => {

@@ -29,10 +29,11 @@ test('lib/ and storage/ import no adapter library outside their adapter folders,
 })
 
 test('storage/ does not depend on the domain beyond the error type', () => {
-  const offenders = sources(join(ROOT, 'storage')).filter((file) =>
-    [...readFileSync(file, 'utf8').matchAll(/from\s+['"](?:\.\.\/)+lib\/([\w/-]+)\.js['"]/g)].some((match) => match[1] !== 'errors'),
+  const offenders = sources(join(ROOT, 'storage')).filter((file) => [...readFileSync(file, 'utf8').matchAll(/from\s+['"](?:\.\.\/)+lib\/([\w/-]+)\.js['"]/g)].some((match) => match[1] !== 'errors'))
+  assert.deepEqual(
+    offenders.map((file) => relative(ROOT, file)),
+    [],
   )
-  assert.deepEqual(offenders.map((file) => relative(ROOT, file)), [])
 })
 
 test('no source file is over 400 lines', () => {
@@ -69,10 +70,7 @@ test('the checker reports an upward import, a cycle and a foreign _file import',
     'lib/locks/_glob.ts': ['lib/locks/_glob.ts'],
     'lib/newfolder/x.ts': [],
   }
-  assert.deepEqual(layerViolations(wrong), [
-    'lib/core/ids.ts imports lib/state/schema.ts, a higher layer',
-    'lib/newfolder/x.ts: in no layer',
-  ])
+  assert.deepEqual(layerViolations(wrong), ['lib/core/ids.ts imports lib/state/schema.ts, a higher layer', 'lib/newfolder/x.ts: in no layer'])
   assert.deepEqual(importCycles(wrong), [['lib/locks/_glob.ts'], ['lib/tasks/claim.ts', 'lib/tasks/tasks.ts']])
   assert.deepEqual(privateImports(wrong), ['lib/tasks/tasks.ts imports lib/locks/_glob.ts, private to lib/locks/'])
   const fromTests = { 'test/locks-paths.test.ts': ['lib/locks/_glob.ts', 'lib/locks/lock-paths.ts'], 'test/mcp-tools-doc.test.ts': ['bin/tools-doc.ts'] }

@@ -3,13 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import {
-  isGlob,
-  lockPathMatches,
-  lockPathsOverlap,
-  normaliseLockPath,
-  PLATFORM_IGNORES_CASE,
-} from '../lib/locks/lock-paths.js'
+import { isGlob, lockPathMatches, lockPathsOverlap, normaliseLockPath, PLATFORM_IGNORES_CASE } from '../lib/locks/lock-paths.js'
 
 const ROOT = '/work/main'
 const DIRS = new Set(['/work/main/lib', '/work/main/docs', '/work/main/src/util'])
@@ -196,7 +190,10 @@ const OVERLAPS: Array<[string, string, boolean, boolean?]> = [
 
 test('lockPathsOverlap decides overlap in both argument orders', () => {
   for (const [a, b, exact, folded = exact] of OVERLAPS) {
-    for (const [x, y] of [[a, b], [b, a]] as const) {
+    for (const [x, y] of [
+      [a, b],
+      [b, a],
+    ] as const) {
       assert.equal(lockPathsOverlap(x, y, { ignoreCase: false }), exact, `${x} ~ ${y}`)
       assert.equal(lockPathsOverlap(x, y, { ignoreCase: true }), folded, `${x} ~ ${y} ignoring case`)
     }
@@ -274,8 +271,7 @@ function randomPattern(random: () => number, simple: boolean): Part[] {
   const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)]!
   const pieces = simple ? ['a', 'b', 'c', '?'] : PIECES
   const count = (max: number): number => 1 + Math.floor(random() * max)
-  const segment = (): string[] =>
-    !simple && random() < 0.15 ? ['**'] : Array.from({ length: count(2) }, () => pick(pieces))
+  const segment = (): string[] => (!simple && random() < 0.15 ? ['**'] : Array.from({ length: count(2) }, () => pick(pieces)))
   return Array.from({ length: count(3) }, (): Part => {
     if (simple || random() >= 0.15) return { segment: segment() }
     return { brace: [0, 1].map(() => Array.from({ length: count(2) }, segment)) }
@@ -284,9 +280,7 @@ function randomPattern(random: () => number, simple: boolean): Part[] {
 
 function render(parts: Part[]): string {
   const segments = (list: string[][]): string => list.map((pieces) => pieces.join('')).join('/')
-  return parts
-    .map((part) => ('segment' in part ? segments([part.segment]) : `{${part.brace.map(segments).join(',')}}`))
-    .join('/')
+  return parts.map((part) => ('segment' in part ? segments([part.segment]) : `{${part.brace.map(segments).join(',')}}`)).join('/')
 }
 
 /** A matcher built from the pattern's structure, independent of the code under test. */
@@ -296,10 +290,8 @@ function referenceMatcher(parts: Part[]): (path: string[]) => boolean {
     const options = 'segment' in part ? [[part.segment]] : part.brace
     alternatives = alternatives.flatMap((prefix) => options.map((option) => [...prefix, ...option]))
   }
-  const toSource = (piece: string): string =>
-    piece === '*' ? '[^/]*' : piece === '?' ? '[^/]' : piece.replace('[!', '[^')
-  const toRegex = (pieces: string[]): RegExp | '**' =>
-    pieces.join('') === '**' ? '**' : new RegExp(`^${pieces.map(toSource).join('')}$`)
+  const toSource = (piece: string): string => (piece === '*' ? '[^/]*' : piece === '?' ? '[^/]' : piece.replace('[!', '[^'))
+  const toRegex = (pieces: string[]): RegExp | '**' => (pieces.join('') === '**' ? '**' : new RegExp(`^${pieces.map(toSource).join('')}$`))
   const compiled = alternatives.map((alternative) => alternative.map(toRegex))
   const match = (pattern: Array<RegExp | '**'>, rest: string[]): boolean => {
     if (pattern.length === 0) return rest.length === 0

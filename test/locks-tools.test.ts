@@ -35,7 +35,7 @@ async function refusal(promise: Promise<unknown>): Promise<{ code: string; data:
   throw new Error('expected a refusal')
 }
 
-test('lock_acquire renews the holder\'s own lock in place and refuses others with the holder\'s data', async (t) => {
+test("lock_acquire renews the holder's own lock in place and refuses others with the holder's data", async (t) => {
   const { impl1, impl2, time } = await team(t)
   const first = await acquireLock(impl1, { path: './src/a.ts', note: 'editing' })
   assert.deepEqual([first.path, first.owner, 'renewed' in first], ['src/a.ts', 'impl-1', false])
@@ -46,7 +46,12 @@ test('lock_acquire renews the holder\'s own lock in place and refuses others wit
   assert.ok((await acquireLock(impl1, { path: 'src/**' })).id !== first.id, 'overlapping locks of one holder coexist')
   const locked = await refusal(acquireLock(impl2, { path: 'src' }))
   assert.equal(locked.code, 'LOCKED')
-  assert.deepEqual(Object.keys(locked.data).filter((key) => key !== 'conflicts').sort(), ['expiresAt', 'holder', 'lockId', 'path', 'since'])
+  assert.deepEqual(
+    Object.keys(locked.data)
+      .filter((key) => key !== 'conflicts')
+      .sort(),
+    ['expiresAt', 'holder', 'lockId', 'path', 'since'],
+  )
   assert.equal(locked.data.holder, 'impl-1')
 })
 
@@ -64,7 +69,10 @@ test('lock_release: NOT_FOUND lists overlapping locks, another holder needs forc
   const held = await acquireLock(impl1, { path: 'src/**' })
   const missing = await refusal(releaseLock(impl1, { path: 'src/a.ts' }))
   assert.equal(missing.code, 'NOT_FOUND')
-  assert.deepEqual(missing.data.overlapping.map((lock: { id: string }) => lock.id), [held.id])
+  assert.deepEqual(
+    missing.data.overlapping.map((lock: { id: string }) => lock.id),
+    [held.id],
+  )
   assert.equal((await refusal(releaseLock(impl2, { path: 'src/' }))).code, 'FORBIDDEN')
   assert.equal((await refusal(releaseLock(impl2, { id: held.id, force: true }))).code, 'FORBIDDEN', 'force is for planners')
   const forced = await releaseLock(planner, { path: 'src/', force: true })
@@ -73,7 +81,10 @@ test('lock_release: NOT_FOUND lists overlapping locks, another holder needs forc
   assert.deepEqual([revoked?.actor, revoked?.for, revoked?.data?.reason], ['planner', ['impl-1'], 'forced'])
   assert.ok((await listNotes(planner, { author: 'system' })).some((note) => note.text === '[SYSTEM] planner force-released src/** (held by impl-1).'))
   const agents = await planner.store.read(projectOf(planner), 'agents')
-  assert.deepEqual(agents.agents.find((agent) => agent.name === 'impl-1')?.pendingNotices.map((notice) => [notice.kind, notice.reason]), [['lock_revoked', 'forced']])
+  assert.deepEqual(
+    agents.agents.find((agent) => agent.name === 'impl-1')?.pendingNotices.map((notice) => [notice.kind, notice.reason]),
+    [['lock_revoked', 'forced']],
+  )
   const own = await acquireLock(impl2, { path: 'b.ts' })
   assert.deepEqual((await releaseLock(impl2, { id: own.id })).releaseReason, 'released')
 })
@@ -85,13 +96,25 @@ test('lock_list: active locks in createdAt order, resolved ones newest first, fi
   const b = await acquireLock(impl1, { path: 'a.ts' })
   time.advance(1_000)
   const c = await acquireLock(impl1, { path: 'docs/**' })
-  assert.deepEqual((await listLocks(impl1, {})).map((lock) => lock.id), [a.id, b.id, c.id])
-  assert.deepEqual((await listLocks(impl1, { path: 'docs/x.md' })).map((lock) => lock.id), [c.id])
-  assert.deepEqual((await listLocks(impl1, { owner: 'IMPL-1' })).map((lock) => lock.id), [b.id, c.id])
+  assert.deepEqual(
+    (await listLocks(impl1, {})).map((lock) => lock.id),
+    [a.id, b.id, c.id],
+  )
+  assert.deepEqual(
+    (await listLocks(impl1, { path: 'docs/x.md' })).map((lock) => lock.id),
+    [c.id],
+  )
+  assert.deepEqual(
+    (await listLocks(impl1, { owner: 'IMPL-1' })).map((lock) => lock.id),
+    [b.id, c.id],
+  )
   await releaseLock(impl1, { id: b.id })
   time.advance(1_000)
   await releaseLock(impl2, { id: a.id })
-  assert.deepEqual((await listLocks(impl1, { status: 'resolved' })).map((lock) => lock.id), [a.id, b.id])
+  assert.deepEqual(
+    (await listLocks(impl1, { status: 'resolved' })).map((lock) => lock.id),
+    [a.id, b.id],
+  )
 })
 
 test('lock_list resolved: the newest 500 of the last 7 days, even while the store lets the history run past 500', async (t) => {

@@ -132,5 +132,8 @@ test('lockstep-mcp status reports an allowlist that names an interpreter as a pr
   const withNode = await status('git,node')
   assert.deepEqual(withNode.problems.filter((problem: any) => problem.kind === 'allowlist_interpreter').length, 1)
   const gitOnly = await status('git')
-  assert.deepEqual(gitOnly.problems.filter((problem: any) => problem.kind === 'allowlist_interpreter'), [])
+  assert.deepEqual(
+    gitOnly.problems.filter((problem: any) => problem.kind === 'allowlist_interpreter'),
+    [],
+  )
 })

@@ -51,7 +51,14 @@ test('the official MCP conformance suite passes its tools-server scenarios again
     assert.equal(run.code, 0, `${scenario}:\n${run.stdout}\n${run.stderr}`)
     const [folder] = readdirSync(join(out, scenario))
     const checks = JSON.parse(readFileSync(join(out, scenario, folder!, 'checks.json'), 'utf8')) as { id: string; status: string }[]
-    assert.ok(checks.some((check) => check.status === 'SUCCESS'), scenario)
-    assert.deepEqual(checks.filter((check) => check.status === 'FAILURE' || check.status === 'WARNING').map((check) => check.id), [], scenario)
+    assert.ok(
+      checks.some((check) => check.status === 'SUCCESS'),
+      scenario,
+    )
+    assert.deepEqual(
+      checks.filter((check) => check.status === 'FAILURE' || check.status === 'WARNING').map((check) => check.id),
+      [],
+      scenario,
+    )
   }
 })

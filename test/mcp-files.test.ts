@@ -43,7 +43,11 @@ test("two server processes: file_write is LOCKED by the other agent's lock until
   const events = await a.ok('events_wait', { since: 0, types: ['file.*'], timeoutMs: 0 })
   assert.deepEqual(
     events.events.map((event: any) => [event.type, event.actor]),
-    [['file.refused', nameB], ['file.written', nameA], ['file.written', nameB]],
+    [
+      ['file.refused', nameB],
+      ['file.written', nameA],
+      ['file.written', nameB],
+    ],
   )
 })
 

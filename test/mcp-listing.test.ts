@@ -15,8 +15,21 @@ const BUDGETS: [profile: string, tools: number, bytes: number][] = [
 ]
 
 const READ_ONLY = [
-  'status_get', 'task_list', 'task_summary', 'lock_list', 'note_list', 'events_wait', 'project_context_get', 'discussion_get', 'discussion_list',
-  'discussion_inbox', 'implementer_list', 'worktree_status', 'worktree_list', 'file_read', 'artifact_read',
+  'status_get',
+  'task_list',
+  'task_summary',
+  'lock_list',
+  'note_list',
+  'events_wait',
+  'project_context_get',
+  'discussion_get',
+  'discussion_list',
+  'discussion_inbox',
+  'implementer_list',
+  'worktree_status',
+  'worktree_list',
+  'file_read',
+  'artifact_read',
 ]
 
 async function listTools(t: Parameters<typeof tempDir>[0], profile: string) {

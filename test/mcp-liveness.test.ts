@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { startAgent } from './support/mcp-helpers.js'
 import { tempDir } from './support/helpers.js'
 
-test('kill -9 of an agent\'s server: after the grace period its lock frees, its task returns to todo with a note, and it is told', { timeout: 120_000 }, async (t) => {
+test("kill -9 of an agent's server: after the grace period its lock frees, its task returns to todo with a note, and it is told", { timeout: 120_000 }, async (t) => {
   const home = tempDir(t)
   const repo = join(home, 'repo')
   mkdirSync(repo)
@@ -78,7 +78,10 @@ test('events_wait wakes on a change made by another server process', { timeout: 
   const task = await actor.ok('task_create', { title: 'wake up', complexity: 'simple', owner: 'impl-1' })
   const result = await waiting
   assert.equal(result.timedOut, false)
-  assert.deepEqual(result.events.map((event: any) => [event.type, event.ids.taskId]), [['task.created', task.id]])
+  assert.deepEqual(
+    result.events.map((event: any) => [event.type, event.ids.taskId]),
+    [['task.created', task.id]],
+  )
   const mine = await waiter.ok('events_wait', { since: 0, mine: true, timeoutMs: 0 })
   assert.ok(mine.events.every((event: any) => event.for.includes('impl-1')))
   assert.ok(mine.events.some((event: any) => event.type === 'task.created'))

@@ -71,9 +71,11 @@ test('8 server processes: a lock has at most one holder at a time, and no note i
   )
   assert.equal(entries, 32)
   assert.equal(maxHolders, 1)
-  await Promise.all(agents.map(async (agent, index) => {
-    for (let i = 0; i < 25; i++) await agent.ok('note_append', { text: `note ${index}/${i}` })
-  }))
+  await Promise.all(
+    agents.map(async (agent, index) => {
+      for (let i = 0; i < 25; i++) await agent.ok('note_append', { text: `note ${index}/${i}` })
+    }),
+  )
   const notes = (await readStored(storeDir(), 'notes')).notes.filter((note: any) => note.text.startsWith('note '))
   assert.equal(notes.length, 200)
   const seqs = notes.map((note: any) => note.seq)

@@ -93,7 +93,13 @@ test('project_status_set complete is refused while tasks are open, and force clo
   const forced = await planner.ok('project_status_set', { status: 'complete', force: true })
   assert.deepEqual([forced.status, forced.closedTasks.length, forced.openTasks], ['complete', 2, 'cancel'])
   const all = await planner.ok('task_list', { includeDone: true, verbose: true })
-  assert.deepEqual(all.tasks.map((task: { status: string; tags: string[] }) => [task.status, task.tags]), [['done', ['cancelled']], ['done', ['cancelled']]])
+  assert.deepEqual(
+    all.tasks.map((task: { status: string; tags: string[] }) => [task.status, task.tags]),
+    [
+      ['done', ['cancelled']],
+      ['done', ['cancelled']],
+    ],
+  )
   // the owner of the in-progress task learns what happened from a notice, and is not told the work is finished while it owns some
   const init = await impl.call('coordination_init', { role: 'implementer' })
   const notice = init.body._notices.find((item: { kind: string }) => item.kind === 'task_revoked')
@@ -129,7 +135,10 @@ test('errors say what to send: allowed values, the expected shape, claim first, 
   assert.equal((await planner.call('note_append', { text: ' \u0001 ' })).code, 'INVALID_INPUT')
   const id = await create(planner, 'Unclaimed', { complexity: 'simple' })
   await impl.ok('coordination_init', { role: 'implementer' })
-  for (const args of [{ id, status: 'done' }, { id, description: 'edited' }]) {
+  for (const args of [
+    { id, status: 'done' },
+    { id, description: 'edited' },
+  ]) {
     const reply = await impl.call('task_update', args)
     assert.equal(reply.body.data.next, 'task_claim', JSON.stringify(args))
   }

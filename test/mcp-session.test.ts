@@ -47,12 +47,18 @@ test('a planner and two implementers run a whole project through the stdio serve
   assert.equal(claim2.reason, 'all_locked')
   const blockedClaim = await impl2.call('task_claim', { id: sub.id })
   assert.equal(blockedClaim.code, 'CONFLICT')
-  assert.deepEqual(blockedClaim.body.data.blockedBy.map((item: any) => item.id), [add.id])
+  assert.deepEqual(
+    blockedClaim.body.data.blockedBy.map((item: any) => item.id),
+    [add.id],
+  )
   const lockConflict = await impl2.call('lock_acquire', { path: 'src/add.ts' })
   assert.equal(lockConflict.code, 'LOCKED')
   assert.equal(lockConflict.body.data.holder, 'impl-1')
   const other = await impl2.ok('lock_acquire', { path: 'README.md', note: 'docs' })
-  assert.deepEqual((await planner.ok('lock_list', { path: 'README.md' })).map((lock: any) => [lock.id, lock.owner]), [[other.id, 'impl-2']])
+  assert.deepEqual(
+    (await planner.ok('lock_list', { path: 'README.md' })).map((lock: any) => [lock.id, lock.owner]),
+    [[other.id, 'impl-2']],
+  )
 
   // a discussion round trip
   const started = await impl1.ok('discussion_start', { topic: 'Overflow?', message: 'Should add() clamp?', waitingOn: 'planner', category: 'question' })
@@ -97,10 +103,20 @@ test('a planner and two implementers run a whole project through the stdio serve
   const projects = readdirSync(join(home, '.lockstep-mcp', 'projects'))
   assert.equal(projects.length, 1)
   const onDisk = await readStored(join(home, '.lockstep-mcp', 'projects', projects[0]), 'tasks')
-  assert.deepEqual(onDisk.tasks.map((task: any) => task.status), ['done', 'done', 'done'])
+  assert.deepEqual(
+    onDisk.tasks.map((task: any) => task.status),
+    ['done', 'done', 'done'],
+  )
   // the agent type comes from the MCP clientInfo
   const agents = (await readStored(join(home, '.lockstep-mcp', 'projects', projects[0]), 'agents')).agents
-  assert.deepEqual(agents.map((agent: any) => [agent.name, agent.type]), [['planner', 'claude'], ['impl-1', 'codex'], ['impl-2', 'other']])
+  assert.deepEqual(
+    agents.map((agent: any) => [agent.name, agent.type]),
+    [
+      ['planner', 'claude'],
+      ['impl-1', 'codex'],
+      ['impl-2', 'other'],
+    ],
+  )
 })
 
 test('the server lists its tools with JSON Schemas and announces itself', async (t) => {
@@ -165,6 +181,9 @@ test('notices: a forced release reaches the holder once, kept through an error, 
   assert.deepEqual(failed.notices, [])
   const listed = await impl.call('lock_list')
   assert.deepEqual(listed.body, [])
-  assert.deepEqual(listed.notices.map((notice: any) => [notice.kind, notice.reason, notice.path, notice.by]), [['lock_revoked', 'forced', 'src/a.ts', 'planner']])
+  assert.deepEqual(
+    listed.notices.map((notice: any) => [notice.kind, notice.reason, notice.path, notice.by]),
+    [['lock_revoked', 'forced', 'src/a.ts', 'planner']],
+  )
   assert.deepEqual((await impl.call('lock_list')).notices, [], 'delivered once')
 })

@@ -109,5 +109,8 @@ test('an answer over the message cap becomes INVALID_INPUT instead of being sent
   const refused = withinLimit(big, () => assert.fail('not a bug'))
   assert.deepEqual([refused.isError, (refused.structuredContent as any).code], [true, 'INVALID_INPUT'])
   const small = { content: [{ type: 'text' as const, text: 'x'.repeat(MAX_ANSWER_BYTES / 2) }] }
-  assert.equal(withinLimit(small, () => undefined), small)
+  assert.equal(
+    withinLimit(small, () => undefined),
+    small,
+  )
 })

@@ -19,9 +19,7 @@ function startRaw(t: Parameters<typeof tempDir>[0], extraArgs: string[] = []) {
   child.stderr.on('data', (chunk) => (stderr += chunk))
   t.after(() => void child.kill('SIGKILL'))
   const send = (message: object) => child.stdin.write(`${JSON.stringify(message)}\n`)
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
-  )
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() })))
   const waitFor = async (id: number) => {
     const deadline = Date.now() + 15_000
     while (Date.now() < deadline) {

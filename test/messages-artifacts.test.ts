@@ -24,10 +24,7 @@ test('artifact_write then artifact_read round-trips, with versions, author and m
   const second = await writeArtifact(ctx, { path: 'plans/api.md', content: '# API v2\n', owner: 'impl-2' })
   assert.equal(second.version, 2)
   const read = await readArtifact(ctx, { path: 'plans/api.md' })
-  assert.deepEqual(
-    [read.content, read.bytes, read.truncated, read.encoding, read.version, read.author],
-    ['# API v2\n', 9, false, 'utf8', 2, 'impl-2'],
-  )
+  assert.deepEqual([read.content, read.bytes, read.truncated, read.encoding, read.version, read.author], ['# API v2\n', 9, false, 'utf8', 2, 'impl-2'])
   const stored = (await readStored(project.dir, 'artifacts')).artifacts
   assert.equal(stored.length, 1)
   assert.deepEqual(Object.keys(stored[0]).sort(), ['author', 'bytes', 'createdAt', 'encoding', 'name', 'sha256', 'updatedAt', 'version'])
@@ -65,8 +62,16 @@ test('append adds to the content and bumps the version; concurrent appends all l
   await Promise.all(writers.map((writer, index) => writeArtifact(writer, { path: 'log.txt', content: `${index},`, mode: 'append' })))
   const read = await readArtifact(ctx, { path: 'log.txt' })
   assert.equal(read.version, 14)
-  const parts = read.content.slice(2).split(',').filter(Boolean).map(Number).sort((a, b) => a - b)
-  assert.deepEqual(parts, Array.from({ length: 12 }, (_, index) => index))
+  const parts = read.content
+    .slice(2)
+    .split(',')
+    .filter(Boolean)
+    .map(Number)
+    .sort((a, b) => a - b)
+  assert.deepEqual(
+    parts,
+    Array.from({ length: 12 }, (_, index) => index),
+  )
   const created = await writeArtifact(ctx, { path: 'fresh.txt', content: 'new', mode: 'append' })
   assert.equal(created.version, 1)
 })
@@ -131,9 +136,15 @@ test("artifact_write is refused with LOCKED under another holder's artifact: loc
   await writeArtifact(ctx, { path: 'reports/week.md', content: 'mine', owner: 'impl-1' })
   await writeArtifact(ctx, { path: 'other.md', content: 'free', owner: 'impl-2' })
   const refused = await events(ctx, 'artifact.refused')
-  assert.deepEqual(refused.map((event) => [event.data?.code, event.data?.name, event.data?.holder]), [['LOCKED', 'reports/week.md', 'impl-1']])
+  assert.deepEqual(
+    refused.map((event) => [event.data?.code, event.data?.name, event.data?.holder]),
+    [['LOCKED', 'reports/week.md', 'impl-1']],
+  )
   const written = await events(ctx, 'artifact.written')
-  assert.deepEqual(written.map((event) => event.ids?.artifact), ['reports/week.md', 'other.md'])
+  assert.deepEqual(
+    written.map((event) => event.ids?.artifact),
+    ['reports/week.md', 'other.md'],
+  )
 })
 
 test('a file lock does not guard an artifact of the same name', async (t) => {

@@ -35,26 +35,46 @@ test('start, reply, resolve and get make one round trip with notes and events', 
   const started = await startDiscussion(impl, { topic: 'Session storage', message: 'Redis or memory?', category: 'architecture', waitingOn: 'planner' })
   const id = started.discussion.id
   assert.match(id, /^disc-/)
-  assert.deepEqual(pick(started.discussion, ['status', 'waitingOn', 'createdBy', 'priority', 'messageCount']), { status: 'waiting', waitingOn: 'planner', createdBy: 'impl-1', priority: 'medium', messageCount: 1 })
+  assert.deepEqual(pick(started.discussion, ['status', 'waitingOn', 'createdBy', 'priority', 'messageCount']), {
+    status: 'waiting',
+    waitingOn: 'planner',
+    createdBy: 'impl-1',
+    priority: 'medium',
+    messageCount: 1,
+  })
   assert.deepEqual([started.success, started.message.author, started.instruction.includes('planner')], [true, 'impl-1', true])
   const reply = await replyDiscussion(planner, { discussionId: id, message: 'Memory for now.', recommendation: 'Use a Map behind an interface.' })
   assert.deepEqual([reply.discussion.waitingOn, reply.discussion.messageCount, reply.message.recommendation], ['impl-1', 2, 'Use a Map behind an interface.'])
   const resolved = await resolveDiscussion(planner, { discussionId: id, decision: 'In-memory store', reasoning: 'One process only' })
-  assert.deepEqual(pick(resolved.discussion, ['status', 'decidedBy', 'decisionReasoning', 'waitingOn']), { status: 'resolved', decidedBy: 'planner', decisionReasoning: 'One process only', waitingOn: undefined })
+  assert.deepEqual(pick(resolved.discussion, ['status', 'decidedBy', 'decisionReasoning', 'waitingOn']), {
+    status: 'resolved',
+    decidedBy: 'planner',
+    decisionReasoning: 'One process only',
+    waitingOn: undefined,
+  })
   assert.equal(resolved.discussion.resolvedAt, '2026-03-01T09:00:00.000Z')
   const got = await getDiscussion(impl, { discussionId: id })
   assert.deepEqual([got.found, got.messageCount, got.discussion.decision], [true, 2, 'In-memory store'])
-  assert.deepEqual(got.messages.map((message) => message.author), ['impl-1', 'planner'])
+  assert.deepEqual(
+    got.messages.map((message) => message.author),
+    ['impl-1', 'planner'],
+  )
   const posted = await notes(impl)
-  assert.deepEqual(posted.map((note) => note.author), ['system', 'system'])
+  assert.deepEqual(
+    posted.map((note) => note.author),
+    ['system', 'system'],
+  )
   assert.ok(posted[0].text.startsWith('[DISCUSSION] impl-1 opened "Session storage"') && posted[0].text.endsWith(', waiting on planner'))
   assert.ok(posted[1].text.startsWith('[DECISION] "Session storage"'))
   const logged = await events(impl)
-  assert.deepEqual(logged.map((event) => [event.type, event.actor, event.for]), [
-    ['discussion.started', 'impl-1', ['planner']],
-    ['discussion.replied', 'planner', ['impl-1']],
-    ['discussion.resolved', 'planner', ['impl-1', 'planner']],
-  ])
+  assert.deepEqual(
+    logged.map((event) => [event.type, event.actor, event.for]),
+    [
+      ['discussion.started', 'impl-1', ['planner']],
+      ['discussion.replied', 'planner', ['impl-1']],
+      ['discussion.resolved', 'planner', ['impl-1', 'planner']],
+    ],
+  )
   assert.ok(logged.every((event) => event.ids?.discussionId === id))
   assert.deepEqual(logged[2].data, { decision: 'In-memory store' })
 })
@@ -113,7 +133,10 @@ test('discussionInbox lists only discussions waiting on that agent', async (t) =
   await resolveDiscussion(planner, { discussionId: resolved.discussion.id, decision: 'd', reasoning: 'r' })
   const inbox = await discussionInbox(planner, {})
   assert.deepEqual([inbox.agent, inbox.waitingCount], ['planner', 2])
-  assert.deepEqual(inbox.discussions.map((item) => item.id), [blocking.discussion.id, low.discussion.id])
+  assert.deepEqual(
+    inbox.discussions.map((item) => item.id),
+    [blocking.discussion.id, low.discussion.id],
+  )
   assert.ok(inbox.instruction.includes('planner'))
   assert.equal((await discussionInbox(base, { agent: 'impl-1' })).waitingCount, 1)
   assert.equal((await discussionInbox(base, { agent: 'nobody' })).waitingCount, 0)
@@ -123,7 +146,12 @@ test('discussionInbox lists only discussions waiting on that agent', async (t) =
 test('listDiscussions filters, orders by priority then newest, and limits', async (t) => {
   const { planner, impl, clock } = team(t)
   const ids: Record<string, string> = {}
-  const rows = [['old-high', 'high', 'question'], ['low', 'low', 'other'], ['new-high', 'high', 'blocker'], ['blocking', 'blocking', 'blocker']] as const
+  const rows = [
+    ['old-high', 'high', 'question'],
+    ['low', 'low', 'other'],
+    ['new-high', 'high', 'blocker'],
+    ['blocking', 'blocking', 'blocker'],
+  ] as const
   for (const [topic, priority, category] of rows) {
     clock.ms += 1000
     ids[topic] = (await startDiscussion(impl, { topic, message: 'm', priority, category, ...(topic === 'low' ? { waitingOn: 'planner' } : {}) })).discussion.id
@@ -162,12 +190,26 @@ test('archive, then cleanup archives old resolved discussions and deletes old ar
   assert.deepEqual([month.archived, month.deleted], [0, 2])
   await rejects(getDiscussion(impl, { discussionId: archived.discussion.id }), 'NOT_FOUND')
   const left = await base.store.read(projectOf(base), 'discussions')
-  assert.deepEqual(left.discussions.map((item) => item.id), [kept.discussion.id])
-  assert.deepEqual(left.messages.map((message) => message.discussionId), [kept.discussion.id])
+  assert.deepEqual(
+    left.discussions.map((item) => item.id),
+    [kept.discussion.id],
+  )
+  assert.deepEqual(
+    left.messages.map((message) => message.discussionId),
+    [kept.discussion.id],
+  )
   const logged = (await events(impl)).filter((event) => event.type === 'discussion.archived' || event.type === 'discussion.deleted')
   const [a, r] = [archived.discussion.id, resolved.discussion.id]
-  const expected = [['discussion.archived', a], ['discussion.archived', r], ['discussion.deleted', a], ['discussion.deleted', r]]
-  assert.deepEqual(logged.map((event) => [event.type, event.ids?.discussionId]), expected)
+  const expected = [
+    ['discussion.archived', a],
+    ['discussion.archived', r],
+    ['discussion.deleted', a],
+    ['discussion.deleted', r],
+  ]
+  assert.deepEqual(
+    logged.map((event) => [event.type, event.ids?.discussionId]),
+    expected,
+  )
   assert.deepEqual(logged[0].for, ['impl-1', 'planner'])
   assert.deepEqual(logged[3].data, { decision: 'done' })
 })
@@ -199,12 +241,27 @@ test('identity: an unregistered session must name itself, a registered one may n
 test('bad input is refused with INVALID_INPUT and writes nothing', async (t) => {
   const { impl } = team(t)
   const cases: [(ctx: Ctx, raw: unknown) => Promise<unknown>, unknown[]][] = [
-    [startDiscussion, [
-      { topic: 't', message: 'm', colour: 'red' }, JSON.parse('{"topic": "t", "message": "m", "__proto__": {"x": 1}}'), { topic: 'x'.repeat(201), message: 'm' },
-      { topic: '', message: 'm' }, { topic: 't', message: 'm'.repeat(20_001) }, { topic: 't', message: 'm', category: 'gossip' },
-      { topic: 't', message: 'm', priority: 'urgent' }, { topic: 't', message: 'm', waitingOn: 'system' }, { topic: 't' },
-    ]],
-    [replyDiscussion, [{ discussionId: 'disc-1', message: 'm', recommendation: '' }, { discussionId: 'disc-1', message: 'm', waitingOn: 7 }]],
+    [
+      startDiscussion,
+      [
+        { topic: 't', message: 'm', colour: 'red' },
+        JSON.parse('{"topic": "t", "message": "m", "__proto__": {"x": 1}}'),
+        { topic: 'x'.repeat(201), message: 'm' },
+        { topic: '', message: 'm' },
+        { topic: 't', message: 'm'.repeat(20_001) },
+        { topic: 't', message: 'm', category: 'gossip' },
+        { topic: 't', message: 'm', priority: 'urgent' },
+        { topic: 't', message: 'm', waitingOn: 'system' },
+        { topic: 't' },
+      ],
+    ],
+    [
+      replyDiscussion,
+      [
+        { discussionId: 'disc-1', message: 'm', recommendation: '' },
+        { discussionId: 'disc-1', message: 'm', waitingOn: 7 },
+      ],
+    ],
     [resolveDiscussion, [{ discussionId: 'disc-1', decision: 'd', reasoning: 'r'.repeat(10_001) }]],
     [listDiscussions, [{ status: 'closed' }, { limit: 0 }]],
     [discussionInbox, [{ agent: '../x' }]],
@@ -231,14 +288,40 @@ test('waitingOn warns about a name that is no agent of the project', async (t) =
 async function seedAgent(ctx: Ctx, name: string): Promise<void> {
   const now = ctx.now().toISOString()
   const project = projectOf(ctx)
-  const agent: Agent = { id: 'agent-seeded1', name, role: 'planner', type: 'other', status: 'active', isolation: 'shared', projectRoot: project.root, createdAt: now, updatedAt: now, pendingNotices: [] }
+  const agent: Agent = {
+    id: 'agent-seeded1',
+    name,
+    role: 'planner',
+    type: 'other',
+    status: 'active',
+    isolation: 'shared',
+    projectRoot: project.root,
+    createdAt: now,
+    updatedAt: now,
+    pendingNotices: [],
+  }
   await ctx.store.transact(project, ['agents'], (docs) => void docs.agents.agents.push(agent))
 }
 
 async function seedTask(ctx: Ctx): Promise<Task> {
   const now = ctx.now().toISOString()
-  const task: Task = { id: 'task-seeded1', title: 'Seeded', status: 'todo', complexity: 'simple', isolation: 'shared', priority: 'normal', tags: [], metadata: {},
-    dependsOn: [], files: [], reviewRounds: 0, createdBy: 'planner', createdAt: now, updatedAt: now, version: 1 }
+  const task: Task = {
+    id: 'task-seeded1',
+    title: 'Seeded',
+    status: 'todo',
+    complexity: 'simple',
+    isolation: 'shared',
+    priority: 'normal',
+    tags: [],
+    metadata: {},
+    dependsOn: [],
+    files: [],
+    reviewRounds: 0,
+    createdBy: 'planner',
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+  }
   await ctx.store.transact(projectOf(ctx), ['tasks'], (docs) => void docs.tasks.tasks.push(task))
   return task
 }

@@ -8,11 +8,23 @@ import { peerCtx, testCtx } from './support/helpers.js'
 test('note_list: the last limit notes oldest first, or those after since, by exact author', async (t) => {
   const ctx = testCtx(t)
   for (const text of ['a', 'b', 'c', 'd']) await appendNote(ctx, { text, author: text === 'c' ? 'carol' : 'bob' })
-  assert.deepEqual((await listNotes(ctx, { limit: 2 })).map((note) => note.text), ['c', 'd'])
+  assert.deepEqual(
+    (await listNotes(ctx, { limit: 2 })).map((note) => note.text),
+    ['c', 'd'],
+  )
   const all = await listNotes(ctx, {})
-  assert.deepEqual(all.map((note) => note.seq), [1, 2, 3, 4])
-  assert.deepEqual((await listNotes(ctx, { since: 1, limit: 2 })).map((note) => note.text), ['b', 'c'])
-  assert.deepEqual((await listNotes(ctx, { author: 'bob' })).map((note) => note.text), ['a', 'b', 'd'])
+  assert.deepEqual(
+    all.map((note) => note.seq),
+    [1, 2, 3, 4],
+  )
+  assert.deepEqual(
+    (await listNotes(ctx, { since: 1, limit: 2 })).map((note) => note.text),
+    ['b', 'c'],
+  )
+  assert.deepEqual(
+    (await listNotes(ctx, { author: 'bob' })).map((note) => note.text),
+    ['a', 'b', 'd'],
+  )
   assert.deepEqual(await listNotes(ctx, { author: 'Bob' }), [])
 })
 
@@ -26,18 +38,30 @@ test('events_wait: matching events after since, a cursor to go on from, mine for
   await createTask(planner, { title: 'Other', complexity: 'simple' })
   const mine = await createTask(planner, { title: 'Mine', complexity: 'simple', owner: 'impl-1' })
   const page = await waitEvents(impl, { since: start.cursor, types: ['task.*'], limit: 1, timeoutMs: 0 })
-  assert.deepEqual(page.events.map((event) => event.type), ['task.created'])
+  assert.deepEqual(
+    page.events.map((event) => event.type),
+    ['task.created'],
+  )
   const rest = await waitEvents(impl, { since: page.cursor, types: ['task.created'], timeoutMs: 0 })
-  assert.deepEqual(rest.events.map((event) => event.ids?.taskId), [mine.id])
+  assert.deepEqual(
+    rest.events.map((event) => event.ids?.taskId),
+    [mine.id],
+  )
   const forMe = await waitEvents(impl, { since: start.cursor, mine: true, timeoutMs: 0 })
-  assert.deepEqual(forMe.events.map((event) => [event.type, event.ids?.taskId]), [['task.created', mine.id]])
+  assert.deepEqual(
+    forMe.events.map((event) => [event.type, event.ids?.taskId]),
+    [['task.created', mine.id]],
+  )
   const done = await waitEvents(impl, { since: rest.cursor, timeoutMs: 0 })
   assert.equal(done.cursor, rest.cursor)
   await assert.rejects(waitEvents(peerCtx(planner), { mine: true, timeoutMs: 0 }), (error: { code?: string }) => error.code === 'INVALID_INPUT')
   const waiting = waitEvents(impl, { since: done.cursor, types: ['custom.*'], timeoutMs: 5_000 })
   const logged = await appendLog(planner, { event: 'build.done', payload: { ok: true } })
   const woke = await waiting
-  assert.deepEqual(woke.events.map((event) => [event.seq, event.type, event.actor, event.data]), [[logged.seq, 'custom.build.done', 'planner', { ok: true }]])
+  assert.deepEqual(
+    woke.events.map((event) => [event.seq, event.type, event.actor, event.data]),
+    [[logged.seq, 'custom.build.done', 'planner', { ok: true }]],
+  )
   assert.equal(logged.ok, true)
 })
 
@@ -48,14 +72,23 @@ test('note_list pages through the archive: since older than the live notes reads
   const live = await listNotes(ctx, { limit: 500 })
   assert.equal(live.at(-1)?.seq, 2600)
   const seqs: number[] = []
-  for (let since = 0; ; ) {
+  for (let since = 0; ;) {
     const page = await listNotes(ctx, { since, limit: 500 })
     if (!page.length) break
     seqs.push(...page.map((note) => note.seq))
     since = page.at(-1)!.seq
   }
-  assert.deepEqual(seqs, Array.from({ length: 2600 }, (_, i) => i + 1))
+  assert.deepEqual(
+    seqs,
+    Array.from({ length: 2600 }, (_, i) => i + 1),
+  )
   // a page that straddles the archive and the live notes
-  assert.deepEqual((await listNotes(ctx, { since: 995, limit: 10 })).map((note) => note.seq), [996, 997, 998, 999, 1000, 1001, 1002, 1003, 1004, 1005])
-  assert.deepEqual((await listNotes(ctx, { since: 10, limit: 3, author: 'carol' })).map((note) => note.text), ['n12', 'n15', 'n18'])
+  assert.deepEqual(
+    (await listNotes(ctx, { since: 995, limit: 10 })).map((note) => note.seq),
+    [996, 997, 998, 999, 1000, 1001, 1002, 1003, 1004, 1005],
+  )
+  assert.deepEqual(
+    (await listNotes(ctx, { since: 10, limit: 3, author: 'carol' })).map((note) => note.text),
+    ['n12', 'n15', 'n18'],
+  )
 })

@@ -32,7 +32,10 @@ for (const [scenario, exitCode, checks] of cases) {
     const result = checkSnapshot(fixture(scenario))
     assert.equal(result.exitCode, exitCode)
     assert.equal(result.ok, exitCode === 0)
-    assert.deepEqual(result.failures.map((failure) => failure.check), checks)
+    assert.deepEqual(
+      result.failures.map((failure) => failure.check),
+      checks,
+    )
     if (exitCode === 3) {
       assert.ok(result.error)
       assert.equal(result.project, null)
@@ -95,7 +98,10 @@ test('checkSnapshot accepts what renderSnapshot writes, including an empty proje
     }),
   )
   assert.equal(empty.exitCode, 1)
-  assert.deepEqual(empty.failures.map((failure) => failure.check), ['project_complete'])
+  assert.deepEqual(
+    empty.failures.map((failure) => failure.check),
+    ['project_complete'],
+  )
   assert.match(formatCheck(empty).split('\n')[0], HEADER_FAIL)
 })
 

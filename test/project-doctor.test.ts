@@ -41,7 +41,13 @@ test('doctor --repair restores a corrupt document from its restore point and rep
   const repaired = await cli(s, ['doctor', '--repair', '--yes', '--json'])
   assert.equal(repaired.code, 0, repaired.stderr)
   assert.equal(JSON.parse(repaired.stdout).repaired.length, 1)
-  assert.deepEqual((await readStored(dir, 'tasks')).tasks.map((item) => [item.id, item.title]), [['task-1', 'renamed'], ['task-2', 'task-2']])
+  assert.deepEqual(
+    (await readStored(dir, 'tasks')).tasks.map((item) => [item.id, item.title]),
+    [
+      ['task-1', 'renamed'],
+      ['task-2', 'task-2'],
+    ],
+  )
   const kept = readdirSync(join(dir, 'backups')).filter((name) => name.startsWith('tasks.json.corrupt-'))
   assert.equal(kept.length, 1)
   assert.match(readFileSync(join(dir, 'backups', kept[0]), 'utf8'), /oops/)

@@ -2,15 +2,7 @@ import assert from 'node:assert/strict'
 import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import {
-  END_MARKER,
-  START_MARKER,
-  applyInstructionBlock,
-  disableProjectFiles,
-  initProjectFiles,
-  removeInstructionBlock,
-  renderInstructionBlock,
-} from '../lib/project/instructions.js'
+import { END_MARKER, START_MARKER, applyInstructionBlock, disableProjectFiles, initProjectFiles, removeInstructionBlock, renderInstructionBlock } from '../lib/project/instructions.js'
 import { ROOT, tempDir } from './support/helpers.js'
 
 const FIXTURES = join(ROOT, 'fixtures', 'instructions')
@@ -36,8 +28,19 @@ test('the block has the markers, at most 25 lines and every point an agent needs
   assert.equal(lines[0], START_MARKER)
   assert.equal(lines.at(-1), END_MARKER)
   for (const point of [
-    'lockstep-mcp', 'coordination_init', 'planner', 'implementer', '`instruction`', 'task_claim_next', 'lock',
-    'review', 'worktree', 'own branch', '.lockstep/', 'does not edit code', 'not to use lockstep',
+    'lockstep-mcp',
+    'coordination_init',
+    'planner',
+    'implementer',
+    '`instruction`',
+    'task_claim_next',
+    'lock',
+    'review',
+    'worktree',
+    'own branch',
+    '.lockstep/',
+    'does not edit code',
+    'not to use lockstep',
     'lockstep-mcp help',
   ]) {
     assert.ok(block.includes(point), point)
@@ -127,7 +130,12 @@ test('initProjectFiles writes both files and .lockstep/, and a second run change
     assert.equal(readFileSync(join(root, file), 'utf8'), renderInstructionBlock('\n', file) + '\n')
     assert.equal(statSync(join(root, file)).mode & 0o777, 0o644)
   }
-  assert.deepEqual(readFileSync(join(root, '.lockstep', '.gitignore'), 'utf8').trim().split('\n'), ['worktrees/', '*.lock', '*.tmp'])
+  assert.deepEqual(
+    readFileSync(join(root, '.lockstep', '.gitignore'), 'utf8')
+      .trim()
+      .split('\n'),
+    ['worktrees/', '*.lock', '*.tmp'],
+  )
   const mtime = statSync(join(root, 'CLAUDE.md')).mtimeMs
   const second = await initProjectFiles(root, { renderState: () => '{\n  "schemaVersion": 1\n}\n' })
   assert.ok(second.every((report) => report.action === 'unchanged'))
@@ -143,7 +151,10 @@ test('initProjectFiles keeps existing files and writes nothing when one has malf
   assert.deepEqual(readFileSync(join(root, 'CLAUDE.md')), claude)
   assert.ok(!existsSync(join(root, '.lockstep')))
   const forced = await initProjectFiles(root, { force: true })
-  assert.deepEqual(forced.map((report) => report.action), ['updated', 'updated', 'created', 'created'])
+  assert.deepEqual(
+    forced.map((report) => report.action),
+    ['updated', 'updated', 'created', 'created'],
+  )
   assert.ok(readFileSync(join(root, 'CLAUDE.md'), 'utf8').startsWith(BOM + '# Shop API\r\n'))
   assert.equal(count(readFileSync(join(root, 'AGENTS.md'), 'utf8'), START_MARKER), 1)
 })
@@ -171,7 +182,10 @@ test('disableProjectFiles removes the blocks, keeps the files and .lockstep/', a
 
 test('CLAUDE.md and GEMINI.md import AGENTS.md instead of repeating its text, so a client reading all three reads it once', () => {
   const full = renderInstructionBlock()
-  for (const [file, line] of [['CLAUDE.md', '@AGENTS.md'], ['GEMINI.md', '@./AGENTS.md']] as const) {
+  for (const [file, line] of [
+    ['CLAUDE.md', '@AGENTS.md'],
+    ['GEMINI.md', '@./AGENTS.md'],
+  ] as const) {
     const block = renderInstructionBlock('\n', file)
     const lines = block.split('\n')
     assert.equal(lines[0], START_MARKER)

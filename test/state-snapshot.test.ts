@@ -20,17 +20,54 @@ function setup(t: Parameters<typeof tempDir>[0], root?: string) {
 const at = (second: number) => new Date(Date.UTC(2026, 10, 24, 10, 0, second)).toISOString()
 
 const task = (id: string, extra: Partial<Task> = {}): Task => ({
-  id, title: `Title ${id}`, status: 'todo', complexity: 'medium', isolation: 'shared', priority: 'normal', tags: [], metadata: {},
-  dependsOn: [], files: [], reviewRounds: 0, createdBy: 'planner', createdAt: at(1), updatedAt: at(2), version: 1, ...extra,
+  id,
+  title: `Title ${id}`,
+  status: 'todo',
+  complexity: 'medium',
+  isolation: 'shared',
+  priority: 'normal',
+  tags: [],
+  metadata: {},
+  dependsOn: [],
+  files: [],
+  reviewRounds: 0,
+  createdBy: 'planner',
+  createdAt: at(1),
+  updatedAt: at(2),
+  version: 1,
+  ...extra,
 })
 const discussion = (id: string, extra: Partial<Discussion> = {}): Discussion => ({
-  id, topic: `Topic ${id}`, category: 'question', priority: 'medium', status: 'open', createdBy: 'impl-1', messageCount: 1,
-  createdAt: at(3), updatedAt: at(4), ...extra,
+  id,
+  topic: `Topic ${id}`,
+  category: 'question',
+  priority: 'medium',
+  status: 'open',
+  createdBy: 'impl-1',
+  messageCount: 1,
+  createdAt: at(3),
+  updatedAt: at(4),
+  ...extra,
 })
 
 const projectDoc = (extra: Partial<ProjectDoc> = {}): ProjectDoc => ({
-  root: '/somewhere/my-app', name: 'my-app', createdAt: at(0), status: 'in_progress', allDoneAnnounced: false,
-  context: { name: 'my-app', description: 'd', endState: 'e', techStack: ['z', 'a'], constraints: [], acceptanceCriteria: ['second', 'first'], tests: [], implementationPlan: ['b', 'a'], createdAt: at(0), updatedAt: at(0) },
+  root: '/somewhere/my-app',
+  name: 'my-app',
+  createdAt: at(0),
+  status: 'in_progress',
+  allDoneAnnounced: false,
+  context: {
+    name: 'my-app',
+    description: 'd',
+    endState: 'e',
+    techStack: ['z', 'a'],
+    constraints: [],
+    acceptanceCriteria: ['second', 'first'],
+    tests: [],
+    implementationPlan: ['b', 'a'],
+    createdAt: at(0),
+    updatedAt: at(0),
+  },
   ...extra,
 })
 
@@ -47,7 +84,11 @@ const sample = (): SnapshotInput => ({
 function reversedKeys<V>(value: V): V {
   if (Array.isArray(value)) return value.map(reversedKeys) as V
   if (typeof value !== 'object' || value === null) return value
-  return Object.fromEntries(Object.entries(value).reverse().map(([key, item]) => [key, reversedKeys(item)])) as V
+  return Object.fromEntries(
+    Object.entries(value)
+      .reverse()
+      .map(([key, item]) => [key, reversedKeys(item)]),
+  ) as V
 }
 
 /** Every object's keys, read from the text itself: JSON.parse would reorder integer-like keys. */
@@ -90,21 +131,38 @@ test('renderSnapshot gives the same bytes whatever the order of tasks, discussio
   assert.ok(text.charCodeAt(0) !== 0xfeff && !text.includes('\r') && text.endsWith('}\n'), 'UTF-8 without BOM, LF, final newline')
   assert.equal(text, `${JSON.stringify(JSON.parse(text), null, 2)}\n`, '2-space indent, as JSON.stringify when no key is integer-like')
   const parsed = JSON.parse(text)
-  assert.deepEqual(parsed.tasks.map((item: Task) => item.id), ['task-a', 'task-b', 'task-0'], 'by createdAt, then id')
-  assert.deepEqual(parsed.discussions.map((item: Discussion) => item.id), ['disc-1', 'disc-2'])
+  assert.deepEqual(
+    parsed.tasks.map((item: Task) => item.id),
+    ['task-a', 'task-b', 'task-0'],
+    'by createdAt, then id',
+  )
+  assert.deepEqual(
+    parsed.discussions.map((item: Discussion) => item.id),
+    ['disc-1', 'disc-2'],
+  )
 })
 
 test('renderSnapshot sorts keys by code point at every level and keeps string lists in stored order', () => {
   const input = sample()
-  input.tasks = [task('task-m', { metadata: { a: 1, '9': 2, '10': 3, B: 4, 'é': 5, '😀': 6, 'ﬀ': 7, nested: { b: 1, a: [{ d: 1, c: 2 }] } } })]
+  input.tasks = [task('task-m', { metadata: { a: 1, '9': 2, '10': 3, B: 4, é: 5, '😀': 6, ﬀ: 7, nested: { b: 1, a: [{ d: 1, c: 2 }] } } })]
   const text = renderSnapshot(input)
   const sequences = keySequences(text)
   assert.ok(sequences.length >= 6)
   for (const keys of sequences) assert.deepEqual(keys, [...keys].sort(byCodePoint))
-  assert.deepEqual(sequences.find((keys) => keys.includes('😀')), ['10', '9', 'B', 'a', 'nested', 'é', 'ﬀ', '😀'])
+  assert.deepEqual(
+    sequences.find((keys) => keys.includes('😀')),
+    ['10', '9', 'B', 'a', 'nested', 'é', 'ﬀ', '😀'],
+  )
   assert.deepEqual(sequences.at(-1), ['discussions', 'project', 'schemaVersion', 'summary', 'tasks'])
   const { context } = JSON.parse(text).project
-  assert.deepEqual([context.acceptanceCriteria, context.implementationPlan, context.techStack], [['second', 'first'], ['b', 'a'], ['z', 'a']])
+  assert.deepEqual(
+    [context.acceptanceCriteria, context.implementationPlan, context.techStack],
+    [
+      ['second', 'first'],
+      ['b', 'a'],
+      ['z', 'a'],
+    ],
+  )
   assert.deepEqual(JSON.parse(renderSnapshot(sample())).tasks.find((item: Task) => item.id === 'task-b').tags, ['z', 'a'])
 })
 

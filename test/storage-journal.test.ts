@@ -11,10 +11,14 @@ import { storeSetup, task } from './support/store-helpers.js'
 import { journalBytes, readStored } from './support/stored.js'
 
 const child = (args: string[], env: NodeJS.ProcessEnv = {}, preload = false) =>
-  spawn(process.execPath, ['--import', 'tsx', ...(preload ? ['--import', join(import.meta.dirname, 'support', 'fs-faults.ts')] : []), join(import.meta.dirname, 'support', 'store-child.ts'), ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...env },
-  })
+  spawn(
+    process.execPath,
+    ['--import', 'tsx', ...(preload ? ['--import', join(import.meta.dirname, 'support', 'fs-faults.ts')] : []), join(import.meta.dirname, 'support', 'store-child.ts'), ...args],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ...env },
+    },
+  )
 const output = (proc: ReturnType<typeof child>) =>
   new Promise<string>((resolve) => {
     let text = ''
@@ -80,7 +84,10 @@ test('a full disk fails the call naming the folder, leaves no partial line, and 
   assert.ok(readFileSync(join(project.dir, 'journal.jsonl'), 'utf8').endsWith('\n'))
   const again = child(['add', dataDir, projectDir, 'task-c'])
   assert.equal(await output(again), 'committed')
-  assert.deepEqual((await readStored(project.dir, 'tasks')).tasks.map((item) => item.id), ['task-a', 'task-c'])
+  assert.deepEqual(
+    (await readStored(project.dir, 'tasks')).tasks.map((item) => item.id),
+    ['task-a', 'task-c'],
+  )
 })
 
 test('readers racing writers for 2 s never see a half-applied commit', { timeout: 60_000 }, async (t) => {
@@ -103,11 +110,17 @@ test('a torn last line is ignored by readers and cut by the next writer', async 
   const { store, project } = storeSetup(t)
   await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-a')))
   appendFileSync(join(project.dir, 'journal.jsonl'), '{"seq":3,"ts":"x","id":"torn","ops":[["tasks","put","tas')
-  assert.deepEqual((await readStored(project.dir, 'tasks')).tasks.map((item) => item.id), ['task-a'])
+  assert.deepEqual(
+    (await readStored(project.dir, 'tasks')).tasks.map((item) => item.id),
+    ['task-a'],
+  )
   await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-b')))
   const text = readFileSync(join(project.dir, 'journal.jsonl'), 'utf8')
   assert.equal(text.includes('torn'), false)
-  assert.deepEqual((await readStored(project.dir, 'tasks')).tasks.map((item) => item.id), ['task-a', 'task-b'])
+  assert.deepEqual(
+    (await readStored(project.dir, 'tasks')).tasks.map((item) => item.id),
+    ['task-a', 'task-b'],
+  )
 })
 
 test('a corrupt snapshot fails only what needs it: CORRUPT_STATE with a kept copy, the file untouched, the rest works', async (t) => {
@@ -135,16 +148,31 @@ test('a store written by the older layout opens with everything, and event seqs 
   for (const name of readdirSync(fixture)) {
     writeFileSync(join(project.dir, name), readFileSync(join(fixture, name), 'utf8').replaceAll('PROJECT_ID', project.id).replaceAll('PROJECT_ROOT', project.root))
   }
-  assert.deepEqual((await store.read(project, 'tasks')).tasks.map((item) => item.id), ['task-old1', 'task-old2'])
+  assert.deepEqual(
+    (await store.read(project, 'tasks')).tasks.map((item) => item.id),
+    ['task-old1', 'task-old2'],
+  )
   const { commit } = await store.transactCommit(project, ['tasks'], (docs, tx) => {
     docs.tasks.tasks[0].title = 'kept'
     tx.emit({ type: 'custom.after', actor: 'test' })
   })
-  assert.deepEqual(commit.events.map((event) => event.seq), [4])
-  assert.deepEqual((await readStored(project.dir, 'tasks')).tasks.map((item) => [item.id, item.title]), [['task-old1', 'kept'], ['task-old2', 'Second']])
+  assert.deepEqual(
+    commit.events.map((event) => event.seq),
+    [4],
+  )
+  assert.deepEqual(
+    (await readStored(project.dir, 'tasks')).tasks.map((item) => [item.id, item.title]),
+    [
+      ['task-old1', 'kept'],
+      ['task-old2', 'Second'],
+    ],
+  )
   assert.equal((await readStored(project.dir, 'notes')).notes.length, 1)
   const events = (await store.eventReader(project).readSince(0, 10)).events
-  assert.deepEqual(events.map((event) => event.seq), [1, 2, 3, 4])
+  assert.deepEqual(
+    events.map((event) => event.seq),
+    [1, 2, 3, 4],
+  )
   assert.ok(statSync(join(project.dir, 'journal.jsonl')).size > 0)
 })
 
@@ -156,10 +184,15 @@ test('a restore point is kept at least hourly while the project changes, and a c
   await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-b')))
   clock.ms += 31 * 60_000
   await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-c')))
-  const points = readdirSync(join(project.dir, 'backups')).filter((name) => name.startsWith('restore-')).sort()
+  const points = readdirSync(join(project.dir, 'backups'))
+    .filter((name) => name.startsWith('restore-'))
+    .sort()
   assert.deepEqual(points, ['restore-20261201T080000Z', 'restore-20261201T090100Z'])
   const later = JSON.parse(readFileSync(join(project.dir, 'backups', points[1], 'tasks.json'), 'utf8'))
-  assert.deepEqual(later.tasks.map((item: { id: string }) => item.id), ['task-a', 'task-b', 'task-c'])
+  assert.deepEqual(
+    later.tasks.map((item: { id: string }) => item.id),
+    ['task-a', 'task-b', 'task-c'],
+  )
   let folder = ''
   await store.transact(project, ['tasks'], (docs, tx) => {
     folder = tx.backup('reset')

@@ -13,10 +13,14 @@ import { storeSetup, task } from './support/store-helpers.js'
 import { readStored } from './support/stored.js'
 
 const child = (args: string[], env: NodeJS.ProcessEnv = {}, preload = false) =>
-  spawn(process.execPath, ['--import', 'tsx', ...(preload ? ['--import', join(import.meta.dirname, 'support', 'fs-faults.ts')] : []), join(import.meta.dirname, 'support', 'store-child.ts'), ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...env },
-  })
+  spawn(
+    process.execPath,
+    ['--import', 'tsx', ...(preload ? ['--import', join(import.meta.dirname, 'support', 'fs-faults.ts')] : []), join(import.meta.dirname, 'support', 'store-child.ts'), ...args],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ...env },
+    },
+  )
 const output = (proc: ReturnType<typeof child>) =>
   new Promise<string>((resolve) => {
     let text = ''
@@ -31,7 +35,10 @@ test('8 processes x 200 increments give exactly 1,600, with event seqs 1..1600 a
   for (const result of results) assert.equal(result.code, 0, result.stderr)
   assert.equal((await readStored(project.dir, 'tasks')).tasks[0].metadata.counter, 1600)
   const page = await store.eventReader(project).readSince(0, 5000)
-  assert.deepEqual(page.events.map((event) => event.seq), Array.from({ length: 1600 }, (_, i) => i + 1))
+  assert.deepEqual(
+    page.events.map((event) => event.seq),
+    Array.from({ length: 1600 }, (_, i) => i + 1),
+  )
 })
 
 test('8 processes racing to claim 400 items claim each exactly once, each with its lock', { timeout: 120_000 }, async (t) => {
@@ -52,7 +59,10 @@ test('8 processes racing to claim 400 items claim each exactly once, each with i
   const locks = (await readStored(project.dir, 'locks')).locks
   for (const item of (await readStored(project.dir, 'tasks')).tasks) {
     assert.equal(item.owner, claimed.get(item.id))
-    assert.deepEqual(locks.filter((lock) => lock.path === item.id).map((lock) => lock.owner), [item.owner])
+    assert.deepEqual(
+      locks.filter((lock) => lock.path === item.id).map((lock) => lock.owner),
+      [item.owner],
+    )
   }
 })
 
@@ -66,7 +76,10 @@ test('a holder killed with SIGKILL mid-transaction is broken at once: the next w
   const started = Date.now()
   await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-b')))
   assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`)
-  assert.deepEqual((await readStored(project.dir, 'tasks')).tasks.map((item) => item.id), ['task-a', 'task-b'])
+  assert.deepEqual(
+    (await readStored(project.dir, 'tasks')).tasks.map((item) => item.id),
+    ['task-a', 'task-b'],
+  )
 })
 
 test('a live holder stopped past every timeout keeps its lock, and its commit lands whole when it resumes', { timeout: 60_000 }, async (t) => {
@@ -79,10 +92,16 @@ test('a live holder stopped past every timeout keeps its lock, and its commit la
   await sleep(11_000)
   // another agent cannot commit while the stopped holder lives: BUSY, and nothing of its own is written
   const other = new Store({ dataDir, documents: DOCUMENTS, lockTimeoutMs: 500 })
-  await assert.rejects(other.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-other'))), (error: LockstepError) => error.code === 'BUSY')
+  await assert.rejects(
+    other.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-other'))),
+    (error: LockstepError) => error.code === 'BUSY',
+  )
   stalled.kill('SIGCONT')
   assert.equal(await result, 'committed')
-  assert.deepEqual((await readStored(project.dir, 'tasks')).tasks.map((item) => item.id), ['task-a', 'task-stalled'])
+  assert.deepEqual(
+    (await readStored(project.dir, 'tasks')).tasks.map((item) => item.id),
+    ['task-a', 'task-stalled'],
+  )
   other.close()
 })
 
@@ -99,7 +118,10 @@ test('a holder whose lock was broken while it stalled finds its commit void and 
   await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-winner')))
   stalled.kill('SIGCONT')
   assert.equal(await result, 'error BUSY')
-  assert.deepEqual((await readStored(project.dir, 'tasks')).tasks.map((item) => item.id), ['task-a', 'task-winner'])
+  assert.deepEqual(
+    (await readStored(project.dir, 'tasks')).tasks.map((item) => item.id),
+    ['task-a', 'task-winner'],
+  )
   // its line is in the file, void: counted as such, not as an unreadable line
   const journal = new Journal(project.dir)
   journal.open({ seq: 0, eventSeq: 0, offset: 0 })
@@ -107,7 +129,10 @@ test('a holder whose lock was broken while it stalled finds its commit void and 
   assert.deepEqual([journal.voided, journal.unreadable], [1, 0])
   journal.close()
   await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-after')))
-  assert.deepEqual((await readStored(project.dir, 'tasks')).tasks.map((item) => item.id), ['task-a', 'task-winner', 'task-after'])
+  assert.deepEqual(
+    (await readStored(project.dir, 'tasks')).tasks.map((item) => item.id),
+    ['task-a', 'task-winner', 'task-after'],
+  )
 })
 
 test('a holder stopped after its append, its lock broken meanwhile: both its commit and the next one count', { timeout: 60_000 }, async (t) => {
@@ -122,7 +147,10 @@ test('a holder stopped after its append, its lock broken meanwhile: both its com
   await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-next')))
   stalled.kill('SIGCONT')
   assert.equal(await result, 'committed')
-  assert.deepEqual((await readStored(project.dir, 'tasks')).tasks.map((item) => item.id), ['task-a', 'task-stalled', 'task-next'])
+  assert.deepEqual(
+    (await readStored(project.dir, 'tasks')).tasks.map((item) => item.id),
+    ['task-a', 'task-stalled', 'task-next'],
+  )
 })
 
 test('a holder killed right after its commit: the next writer lands its archive append, exactly once', { timeout: 60_000 }, async (t) => {

@@ -20,8 +20,14 @@ test('projects are isolated: tasks and locks of one never show in another', asyn
   await createTask(ctx, { title: 'in alpha', complexity: 'simple' })
   await createTask(ctx, { title: 'in beta', complexity: 'simple', projectRoot: b })
   await acquireLock(ctx, { path: 'src/x.ts', owner: 'someone' })
-  assert.deepEqual((await listTasks(ctx, {})).tasks.map((task) => task.title), ['in alpha'])
-  assert.deepEqual((await listTasks(ctx, { projectRoot: b })).tasks.map((task) => task.title), ['in beta'])
+  assert.deepEqual(
+    (await listTasks(ctx, {})).tasks.map((task) => task.title),
+    ['in alpha'],
+  )
+  assert.deepEqual(
+    (await listTasks(ctx, { projectRoot: b })).tasks.map((task) => task.title),
+    ['in beta'],
+  )
   assert.equal((await listLocks(ctx, { projectRoot: b })).length, 0)
   assert.equal((await acquireLock(ctx, { path: 'src/x.ts', owner: 'other', projectRoot: b })).owner, 'other', 'same path, other project: no conflict')
 })

@@ -31,8 +31,7 @@ async function team(t: Parameters<typeof testCtx>[0], settings: { leaseTtlSec?: 
 
 const projectOf = (ctx: Ctx) => ctx.store.project(ctx.caller.cwd)
 const events = async (ctx: Ctx) => (await ctx.store.eventReader(projectOf(ctx)).readSince(0, 1000)).events
-const agentNotices = async (ctx: Ctx, name: string) =>
-  (await ctx.store.read(projectOf(ctx), 'agents')).agents.find((agent) => agent.name === name)!.pendingNotices
+const agentNotices = async (ctx: Ctx, name: string) => (await ctx.store.read(projectOf(ctx), 'agents')).agents.find((agent) => agent.name === name)!.pendingNotices
 
 const reasonOf = (result: object) => (result as { reason?: string }).reason
 
@@ -46,7 +45,13 @@ test('a planner sending a task in review back to in_progress keeps one lock per 
   assert.equal(back.owner, 'impl-1')
   assert.ok(back.leaseExpiresAt)
   const locks = await listLocks(planner, { taskId: task.id })
-  assert.deepEqual(locks.map((lock) => [lock.path, lock.owner]), [['src/a.ts', 'impl-1'], ['src/b.ts', 'impl-1']])
+  assert.deepEqual(
+    locks.map((lock) => [lock.path, lock.owner]),
+    [
+      ['src/a.ts', 'impl-1'],
+      ['src/b.ts', 'impl-1'],
+    ],
+  )
 })
 
 test('reassigning a task moves its lease and task locks to the new owner, from review or blocked too', async (t) => {
@@ -56,7 +61,10 @@ test('reassigning a task moves its lease and task locks to the new owner, from r
   await submitForReview(impl1, { id: reviewed.id, reviewNotes: 'done' })
   const moved = await updateTask(planner, { id: reviewed.id, status: 'in_progress', owner: 'impl-2' })
   assert.equal(moved.owner, 'impl-2')
-  assert.deepEqual((await listLocks(planner, { taskId: reviewed.id })).map((lock) => lock.owner), ['impl-2'])
+  assert.deepEqual(
+    (await listLocks(planner, { taskId: reviewed.id })).map((lock) => lock.owner),
+    ['impl-2'],
+  )
 
   const blocked = await createTask(planner, { title: 'Blocked', complexity: 'medium', files: ['src/b.ts'] })
   await claimTask(impl1, { id: blocked.id })
@@ -66,12 +74,18 @@ test('reassigning a task moves its lease and task locks to the new owner, from r
   assert.deepEqual([given.status, given.owner, given.version], ['blocked', 'impl-2', blocked.version + 3])
   assert.equal(given.leaseExpiresAt, new Date(time.now().getTime() + 30 * 60_000).toISOString(), 'the new lease starts now')
   const locks = await listLocks(planner, { taskId: blocked.id })
-  assert.deepEqual(locks.map((lock) => [lock.owner, lock.expiresAt]), [['impl-2', given.leaseExpiresAt]])
+  assert.deepEqual(
+    locks.map((lock) => [lock.owner, lock.expiresAt]),
+    [['impl-2', given.leaseExpiresAt]],
+  )
   const notices = await agentNotices(planner, 'impl-1')
-  assert.deepEqual(notices.map((notice) => [notice.kind, notice.reason, notice.id]), [
-    ['task_revoked', 'reassigned', reviewed.id],
-    ['task_revoked', 'reassigned', blocked.id],
-  ])
+  assert.deepEqual(
+    notices.map((notice) => [notice.kind, notice.reason, notice.id]),
+    [
+      ['task_revoked', 'reassigned', reviewed.id],
+      ['task_revoked', 'reassigned', blocked.id],
+    ],
+  )
 })
 
 test('files on an in_progress task: new paths are locked all or nothing, removed ones released', async (t) => {
@@ -80,17 +94,27 @@ test('files on an in_progress task: new paths are locked all or nothing, removed
   await claimTask(impl1, { id: task.id })
   await acquireLock(impl2, { path: 'lib/held.ts' })
   await rejects(updateTask(impl1, { id: task.id, files: ['src/a.ts', 'src/c.ts', 'lib/held.ts'] }), 'LOCKED')
-  assert.deepEqual((await listLocks(planner, { taskId: task.id })).map((lock) => lock.path), ['src/a.ts', 'src/b.ts'], 'a refused update changes nothing')
+  assert.deepEqual(
+    (await listLocks(planner, { taskId: task.id })).map((lock) => lock.path),
+    ['src/a.ts', 'src/b.ts'],
+    'a refused update changes nothing',
+  )
   const before = (await events(planner)).length
   const updated = await updateTask(impl1, { id: task.id, files: ['src/a.ts', 'src/c.ts'] })
   assert.deepEqual(updated.files, ['src/a.ts', 'src/c.ts'])
-  assert.deepEqual((await listLocks(planner, { taskId: task.id })).map((lock) => lock.path), ['src/a.ts', 'src/c.ts'])
+  assert.deepEqual(
+    (await listLocks(planner, { taskId: task.id })).map((lock) => lock.path),
+    ['src/a.ts', 'src/c.ts'],
+  )
   const logged = (await events(planner)).slice(before)
-  assert.deepEqual(logged.map((event) => [event.type, event.ids?.path ?? null]), [
-    ['lock.released', 'src/b.ts'],
-    ['lock.acquired', 'src/c.ts'],
-    ['task.updated', null],
-  ])
+  assert.deepEqual(
+    logged.map((event) => [event.type, event.ids?.path ?? null]),
+    [
+      ['lock.released', 'src/b.ts'],
+      ['lock.acquired', 'src/c.ts'],
+      ['task.updated', null],
+    ],
+  )
 })
 
 test('dependsOn refuses unknown ids, the task itself and cycles', async (t) => {
@@ -126,9 +150,16 @@ test('claiming your own task again renews its locks with the lease, without a ne
   const again = await claimTask(impl1, { id: task.id })
   assert.equal('alreadyClaimed' in again && again.alreadyClaimed, true)
   assert.equal(again.version, first.version)
-  assert.deepEqual(again.locks.map((lock) => lock.expiresAt), [again.leaseExpiresAt])
+  assert.deepEqual(
+    again.locks.map((lock) => lock.expiresAt),
+    [again.leaseExpiresAt],
+  )
   time.advance(40_000)
-  assert.deepEqual((await listLocks(planner, {})).map((lock) => lock.path), ['src/a.ts'], 'the lock lives as long as the renewed lease')
+  assert.deepEqual(
+    (await listLocks(planner, {})).map((lock) => lock.path),
+    ['src/a.ts'],
+    'the lock lives as long as the renewed lease',
+  )
   assert.equal((await listTasks(planner, {})).tasks[0].owner, 'impl-1')
 })
 
@@ -136,21 +167,27 @@ test('events name the caller as actor, and the server for expiries', async (t) =
   const { planner, time } = await team(t, { leaseTtlSec: 60 }, true)
   const assigned = await createTask(planner, { title: 'Assigned', complexity: 'simple', owner: 'impl-1', status: 'in_progress', files: ['src/a.ts'] })
   const claimed = (await events(planner)).filter((event) => event.ids?.taskId === assigned.id || event.ids?.path === 'src/a.ts')
-  assert.deepEqual(claimed.map((event) => [event.type, event.actor]), [
-    ['task.created', 'planner'],
-    ['lock.acquired', 'planner'],
-    ['task.claimed', 'planner'],
-  ])
+  assert.deepEqual(
+    claimed.map((event) => [event.type, event.actor]),
+    [
+      ['task.created', 'planner'],
+      ['lock.acquired', 'planner'],
+      ['task.claimed', 'planner'],
+    ],
+  )
   assert.equal(claimed[2].data?.owner, 'impl-1')
   time.advance(61_000)
   const trigger = await createTask(planner, { title: 'Trigger', complexity: 'simple' })
   const created = (await events(planner)).find((event) => event.ids?.taskId === trigger.id)
   assert.equal(created && 'for' in created, false, 'an event that concerns nobody in particular has no for')
   const expired = (await events(planner)).filter((event) => event.type === 'lock.released' || event.type === 'task.revoked')
-  assert.deepEqual(expired.map((event) => [event.type, event.actor]), [
-    ['lock.released', 'system'],
-    ['task.revoked', 'system'],
-  ])
+  assert.deepEqual(
+    expired.map((event) => [event.type, event.actor]),
+    [
+      ['lock.released', 'system'],
+      ['task.revoked', 'system'],
+    ],
+  )
 
   const fresh = testCtx(t, { now: time.now })
   const task = await createTask(fresh, { title: 'B', complexity: 'simple' })

@@ -5,7 +5,24 @@ import { statusRefusal } from '../lib/tasks/task-policy.js'
 
 function task(status: Task['status'], owner?: string, complexity: Task['complexity'] = 'simple'): Task {
   const now = '2026-11-24T10:00:00.000Z'
-  return { id: 'task-1', title: 'T', status, complexity, isolation: 'shared', priority: 'normal', ...(owner ? { owner } : {}), tags: [], metadata: {}, dependsOn: [], files: [], reviewRounds: 0, createdBy: 'planner', createdAt: now, updatedAt: now, version: 1 }
+  return {
+    id: 'task-1',
+    title: 'T',
+    status,
+    complexity,
+    isolation: 'shared',
+    priority: 'normal',
+    ...(owner ? { owner } : {}),
+    tags: [],
+    metadata: {},
+    dependsOn: [],
+    files: [],
+    reviewRounds: 0,
+    createdBy: 'planner',
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+  }
 }
 
 const impl = { actor: 'impl-1', isPlanner: false }

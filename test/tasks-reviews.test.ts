@@ -40,12 +40,15 @@ test('a review round trip bumps the version once per step and keeps the task loc
   assert.ok(texts.includes(`[APPROVED] "A" (${task.id}) approved by planner.`))
   assert.ok(texts.some((text) => text.startsWith('[SYSTEM] All 1 tasks are done.')))
   const typed = (await events(planner)).filter((event) => ['task.submitted', 'task.changes_requested', 'task.approved'].includes(event.type))
-  assert.deepEqual(typed.map((event) => [event.type, event.actor, event.for]), [
-    ['task.submitted', 'impl-1', ['planner']],
-    ['task.changes_requested', 'planner', ['impl-1']],
-    ['task.submitted', 'impl-1', ['planner']],
-    ['task.approved', 'planner', ['impl-1']],
-  ])
+  assert.deepEqual(
+    typed.map((event) => [event.type, event.actor, event.for]),
+    [
+      ['task.submitted', 'impl-1', ['planner']],
+      ['task.changes_requested', 'planner', ['impl-1']],
+      ['task.submitted', 'impl-1', ['planner']],
+      ['task.approved', 'planner', ['impl-1']],
+    ],
+  )
 })
 
 test('task_approve_batch judges each id on its own and runs the all-done check once', async (t) => {
@@ -60,15 +63,21 @@ test('task_approve_batch judges each id on its own and runs the all-done check o
   const open = await createTask(planner, { title: 'C', complexity: 'simple' })
   const batch = await approveBatch(planner, { ids: [...ids, open.id, 'task-none'], feedback: 'fine' })
   assert.deepEqual([batch.total, batch.approved, batch.failed], [4, 2, 2])
-  assert.deepEqual(batch.results.map((result) => (result.success ? [result.id, result.title] : [result.id, result.code])), [
-    [ids[0], 'A'],
-    [ids[1], 'B'],
-    [open.id, 'CONFLICT'],
-    ['task-none', 'NOT_FOUND'],
-  ])
+  assert.deepEqual(
+    batch.results.map((result) => (result.success ? [result.id, result.title] : [result.id, result.code])),
+    [
+      [ids[0], 'A'],
+      [ids[1], 'B'],
+      [open.id, 'CONFLICT'],
+      ['task-none', 'NOT_FOUND'],
+    ],
+  )
   assert.equal(typeof batch._instruction, 'string')
   const approvedNotes = (await listNotes(planner, { author: 'system' })).filter((note) => note.text.startsWith('[APPROVED]'))
-  assert.deepEqual(approvedNotes.map((note) => note.text.endsWith(' Feedback: fine')), [true, true])
+  assert.deepEqual(
+    approvedNotes.map((note) => note.text.endsWith(' Feedback: fine')),
+    [true, true],
+  )
   await assert.rejects(approveBatch(impl, { ids }), (error: { code?: string }) => error.code === 'FORBIDDEN')
   await assert.rejects(approveBatch(planner, { ids: [ids[0], ids[0]] }), (error: { code?: string }) => error.code === 'INVALID_INPUT')
 })

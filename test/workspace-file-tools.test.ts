@@ -206,7 +206,10 @@ test('refusals are recorded as events and successful writes as file.written', as
   assert.equal(refused[2].data?.holder, 'impl-1')
   await writeFileTool(ctx, { path: 'src/b.ts', content: 'hello' })
   const written = await events(ctx, 'file.written')
-  assert.deepEqual(written.map((event) => [event.ids?.path, event.data?.bytes]), [['src/b.ts', 5]])
+  assert.deepEqual(
+    written.map((event) => [event.ids?.path, event.data?.bytes]),
+    [['src/b.ts', 5]],
+  )
 })
 
 test('file inputs are validated: unknown properties, encodings and content over 4 MiB', async (t) => {

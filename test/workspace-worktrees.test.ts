@@ -13,7 +13,11 @@ import { peerCtx, tempDir, testCtx } from './support/helpers.js'
 import { stopDashboardAfter } from './support/launch-helpers.js'
 import { startAgent } from './support/mcp-helpers.js'
 
-const fails = (promise: Promise<unknown>) => promise.then(() => assert.fail('expected a rejection'), (error) => error as { code: string; data: any })
+const fails = (promise: Promise<unknown>) =>
+  promise.then(
+    () => assert.fail('expected a rejection'),
+    (error) => error as { code: string; data: any },
+  )
 const branchExists = (repo: string, branch: string) => gitTry(repo, 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}`).status === 0
 
 test('worktree tools: launch makes a worktree, status sees a commit, the planner merges it, cleanup removes only what is safe', async (t) => {
@@ -54,9 +58,10 @@ test('worktree tools: launch makes a worktree, status sees a commit, the planner
 
   const listed = await listWorktrees(planner, {})
   assert.equal(listed.count, 1)
-  assert.deepEqual(listed.worktrees.map((entry) => [entry.name, entry.path, entry.branchName, entry.exists, entry.implementer?.name, entry.implementer?.status]), [
-    ['impl-1', path, 'lockstep/impl-1', true, 'impl-1', 'active'],
-  ])
+  assert.deepEqual(
+    listed.worktrees.map((entry) => [entry.name, entry.path, entry.branchName, entry.exists, entry.implementer?.name, entry.implementer?.status]),
+    [['impl-1', path, 'lockstep/impl-1', true, 'impl-1', 'active']],
+  )
 
   const alive = await cleanupWorktrees(planner, { force: true })
   assert.deepEqual([alive.cleanedCount, alive.skipped.map((item) => item.name)], [0, ['impl-1']])
@@ -76,12 +81,21 @@ test('worktree tools: launch makes a worktree, status sees a commit, the planner
 
   rmSync(join(path, 'scratch.txt'))
   const dry = await cleanupWorktrees(planner, { dryRun: true })
-  assert.deepEqual(dry.cleaned.map((item) => [item.name, item.action]), [['impl-1', 'would_remove']])
+  assert.deepEqual(
+    dry.cleaned.map((item) => [item.name, item.action]),
+    [['impl-1', 'would_remove']],
+  )
   assert.ok(existsSync(path), 'a dry run removes nothing')
 
   const cleaned = await cleanupWorktrees(planner, {})
-  assert.deepEqual(cleaned.cleaned.map((item) => [item.name, item.action]), [['impl-1', 'removed']])
-  assert.deepEqual(cleaned.skipped.map((item) => item.name), ['impl-2'])
+  assert.deepEqual(
+    cleaned.cleaned.map((item) => [item.name, item.action]),
+    [['impl-1', 'removed']],
+  )
+  assert.deepEqual(
+    cleaned.skipped.map((item) => item.name),
+    ['impl-2'],
+  )
   assert.equal(existsSync(path), false)
   assert.equal(branchExists(repo, 'lockstep/impl-1'), false)
   assert.ok(branchExists(repo, 'lockstep/impl-2'), 'unmerged work stays without force')
@@ -89,7 +103,10 @@ test('worktree tools: launch makes a worktree, status sees a commit, the planner
 
   assert.equal((await fails(cleanupWorktrees(implementer, { force: true }))).code, 'FORBIDDEN')
   const forced = await cleanupWorktrees(planner, { force: true })
-  assert.deepEqual(forced.cleaned.map((item) => item.name), ['impl-2'])
+  assert.deepEqual(
+    forced.cleaned.map((item) => item.name),
+    ['impl-2'],
+  )
   assert.equal(existsSync(worktreePath(repo, 'impl-2')), false)
   assert.equal(branchExists(repo, 'lockstep/impl-2'), false)
   assert.equal((await listWorktrees(planner, {})).count, 0)
@@ -106,7 +123,10 @@ test('worktree tools report a shared implementer, and a folder outside git has n
   assert.equal((await cleanupWorktrees(planner, {})).cleanedCount, 0)
   const refused = await fails(launchImplementer(planner, { type: 'claude', isolation: 'worktree', launcher: 'manual', name: 'impl-9' }))
   assert.equal(refused.code, 'CONFLICT')
-  assert.equal((await planner.store.read(planner.store.project(planner.caller.cwd), 'agents')).agents.some((agent) => agent.name === 'impl-9'), false)
+  assert.equal(
+    (await planner.store.read(planner.store.project(planner.caller.cwd), 'agents')).agents.some((agent) => agent.name === 'impl-9'),
+    false,
+  )
 })
 
 test('the worktree tools are served over MCP', async (t) => {

@@ -14,8 +14,12 @@ export class DemoCommand extends BaseCommand {
   static override paths = [['demo']]
   static override usage = BaseCommand.Usage({
     description: 'Watch lockstep-mcp work, no AI needed: a planner and three scripted implementers build a small project while the dashboard shows it.',
-    details: 'Creates a git repository in a temporary folder (or --dir), starts the dashboard and real lockstep-mcp servers with a private store, and narrates each step (about 40 s; --fast for no pauses). Ctrl-C stops every process it started.',
-    examples: [['Watch it in the browser', 'lockstep-mcp demo'], ['Run it without pauses or a browser', 'lockstep-mcp demo --fast --no-open']],
+    details:
+      'Creates a git repository in a temporary folder (or --dir), starts the dashboard and real lockstep-mcp servers with a private store, and narrates each step (about 40 s; --fast for no pauses). Ctrl-C stops every process it started.',
+    examples: [
+      ['Watch it in the browser', 'lockstep-mcp demo'],
+      ['Run it without pauses or a browser', 'lockstep-mcp demo --fast --no-open'],
+    ],
   })
 
   dir = Option.String('--dir', { description: 'A new or empty folder for the repository (default: a temporary folder)' })
@@ -25,7 +29,8 @@ export class DemoCommand extends BaseCommand {
 
   async run(): Promise<number> {
     const port = Number(this.port)
-    if (!/^\d+$/.test(this.port) || port > 65535) throw new LockstepError('INVALID_INPUT', `--port ${JSON.stringify(this.port)} is not valid: expected a whole number from 0 to 65535.`, { flag: '--port' })
+    if (!/^\d+$/.test(this.port) || port > 65535)
+      throw new LockstepError('INVALID_INPUT', `--port ${JSON.stringify(this.port)} is not valid: expected a whole number from 0 to 65535.`, { flag: '--port' })
     const narration = this.json ? this.context.stderr : this.context.stdout
     const print = (line: string) => narration.write(`${line}\n`)
     const controller = new AbortController()
@@ -98,12 +103,15 @@ function shellQuote(word: string): string {
 }
 
 function onPath(program: string, env: NodeJS.ProcessEnv): boolean {
-  return (env.PATH ?? '').split(delimiter).filter(Boolean).some((dir) => {
-    try {
-      accessSync(join(dir, program), constants.X_OK)
-      return true
-    } catch {
-      return false
-    }
-  })
+  return (env.PATH ?? '')
+    .split(delimiter)
+    .filter(Boolean)
+    .some((dir) => {
+      try {
+        accessSync(join(dir, program), constants.X_OK)
+        return true
+      } catch {
+        return false
+      }
+    })
 }

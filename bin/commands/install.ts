@@ -9,8 +9,13 @@ export class InstallCommand extends withServerFlags(ClientTargetsCommand) {
   static override paths = [['install']]
   static override usage = BaseCommand.Usage({
     description: 'Register the MCP server with your coding clients: Claude Code, Codex, Cursor, Gemini CLI, VS Code, Copilot CLI, opencode, Windsurf.',
-    details: 'With no client named, every client found on this machine is configured (Claude Code and Codex when none is). Server flags are copied into the entry after `server`. Every other entry, setting and comment of the file is kept byte for byte; a file that does not parse is left untouched.',
-    examples: [['Every client found here, user scope', '$0 install'], ['Cursor and Gemini CLI', '$0 install --client cursor --client gemini'], ['Claude Code for this project only', '$0 install --client claude --scope project']],
+    details:
+      'With no client named, every client found on this machine is configured (Claude Code and Codex when none is). Server flags are copied into the entry after `server`. Every other entry, setting and comment of the file is kept byte for byte; a file that does not parse is left untouched.',
+    examples: [
+      ['Every client found here, user scope', '$0 install'],
+      ['Cursor and Gemini CLI', '$0 install --client cursor --client gemini'],
+      ['Claude Code for this project only', '$0 install --client claude --scope project'],
+    ],
   })
 
   npx = Option.Boolean('--npx', false, { description: 'Run the server through npx instead of this installation' })

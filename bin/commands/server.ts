@@ -19,7 +19,8 @@ export class ServerCommand extends withServerFlags(BaseCommand) {
   static override paths = [['server']]
   static override usage = BaseCommand.Usage({
     description: 'Run the MCP server over stdio (what Claude Code and Codex start), or with --http for agents on other machines.',
-    details: 'stdout carries JSON-RPC only; logs go to stderr and <logs>/server.log. Exits within 1 s of SIGINT, SIGTERM or the end of stdin. With --http: Streamable HTTP at http://<host>:<port>/mcp, one lockstep session per MCP session, every request needing Authorization: Bearer <token> (--token, else LOCKSTEP_HTTP_TOKEN, else <data>/http-token); GET /healthz needs none.',
+    details:
+      'stdout carries JSON-RPC only; logs go to stderr and <logs>/server.log. Exits within 1 s of SIGINT, SIGTERM or the end of stdin. With --http: Streamable HTTP at http://<host>:<port>/mcp, one lockstep session per MCP session, every request needing Authorization: Bearer <token> (--token, else LOCKSTEP_HTTP_TOKEN, else <data>/http-token); GET /healthz needs none.',
   })
 
   logLevel = Option.String('--log-level', { description: 'error, warn, info or debug' })
@@ -32,18 +33,32 @@ export class ServerCommand extends withServerFlags(BaseCommand) {
   port = Option.String('--port', { description: 'With --http: port (default 8788; 0 lets the system pick)' })
   token = Option.String('--token', { description: 'With --http: bearer token (default LOCKSTEP_HTTP_TOKEN, else <data>/http-token)' })
   allowedHosts = Option.String('--allowed-hosts', { description: 'With --http: comma-separated extra Host header values' })
-  allowedOrigins = Option.String('--allowed-origins', { description: 'With --http: comma-separated origins allowed to call (default none; on loopback, the server\'s own loopback origins)' })
+  allowedOrigins = Option.String('--allowed-origins', { description: "With --http: comma-separated origins allowed to call (default none; on loopback, the server's own loopback origins)" })
   maxSessions = Option.String('--max-sessions', { description: 'With --http: live sessions in all (default 64; beyond: 503)' })
   maxSessionsPerToken = Option.String('--max-sessions-per-token', { description: 'With --http: live sessions per token (default 32; beyond: 429)' })
   sessionIdle = Option.String('--session-idle', { description: 'With --http: seconds without a request before a session is closed (default 600)' })
 
   async run(): Promise<number> {
-    const { settings, warnings } = resolveSettings({ ...this.serverFlags(), logLevel: this.logLevel, serverName: this.serverName, serverVersion: this.serverVersion, storage: this.storage, dbPath: this.dbPath }, this.context.env, this.context.cwd, packageVersion())
+    const { settings, warnings } = resolveSettings(
+      { ...this.serverFlags(), logLevel: this.logLevel, serverName: this.serverName, serverVersion: this.serverVersion, storage: this.storage, dbPath: this.dbPath },
+      this.context.env,
+      this.context.cwd,
+      packageVersion(),
+    )
     const logger = createLogger(settings.logDir, 'server', settings.logLevel, this.context.stderr)
     redirectConsole((line) => logger.log('info', line))
     for (const warning of warnings) logger.log('warn', warning)
     if (this.http) return this.runHttp({ ...settings, transport: 'http' }, logger)
-    const httpFlags = { '--host': this.host, '--port': this.port, '--token': this.token, '--allowed-hosts': this.allowedHosts, '--allowed-origins': this.allowedOrigins, '--max-sessions': this.maxSessions, '--max-sessions-per-token': this.maxSessionsPerToken, '--session-idle': this.sessionIdle }
+    const httpFlags = {
+      '--host': this.host,
+      '--port': this.port,
+      '--token': this.token,
+      '--allowed-hosts': this.allowedHosts,
+      '--allowed-origins': this.allowedOrigins,
+      '--max-sessions': this.maxSessions,
+      '--max-sessions-per-token': this.maxSessionsPerToken,
+      '--session-idle': this.sessionIdle,
+    }
     const stray = Object.entries(httpFlags).find(([, value]) => value !== undefined)?.[0]
     if (stray) throw new LockstepError('INVALID_INPUT', `${stray} applies only to the HTTP server; add --http, or leave ${stray} out.`, { flag: stray })
     const store = openStore(settings.dataDir)
@@ -81,7 +96,16 @@ export class ServerCommand extends withServerFlags(BaseCommand) {
   private async runHttp(settings: Settings, logger: Logger): Promise<number> {
     // the HTTP transport is loaded only here: a stdio server never needs it
     const { resolveHttpOptions, startHttpServer } = await import('../../lib/http/http-server.js')
-    const flags = { host: this.host, port: this.port, token: this.token, allowedHosts: this.allowedHosts, allowedOrigins: this.allowedOrigins, maxSessions: this.maxSessions, maxSessionsPerToken: this.maxSessionsPerToken, sessionIdle: this.sessionIdle }
+    const flags = {
+      host: this.host,
+      port: this.port,
+      token: this.token,
+      allowedHosts: this.allowedHosts,
+      allowedOrigins: this.allowedOrigins,
+      maxSessions: this.maxSessions,
+      maxSessionsPerToken: this.maxSessionsPerToken,
+      sessionIdle: this.sessionIdle,
+    }
     const options = resolveHttpOptions(flags, this.context.env, settings.dataDir)
     if (options.tokenFile) this.context.stderr.write(`lockstep-mcp bearer token in ${options.tokenFile}\n`)
     if (options.exposed) logger.log('warn', `listening on ${options.host}, beyond loopback: anyone with the token can act as any agent, and the file, command and launch tools act on this machine.`)
@@ -115,7 +139,11 @@ function reachableUrl(host: string, port: number, allowedHosts: readonly string[
   const named = allowedHosts[0]
   if (named) return `http://${/:\d+$/.test(named) ? named : `${named}:${port}`}/mcp`
   const wildcard = host === '0.0.0.0' || host === '::'
-  const address = wildcard ? Object.values(networkInterfaces()).flat().find((item) => item && !item.internal && item.family === 'IPv4')?.address : undefined
+  const address = wildcard
+    ? Object.values(networkInterfaces())
+        .flat()
+        .find((item) => item && !item.internal && item.family === 'IPv4')?.address
+    : undefined
   return `http://${hostForUrl(address ?? connectHost(host))}:${port}/mcp`
 }
 

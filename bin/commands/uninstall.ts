@@ -10,7 +10,6 @@ export class UninstallCommand extends ClientTargetsCommand {
     details: 'Removes only our entry (and an old `lockstep` entry that runs lockstep-mcp); every other byte of the file is kept. Exit 0 even when nothing was found.',
   })
 
-
   async run(): Promise<number> {
     const result = await uninstallClients(this.targets(), { env: this.context.env, cwd: this.context.cwd })
     const { out, err } = formatInstall(result)

@@ -38,8 +38,7 @@ export async function play(stage: Stage): Promise<void> {
   })
   await say('planner', 'writes the plan: goal, 4 acceptance criteria, 3 steps')
 
-  const task = (title: string, complexity: string, files: string[], extra: Record<string, unknown> = {}) =>
-    planner.call('task_create', { title, complexity, files, ...extra })
+  const task = (title: string, complexity: string, files: string[], extra: Record<string, unknown> = {}) => planner.call('task_create', { title, complexity, files, ...extra })
   const args = await task('Parse command-line arguments', 'simple', ['src/args.js'], { priority: 'high' })
   const store = await task('Store to-dos in a JSON file', 'medium', ['src/store.js'], { priority: 'high' })
   const list = await task('Add the list command', 'medium', ['src/commands/list.js', 'src/index.js'], { dependsOn: [args.id, store.id] })
@@ -74,7 +73,12 @@ export async function play(stage: Stage): Promise<void> {
   await say('impl-2', `asks the planner: "${topic}"`)
 
   await planner.call('discussion_reply', { discussionId: question.id, message: 'Lists stay short; keep one file.', recommendation: 'one JSON array' })
-  await planner.call('discussion_resolve', { discussionId: question.id, decision: 'One JSON array in todos.json', reasoning: 'Lists are short, and one file is easy to read and to edit by hand.', linkedTaskId: store.id })
+  await planner.call('discussion_resolve', {
+    discussionId: question.id,
+    decision: 'One JSON array in todos.json',
+    reasoning: 'Lists are short, and one file is easy to read and to edit by hand.',
+    linkedTaskId: store.id,
+  })
   await say('planner', 'answers and records the decision: one JSON array in todos.json')
 
   await impl1.call('file_write', { path: 'src/args.js', content: ARGS_JS })
@@ -104,7 +108,10 @@ export async function play(stage: Stage): Promise<void> {
   await impl1.call('task_claim', { id: list.id })
   await say('impl-1', 'claims "Add the list command" and locks src/commands/list.js and src/index.js')
 
-  const refused = await impl2.call('task_claim', { id: done.id }).then(() => null, (error: unknown) => error)
+  const refused = await impl2.call('task_claim', { id: done.id }).then(
+    () => null,
+    (error: unknown) => error,
+  )
   if (!(refused instanceof LockstepError) || refused.code !== 'LOCKED') throw refused instanceof Error ? refused : new Error('the claim of "done" should have met impl-1\'s lock')
   await say('impl-2', `tries "Add the done command": LOCKED, src/index.js is held by impl-1, so it waits for the lock`)
 

@@ -55,7 +55,10 @@ function entryText(name: string, target: TargetResult): string {
 }
 
 function indent(text: string): string {
-  return text.split('\n').map((line) => `    ${line}`).join('\n')
+  return text
+    .split('\n')
+    .map((line) => `    ${line}`)
+    .join('\n')
 }
 
 function lines(items: string[]): string {

@@ -21,9 +21,13 @@ export async function coordinationInit(ctx: Ctx, raw: unknown) {
   const input = parseInput(CoordinationInitInput, raw)
   const binding = ctx.caller.binding
   if (binding && (binding.role !== input.role || (input.name && !sameName(input.name, binding.name)))) {
-    throw new LockstepError('FORBIDDEN', `This session is registered as ${binding.name} (${binding.role}); role and name are fixed for a session. Call coordination_init with role "${binding.role}" or leave name out.`, {
-      registered: { name: binding.name, role: binding.role },
-    })
+    throw new LockstepError(
+      'FORBIDDEN',
+      `This session is registered as ${binding.name} (${binding.role}); role and name are fixed for a session. Call coordination_init with role "${binding.role}" or leave name out.`,
+      {
+        registered: { name: binding.name, role: binding.role },
+      },
+    )
   }
   const project = projectFor(ctx, input.projectRoot)
   const envName = ctx.settings.agentName

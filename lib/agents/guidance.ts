@@ -63,7 +63,13 @@ export function plannerGuidance({ docs, contextView, implementers, inbox }: Plan
     return { status: 'stopped', phase: 'stopped', projectContext: contextView, taskSummary: summary, instruction: 'Work is halted; tell the user. Resume only when asked, with project_status_set.' }
   }
   if (docs.project.status === 'complete') {
-    return { status: 'complete', phase: 'complete', projectContext: contextView, taskSummary: summary, instruction: 'The project is marked complete. Confirm with the user; creating a task reopens it.' }
+    return {
+      status: 'complete',
+      phase: 'complete',
+      projectContext: contextView,
+      taskSummary: summary,
+      instruction: 'The project is marked complete. Confirm with the user; creating a task reopens it.',
+    }
   }
   const preferredImplementer = context.preferredImplementer ?? 'claude'
   if (!tasks.length) {
@@ -124,9 +130,7 @@ export function implementerGuidance(docs: Pick<Docs, 'project' | 'tasks'>, agent
   // a ready task in a project marked complete is still work: task_claim_next takes it and reopens the project
   if (docs.project.status === 'complete' && !ready.length) {
     // completing with open tasks cancels or moves them and tells their owners; tasks still owned here are unfinished work
-    const instruction = owned.length
-      ? `You still own ${owned.length} open task(s): keep them, and ask the planner with discussion_start whether to finish them.`
-      : 'Nothing is left for you: stop.'
+    const instruction = owned.length ? `You still own ${owned.length} open task(s): keep them, and ask the planner with discussion_start whether to finish them.` : 'Nothing is left for you: stop.'
     return { ...base, status: 'complete', message: 'The project is marked complete.', instruction }
   }
   const inProgress = owned.filter((task) => task.status === 'in_progress')
@@ -136,7 +140,12 @@ export function implementerGuidance(docs: Pick<Docs, 'project' | 'tasks'>, agent
     ...base,
     status: 'waiting',
     reason,
-    message: { no_context: 'No project context yet.', none_left: 'No todo tasks are left.', all_blocked: 'Every todo task waits on dependencies.', all_assigned: 'Every ready task is assigned to someone else.' }[reason],
+    message: {
+      no_context: 'No project context yet.',
+      none_left: 'No todo tasks are left.',
+      all_blocked: 'Every todo task waits on dependencies.',
+      all_assigned: 'Every ready task is assigned to someone else.',
+    }[reason],
     instruction: 'Wait with events_wait({types: ["task.*", "project.status_changed"]}), then call task_claim_next again.',
   }
 }

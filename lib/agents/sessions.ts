@@ -65,9 +65,7 @@ export async function sweepProject(ctx: Ctx, projectRoot: string): Promise<boole
   const graceMs = ctx.settings.graceSec * 1000
   const due =
     tasks.tasks.some((task) => task.owner && task.leaseExpiresAt && Date.parse(task.leaseExpiresAt) <= now && task.status !== 'review' && task.status !== 'done' && task.status !== 'todo') ||
-    locks.locks.some(
-      (lock) => lock.status === 'active' && Date.parse(lock.expiresAt) <= now && tasks.tasks.find((task) => task.id === lock.taskId)?.status !== 'review',
-    ) ||
+    locks.locks.some((lock) => lock.status === 'active' && Date.parse(lock.expiresAt) <= now && tasks.tasks.find((task) => task.id === lock.taskId)?.status !== 'review') ||
     agents.agents.some((agent) => {
       const since = goneEvidence(ctx.isAlive, agent, agents.sessions, nowIso, false)
       return since !== null && (since === nowIso || Date.parse(since) + graceMs <= now)
@@ -92,10 +90,16 @@ async function recordDeadPanes(ctx: Ctx, project: ProjectRef): Promise<void> {
     }
   }
   if (!dead.size) return
-  await mutate(ctx, project, ['agents'], (docs, tx) => {
-    for (const agent of docs.agents.agents) {
-      // re-checked under the lock: the agent may have connected since the probe
-      if (dead.has(agent.id) && agent.status === 'active' && !agent.sessionId && !agent.goneSince) agent.goneSince = tx.now.toISOString()
-    }
-  }, { actor: 'system' })
+  await mutate(
+    ctx,
+    project,
+    ['agents'],
+    (docs, tx) => {
+      for (const agent of docs.agents.agents) {
+        // re-checked under the lock: the agent may have connected since the probe
+        if (dead.has(agent.id) && agent.status === 'active' && !agent.sessionId && !agent.goneSince) agent.goneSince = tx.now.toISOString()
+      }
+    },
+    { actor: 'system' },
+  )
 }

@@ -14,8 +14,7 @@ export type ServerFlags = readonly (readonly [string, string])[] | readonly stri
 
 /** What install registers, independent of the client format. */
 export type ServerEntry =
-  | { transport: 'stdio'; launch: 'node' | 'npx'; command: string; args: string[]; env: Record<string, string> }
-  | { transport: 'http'; url: string; bearer: string; token: string | undefined }
+  { transport: 'stdio'; launch: 'node' | 'npx'; command: string; args: string[]; env: Record<string, string> } | { transport: 'http'; url: string; bearer: string; token: string | undefined }
 
 export interface BuildServerEntryInput {
   scope: Scope
@@ -59,8 +58,20 @@ export interface ConfigReport {
 
 /** Server flags in the order of the settings table (docs/cli.md#settings). */
 const SERVER_FLAGS = [
-  '--data-dir', '--log-dir', '--mode', '--roots', '--command-mode', '--command-allow', '--tools',
-  '--lease-ttl', '--grace', '--claude-cmd', '--codex-cmd', '--log-level', '--server-name', '--server-version',
+  '--data-dir',
+  '--log-dir',
+  '--mode',
+  '--roots',
+  '--command-mode',
+  '--command-allow',
+  '--tools',
+  '--lease-ttl',
+  '--grace',
+  '--claude-cmd',
+  '--codex-cmd',
+  '--log-level',
+  '--server-name',
+  '--server-version',
 ] as const
 
 const TOKEN_ENV_VAR = 'LOCKSTEP_HTTP_TOKEN'
@@ -180,12 +191,7 @@ export function resolveConfigTarget(input: {
 }
 
 /** Write `name` into the target file; a second identical run writes nothing. Throws INVALID_INPUT, NOT_FOUND, CONFLICT. */
-export async function installClientConfig(input: {
-  target: ConfigTarget
-  name: string
-  entry: ServerEntry
-  dryRun?: boolean
-}): Promise<ConfigReport> {
+export async function installClientConfig(input: { target: ConfigTarget; name: string; entry: ServerEntry; dryRun?: boolean }): Promise<ConfigReport> {
   const { target, name, entry } = input
   assertServerName(name)
   await verifyServerEntry(entry)
@@ -201,11 +207,7 @@ export async function installClientConfig(input: {
 }
 
 /** Remove `name` (and an old `lockstep` entry running lockstep-mcp) from the target file. Throws INVALID_INPUT, CONFLICT. */
-export async function uninstallClientConfig(input: {
-  target: ConfigTarget
-  name: string
-  dryRun?: boolean
-}): Promise<ConfigReport> {
+export async function uninstallClientConfig(input: { target: ConfigTarget; name: string; dryRun?: boolean }): Promise<ConfigReport> {
   const { target, name } = input
   assertServerName(name)
   const before = await readTextOrNull(target.file)
@@ -225,14 +227,7 @@ async function commit(target: ConfigTarget, edit: ConfigEdit, dryRun = false): P
   if (edit.changed && !dryRun) await writeText(target.file, edit.text, target.newFileMode, target.dirMode)
 }
 
-function report(
-  target: ConfigTarget,
-  edit: ConfigEdit,
-  action: ConfigReport['action'],
-  entry: Record<string, unknown> | null,
-  before: string | null,
-  notes: string[],
-): ConfigReport {
+function report(target: ConfigTarget, edit: ConfigEdit, action: ConfigReport['action'], entry: Record<string, unknown> | null, before: string | null, notes: string[]): ConfigReport {
   const { client, scope, file } = target
   const after = edit.changed ? edit.text : before
   return { client, scope, file, action, entry, replaced: edit.replaced, warnings: edit.warnings, notes, before, after }

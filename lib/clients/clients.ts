@@ -129,14 +129,17 @@ function preferJsonc(file: string): string {
 
 function onPath(program: string, where: Where): boolean {
   const names = where.platform === 'win32' ? [`${program}.exe`, `${program}.cmd`] : [program]
-  return (where.env['PATH'] ?? where.env['Path'] ?? '').split(delimiter).filter(Boolean).some((dir) =>
-    names.some((name) => {
-      try {
-        accessSync(join(dir, name), constants.X_OK)
-        return true
-      } catch {
-        return false
-      }
-    }),
-  )
+  return (where.env['PATH'] ?? where.env['Path'] ?? '')
+    .split(delimiter)
+    .filter(Boolean)
+    .some((dir) =>
+      names.some((name) => {
+        try {
+          accessSync(join(dir, name), constants.X_OK)
+          return true
+        } catch {
+          return false
+        }
+      }),
+    )
 }

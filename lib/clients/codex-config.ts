@@ -1,8 +1,6 @@
 import { parse, stringify, TomlError } from 'smol-toml'
 import { LockstepError } from '../errors.js'
-import {
-  detectEol, isTable, namesToRemove, sameMeaning, splitBom, withBlankLine, type ConfigEdit,
-} from './config-files.js'
+import { detectEol, isTable, namesToRemove, sameMeaning, splitBom, withBlankLine, type ConfigEdit } from './config-files.js'
 import { scanToml, startsWithPath, type TomlLine } from './_toml-scan.js'
 
 type Table = Record<string, unknown>
@@ -53,7 +51,11 @@ export function planCodexUninstall(text: string | null, file: string, name: stri
     next = fallback(doc, servers, touched, detectEol(body))
     warnings.push(`${file}: the entry was an inline table or dotted keys, so the whole file was rewritten without its comments`)
   } else {
-    next = rebuild(body, lines, touched.flatMap((n) => tableSpans(lines, n)))
+    next = rebuild(
+      body,
+      lines,
+      touched.flatMap((n) => tableSpans(lines, n)),
+    )
   }
   checkMeaning(next, intended, file)
   return { text: bom + next, changed: true, replaced: old, found: ours, warnings }
@@ -79,12 +81,11 @@ function parseToml(body: string, file: string): Table {
   } catch (error) {
     if (!(error instanceof TomlError)) throw error
     const reason = error.message.split('\n')[0]
-    throw new LockstepError(
-      'CONFLICT',
-      `${file}:${error.line}:${error.column} is not valid TOML (${reason}); fix it by hand and run the command again. ` +
-        'The file was not changed.',
-      { file, line: error.line, column: error.column },
-    )
+    throw new LockstepError('CONFLICT', `${file}:${error.line}:${error.column} is not valid TOML (${reason}); fix it by hand and run the command again. ` + 'The file was not changed.', {
+      file,
+      line: error.line,
+      column: error.column,
+    })
   }
 }
 
@@ -104,10 +105,7 @@ function without(servers: Table, names: string[]): Table {
 /** True when the entry (or the whole mcp_servers table) is written inline or with dotted keys. */
 function definedOutsideHeaders(lines: TomlLine[], name: string): boolean {
   const target = ['mcp_servers', name]
-  return lines.some((line) =>
-    line.kind === 'keyval' &&
-    !startsWithPath(line.section, target) &&
-    (startsWithPath(line.path, target) || startsWithPath(target, line.path)))
+  return lines.some((line) => line.kind === 'keyval' && !startsWithPath(line.section, target) && (startsWithPath(line.path, target) || startsWithPath(target, line.path)))
 }
 
 interface Span {
@@ -167,11 +165,7 @@ function checkMeaning(next: string, intended: Table, file: string): void {
     actual = { unparsable: true }
   }
   if (!sameMeaning(dropEmptyServers(actual), dropEmptyServers(intended))) {
-    throw new LockstepError(
-      'CONFLICT',
-      `${file}: editing the mcp_servers entry in place would change other settings, so nothing was written; edit the file by hand`,
-      { file },
-    )
+    throw new LockstepError('CONFLICT', `${file}: editing the mcp_servers entry in place would change other settings, so nothing was written; edit the file by hand`, { file })
   }
 }
 

@@ -5,8 +5,19 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { projectIdentity } from '../../storage/projects.js'
 import {
-  assertServerName, buildServerEntry, clientEntry, CLIENTS, detectClients, installClientConfig, resolveConfigTarget, uninstallClientConfig,
-  type Client, type ConfigReport, type ConfigTarget, type Scope, type ServerEntry,
+  assertServerName,
+  buildServerEntry,
+  clientEntry,
+  CLIENTS,
+  detectClients,
+  installClientConfig,
+  resolveConfigTarget,
+  uninstallClientConfig,
+  type Client,
+  type ConfigReport,
+  type ConfigTarget,
+  type Scope,
+  type ServerEntry,
 } from './client-configs.js'
 import { projectConfigFile } from './clients.js'
 import { isPublished } from './_npm-published.js'
@@ -51,9 +62,17 @@ export interface InstallHost {
 
 /** The server flags that install copies into an entry's args, in the order of the settings table (docs/cli.md#settings). */
 const COPIED_FLAGS = [
-  ['dataDir', '--data-dir'], ['logDir', '--log-dir'], ['mode', '--mode'], ['roots', '--roots'], ['commandMode', '--command-mode'],
-  ['commandAllow', '--command-allow'], ['tools', '--tools'], ['leaseTtl', '--lease-ttl'], ['grace', '--grace'],
-  ['claudeCmd', '--claude-cmd'], ['codexCmd', '--codex-cmd'],
+  ['dataDir', '--data-dir'],
+  ['logDir', '--log-dir'],
+  ['mode', '--mode'],
+  ['roots', '--roots'],
+  ['commandMode', '--command-mode'],
+  ['commandAllow', '--command-allow'],
+  ['tools', '--tools'],
+  ['leaseTtl', '--lease-ttl'],
+  ['grace', '--grace'],
+  ['claudeCmd', '--claude-cmd'],
+  ['codexCmd', '--codex-cmd'],
 ] as const
 
 const DENIED = new Set(['EACCES', 'EPERM', 'EROFS'])
@@ -126,9 +145,7 @@ export async function uninstallClients(raw: unknown, host: InstallHost): Promise
   assertServerName(input.name)
   const home = host.home ?? homedir()
   const { selection, targets: chosen } = configTargets(input, host, home, 'uninstall')
-  const targets = await Promise.all(
-    chosen.map((target) => settle(target, null, () => uninstallClientConfig({ target, name: input.name, dryRun: input.dryRun }))),
-  )
+  const targets = await Promise.all(chosen.map((target) => settle(target, null, () => uninstallClientConfig({ target, name: input.name, dryRun: input.dryRun }))))
   return { command: 'uninstall', name: input.name, dryRun: input.dryRun, selection, targets }
 }
 
@@ -143,9 +160,10 @@ async function unpublishedWarning(entry: ServerEntry, host: InstallHost, scope: 
   if (published === 'yes') return null
   const cli = host.cliPath ?? cliScriptPath()
   const here = `\`${host.nodePath ?? process.execPath} ${cli} server\``
-  const instead = scope === 'project'
-    ? `until it is published, register this checkout per user with 'lockstep-mcp install --scope user', which runs ${here}`
-    : `leave out --npx to write the entry that works here: ${here}`
+  const instead =
+    scope === 'project'
+      ? `until it is published, register this checkout per user with 'lockstep-mcp install --scope user', which runs ${here}`
+      : `leave out --npx to write the entry that works here: ${here}`
   const state = published === 'no' ? `is not on the npm registry` : `could not be checked on the npm registry (offline?)`
   return `lockstep-mcp@${version} ${state}, so 'npx -y lockstep-mcp@${version}' cannot start the server yet; ${instead}.`
 }

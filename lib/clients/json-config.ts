@@ -102,7 +102,9 @@ function removeMember(text: string, path: string[]): string {
 
 /** `value` as JSON laid out like the file, continuing lines at `indent`. */
 function render(text: string, value: unknown, indent: string): string {
-  return JSON.stringify(value, null, unit(text)).split('\n').join(`${detectEol(text)}${indent}`)
+  return JSON.stringify(value, null, unit(text))
+    .split('\n')
+    .join(`${detectEol(text)}${indent}`)
 }
 
 /** The file's indentation step: that of its first indented line, two spaces if none. */

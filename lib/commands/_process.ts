@@ -140,18 +140,10 @@ function signalGroup(pid: number, name: NodeJS.Signals): void {
 
 function spawnError(error: NodeJS.ErrnoException, program: string): Error {
   if (error.code === 'ENOENT') {
-    return new LockstepError(
-      'NOT_FOUND',
-      `The program ${program} was not found; check the name and PATH, or install it first.`,
-      { program },
-    )
+    return new LockstepError('NOT_FOUND', `The program ${program} was not found; check the name and PATH, or install it first.`, { program })
   }
   if (error.code === 'EACCES') {
-    return new LockstepError(
-      'INVALID_INPUT',
-      `${program} is not an executable program; check its path and permissions.`,
-      { program },
-    )
+    return new LockstepError('INVALID_INPUT', `${program} is not an executable program; check its path and permissions.`, { program })
   }
   return error
 }

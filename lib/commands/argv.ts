@@ -92,10 +92,5 @@ function readDoubleQuoted(command: string, open: number): { text: string; end: n
 }
 
 function unterminated(quote: string, index: number, command: string): LockstepError {
-  return new LockstepError(
-    'INVALID_INPUT',
-    `The ${quote} quote at character ${index + 1} of the command is never closed; close it, or escape it with a ` +
-      'backslash.',
-    { command, index },
-  )
+  return new LockstepError('INVALID_INPUT', `The ${quote} quote at character ${index + 1} of the command is never closed; close it, or escape it with a ` + 'backslash.', { command, index })
 }

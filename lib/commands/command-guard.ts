@@ -26,9 +26,46 @@ const REFUSED_ENV: readonly RegExp[] = [
 
 /** Programs that run whatever code they are given: allowing one of them allows anything. */
 const RUNS_ANYTHING = new Set([
-  'node', 'nodejs', 'deno', 'bun', 'bunx', 'npx', 'python', 'python2', 'python3', 'pypy', 'pypy3', 'perl', 'ruby',
-  'php', 'lua', 'tclsh', 'java', 'sh', 'bash', 'zsh', 'dash', 'ksh', 'fish', 'csh', 'tcsh', 'pwsh', 'powershell',
-  'cmd', 'osascript', 'env', 'xargs', 'find', 'awk', 'gawk', 'sed', 'make', 'sudo', 'nohup', 'timeout', 'nice',
+  'node',
+  'nodejs',
+  'deno',
+  'bun',
+  'bunx',
+  'npx',
+  'python',
+  'python2',
+  'python3',
+  'pypy',
+  'pypy3',
+  'perl',
+  'ruby',
+  'php',
+  'lua',
+  'tclsh',
+  'java',
+  'sh',
+  'bash',
+  'zsh',
+  'dash',
+  'ksh',
+  'fish',
+  'csh',
+  'tcsh',
+  'pwsh',
+  'powershell',
+  'cmd',
+  'osascript',
+  'env',
+  'xargs',
+  'find',
+  'awk',
+  'gawk',
+  'sed',
+  'make',
+  'sudo',
+  'nohup',
+  'timeout',
+  'nice',
 ])
 
 /** The allowed programs that run any code given to them. */
@@ -71,7 +108,22 @@ function longOption(arg: string, names: readonly string[]): boolean {
 const GIT_GLOBAL_REFUSED = ['config-env', 'exec-path', 'git-dir', 'work-tree', 'paginate']
 // anywhere after it: transports and hooks that name a program
 const GIT_REFUSED_OPTIONS = ['upload-pack', 'receive-pack', 'exec', 'extcmd', 'open-files-in-pager', 'config']
-const GIT_REFUSED_COMMANDS = new Set(['difftool', 'mergetool', 'filter-branch', 'send-email', 'instaweb', 'web--browse', 'credential', 'daemon', 'shell', 'upload-pack', 'receive-pack', 'http-backend', 'remote-ext', 'remote-fd'])
+const GIT_REFUSED_COMMANDS = new Set([
+  'difftool',
+  'mergetool',
+  'filter-branch',
+  'send-email',
+  'instaweb',
+  'web--browse',
+  'credential',
+  'daemon',
+  'shell',
+  'upload-pack',
+  'receive-pack',
+  'http-backend',
+  'remote-ext',
+  'remote-fd',
+])
 // where `-u <program>` means --upload-pack
 const GIT_UPLOAD_PACK_SHORT = new Set(['clone', 'fetch', 'pull', 'ls-remote', 'archive'])
 const GIT_CONFIG_READS = new Set(['--get', '--get-all', '--get-regexp', '--get-urlmatch', '--list', '-l', 'get', 'list'])

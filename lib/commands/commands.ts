@@ -62,8 +62,7 @@ export function parseCommand(command: string, commandMode: CommandMode = 'open')
     const shown = JSON.stringify(unquotedMetacharacter)
     throw new LockstepError(
       'INVALID_INPUT',
-      `The command contains the unquoted shell metacharacter ${shown}, but it runs without a shell; ` +
-        'quote it, or pass shell: true to run it through a shell.',
+      `The command contains the unquoted shell metacharacter ${shown}, but it runs without a shell; ` + 'quote it, or pass shell: true to run it through a shell.',
       { metacharacter: unquotedMetacharacter },
     )
   }
@@ -91,8 +90,7 @@ export function checkCommandPolicy(policy: CommandPolicy): void {
   if (!allowed.includes(program)) {
     throw new LockstepError(
       'FORBIDDEN',
-      `The program ${JSON.stringify(program)} is not on the command allowlist (${allow.join(', ') || 'empty'}); ` +
-        'use a listed program or ask the user to extend --command-allow.',
+      `The program ${JSON.stringify(program)} is not on the command allowlist (${allow.join(', ') || 'empty'}); ` + 'use a listed program or ask the user to extend --command-allow.',
       { program, allow: [...allow] },
     )
   }

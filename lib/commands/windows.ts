@@ -24,12 +24,11 @@ function getEnv(env: Env, name: string): string | undefined {
  * Find the file Windows would run for `program`, trying each PATHEXT extension. A bare name is looked up on PATH
  * only, never in the working folder, so a file planted in the project cannot shadow a real program.
  */
-export function resolveWindowsProgram(
-  program: string,
-  options: { cwd: string; path: string; pathext: string },
-  isFile: (candidate: string) => boolean = defaultIsFile,
-): string | undefined {
-  const extensions = options.pathext.split(';').filter(Boolean).map((ext) => ext.toLowerCase())
+export function resolveWindowsProgram(program: string, options: { cwd: string; path: string; pathext: string }, isFile: (candidate: string) => boolean = defaultIsFile): string | undefined {
+  const extensions = options.pathext
+    .split(';')
+    .filter(Boolean)
+    .map((ext) => ext.toLowerCase())
   const hasKnownExt = extensions.includes(win32.extname(program).toLowerCase())
   const withExt = extensions.map((ext) => program + ext)
   const names = hasKnownExt ? [program, ...withExt] : withExt

@@ -57,7 +57,11 @@ const PACKAGE_RUNNERS = /(?:^|[\\/])(?:npm-cli|npx-cli|yarn|pnpm)\.c?js$/
 
 /** A process that only starts another: a shell, npx or npm's own node, a git running a hook when `git` is set. */
 function isWrapper(argv: string[], git: boolean): boolean {
-  const name = (argv[0] ?? '').split(/[\\/]/).at(-1)!.replace(/^-/, '').replace(/\.exe$/i, '')
+  const name = (argv[0] ?? '')
+    .split(/[\\/]/)
+    .at(-1)!
+    .replace(/^-/, '')
+    .replace(/\.exe$/i, '')
   if (SHELLS.has(name) || (git && name === 'git')) return true
   return (name === 'node' || name === 'nodejs') && PACKAGE_RUNNERS.test(argv[1] ?? '')
 }

@@ -27,7 +27,7 @@ function jsonBytes(text: string): number {
  */
 export function fittingBytes(data: Buffer, encoding: BufferEncoding, budget: number): number {
   let n = data.length
-  for (let size = jsonBytes(data.subarray(0, n).toString(encoding)); size > budget && n > 0; ) {
+  for (let size = jsonBytes(data.subarray(0, n).toString(encoding)); size > budget && n > 0;) {
     // shrink in proportion, a little more each round, until it fits (two or three rounds in practice)
     n = aligned(data, Math.floor((n * budget) / size) - 16, encoding)
     size = jsonBytes(data.subarray(0, n).toString(encoding))

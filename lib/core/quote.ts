@@ -19,11 +19,6 @@ export function withEnv(env: Record<string, string>, command: string): string {
 
 /** An AppleScript string literal: backslashes and double quotes escaped, control characters as escapes. */
 export function appleScriptString(text: string): string {
-  const escaped = text
-    .replace(/\\/g, '\\\\')
-    .replace(/"/g, '\\"')
-    .replace(/\n/g, '\\n')
-    .replace(/\r/g, '\\r')
-    .replace(/\t/g, '\\t')
+  const escaped = text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t')
   return `"${escaped}"`
 }

@@ -121,7 +121,11 @@ export const isVisible = (text: string) => /[^\s\p{Cc}\p{Cf}]/u.test(text)
 const VISIBLE = 'needs visible characters, not only spaces or control characters'
 export const Visible = v.check(isVisible, VISIBLE)
 export const Title = v.pipe(v.string(), v.minLength(1), v.maxLength(200), Visible)
-export const LongText = v.pipe(v.string(), v.maxLength(20_000), v.check((text: string) => text === '' || isVisible(text), VISIBLE))
+export const LongText = v.pipe(
+  v.string(),
+  v.maxLength(20_000),
+  v.check((text: string) => text === '' || isVisible(text), VISIBLE),
+)
 export const ReviewText = v.pipe(v.string(), v.minLength(1), v.maxLength(10_000), Visible)
 export const Tags = v.pipe(v.array(v.pipe(v.string(), v.minLength(1), v.maxLength(50))), v.maxLength(20))
 export const ContextList = v.pipe(v.array(v.pipe(v.string(), v.maxLength(2000))), v.maxLength(100))

@@ -21,14 +21,16 @@ type Action = (ctx: Ctx, body: Body, projectRoot: string) => Promise<unknown>
  * The dashboard's actions: the tools' lib functions, run as `human` (POST /api/projects/:id/actions/<name>). A Map, so
  * that a name such as `constructor` or `__proto__` finds nothing instead of a property of Object.prototype.
  */
-const ACTIONS: ReadonlyMap<string, Action> = new Map(Object.entries({
-  approve: (ctx, body, projectRoot) => approveTask(ctx, { id: body.id, feedback: body.feedback, projectRoot }),
-  'request-changes': (ctx, body, projectRoot) => requestChanges(ctx, { id: body.id, feedback: body.feedback, projectRoot }),
-  'release-lock': (ctx, body, projectRoot) => releaseLock(ctx, { id: body.id, path: body.path, force: true, projectRoot }),
-  reassign: (ctx, body, projectRoot) => updateTask(ctx, { id: body.id, owner: body.owner, projectRoot }),
-  'return-to-todo': (ctx, body, projectRoot) => updateTask(ctx, { id: body.id, status: 'todo', projectRoot }),
-  'set-status': (ctx, body, projectRoot) => setProjectStatusTool(ctx, { status: body.status, force: body.force, openTasks: body.openTasks, projectRoot }),
-} satisfies Record<string, Action>))
+const ACTIONS: ReadonlyMap<string, Action> = new Map(
+  Object.entries({
+    approve: (ctx, body, projectRoot) => approveTask(ctx, { id: body.id, feedback: body.feedback, projectRoot }),
+    'request-changes': (ctx, body, projectRoot) => requestChanges(ctx, { id: body.id, feedback: body.feedback, projectRoot }),
+    'release-lock': (ctx, body, projectRoot) => releaseLock(ctx, { id: body.id, path: body.path, force: true, projectRoot }),
+    reassign: (ctx, body, projectRoot) => updateTask(ctx, { id: body.id, owner: body.owner, projectRoot }),
+    'return-to-todo': (ctx, body, projectRoot) => updateTask(ctx, { id: body.id, status: 'todo', projectRoot }),
+    'set-status': (ctx, body, projectRoot) => setProjectStatusTool(ctx, { status: body.status, force: body.force, openTasks: body.openTasks, projectRoot }),
+  } satisfies Record<string, Action>),
+)
 
 export interface ApiDeps {
   dataDir: string
@@ -71,11 +73,14 @@ export function mountApi(app: Polka, deps: ApiDeps): void {
     reads(req)
     const project = await storedProject(deps.dataDir, req.params.id)
     // an unreadable document: the page keeps a banner with the file and the command that repairs it
-    const view = await projectView(readCtx, project).catch((error: unknown) => { throw withRepair(error, project) })
+    const view = await projectView(readCtx, project).catch((error: unknown) => {
+      throw withRepair(error, project)
+    })
     sendJson(res, 200, view)
     // the dashboard reclaims too: a gone agent's claims and locks are freed without waiting for another agent's server
     // (the change reaches the page through the store watch)
-    if (view.locks.some((lock) => 'reclaiming' in lock) || view.agents.some((agent) => agent.status === 'active' && agent.liveness === 'gone')) void sweepProject(deps.actionCtx(project), project.root).catch(() => undefined)
+    if (view.locks.some((lock) => 'reclaiming' in lock) || view.agents.some((agent) => agent.status === 'active' && agent.liveness === 'gone'))
+      void sweepProject(deps.actionCtx(project), project.root).catch(() => undefined)
   })
   app.get('/api/projects/:id/tasks/:taskId/timeline', async (req, res) => {
     reads(req)

@@ -85,10 +85,12 @@ export class StoreWatch {
       const dir = join(base, id)
       this.watchFolder(dir)
       const stat = await fsp.stat(join(dir, 'journal.jsonl')).catch(() => null)
-      const files = await Promise.all(DOC_FILES.map(async (file) => {
-        const doc = await fsp.stat(join(dir, file)).catch(() => null)
-        return doc ? `${doc.mtimeMs}:${doc.size}:${doc.ino}` : '-'
-      }))
+      const files = await Promise.all(
+        DOC_FILES.map(async (file) => {
+          const doc = await fsp.stat(join(dir, file)).catch(() => null)
+          return doc ? `${doc.mtimeMs}:${doc.size}:${doc.ino}` : '-'
+        }),
+      )
       if (!stat && files.every((file) => file === '-')) continue
       const before = this.signatures.get(id)
       const journal: Journal = { ino: stat?.ino ?? -1, size: stat?.size ?? 0, files }

@@ -18,9 +18,7 @@ const MAX_ENTRIES = 200
 /** The events of one task, oldest first (the newest 200), read lock-free from the project's journal. */
 export async function taskTimeline(ctx: Ctx, ref: ProjectRef, taskId: string): Promise<TimelineEntry[]> {
   const page = await ctx.store.eventReader(ref).readSince(0, Number.MAX_SAFE_INTEGER, (event) => event.ids?.taskId === taskId)
-  return page.events
-    .slice(-MAX_ENTRIES)
-    .map((event) => ({ seq: event.seq, ts: event.ts, actor: event.actor, type: event.type, ...(event.data === undefined ? {} : { data: event.data }) }))
+  return page.events.slice(-MAX_ENTRIES).map((event) => ({ seq: event.seq, ts: event.ts, actor: event.actor, type: event.type, ...(event.data === undefined ? {} : { data: event.data }) }))
 }
 
 /** A CORRUPT_STATE error with the command that repairs it added to its data (doctor keeps a copy of what it replaces). */

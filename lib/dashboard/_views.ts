@@ -72,7 +72,15 @@ function holderGone(ctx: Ctx, doc: { agents: Agent[]; sessions: Session[] }, own
   const agent = owner ? doc.agents.find((item) => sameName(item.name, owner)) : undefined
   if (!agent) return false
   // a copy: the view only reports the evidence, it records nothing
-  return goneEvidence(ctx.isAlive, { ...agent }, doc.sessions.map((session) => ({ ...session })), now.toISOString(), false) !== null
+  return (
+    goneEvidence(
+      ctx.isAlive,
+      { ...agent },
+      doc.sessions.map((session) => ({ ...session })),
+      now.toISOString(),
+      false,
+    ) !== null
+  )
 }
 
 /** Everything the page shows for one project, read lock-free from the cached documents. */

@@ -25,8 +25,7 @@ export function worktreeFs(commonDir: string, adminDir: string) {
   }
   const promises = {
     readFile: async (path: string, options?: Parameters<typeof fsp.readFile>[1]) => fsp.readFile(map(path), options),
-    writeFile: async (path: string, data: Parameters<typeof fsp.writeFile>[1], options?: Parameters<typeof fsp.writeFile>[2]) =>
-      fsp.writeFile(map(path), data, options),
+    writeFile: async (path: string, data: Parameters<typeof fsp.writeFile>[1], options?: Parameters<typeof fsp.writeFile>[2]) => fsp.writeFile(map(path), data, options),
     mkdir: async (path: string, options?: Parameters<typeof fsp.mkdir>[1]) => fsp.mkdir(map(path), options),
     rmdir: async (path: string) => fsp.rmdir(map(path)),
     rm: async (path: string, options?: Parameters<typeof fsp.rm>[1]) => fsp.rm(map(path), options),

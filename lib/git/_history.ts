@@ -3,7 +3,6 @@ import git, { TREE, type ReadCommitResult, type WalkerEntry } from 'isomorphic-g
 import type { Repo } from './_repo.js'
 import type { CommitSummary, FileChange } from './types.js'
 
-
 function readCommit(repo: Repo, oid: string): Promise<ReadCommitResult> {
   return git.readCommit({ fs, gitdir: repo.common, oid, cache: repo.cache })
 }
@@ -46,8 +45,7 @@ export async function aheadBehind(repo: Repo, left: string, right: string): Prom
       await enqueue(parent)
     }
   }
-  const side = (wanted: number) =>
-    [...flags].filter(([, flag]) => flag === wanted).map(([oid]) => commits.get(oid) as ReadCommitResult)
+  const side = (wanted: number) => [...flags].filter(([, flag]) => flag === wanted).map(([oid]) => commits.get(oid) as ReadCommitResult)
   const byDate = (a: ReadCommitResult, b: ReadCommitResult) => b.commit.committer.timestamp - a.commit.committer.timestamp
   return { ahead: side(1).sort(byDate), behind: side(2).sort(byDate) }
 }

@@ -12,10 +12,7 @@ function isValidBranchName(name: string): boolean {
 
 export const Root = v.pipe(v.string(), v.minLength(1), v.maxLength(1024))
 
-export const WorktreeName = v.pipe(
-  v.string(),
-  v.check(isValidName, 'a name is 1–40 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit, without "..", not ending in "." or ".lock"'),
-)
+export const WorktreeName = v.pipe(v.string(), v.check(isValidName, 'a name is 1–40 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit, without "..", not ending in "." or ".lock"'))
 
 export const BranchName = v.pipe(
   v.string(),

@@ -51,14 +51,20 @@ async function create(repo: Repo, name: string): Promise<CreatedWorktree> {
   const newBranch = oid === null
   if (oid === null) {
     if (!main.oid) {
-      throw new LockstepError('CONFLICT', `The repository at ${repo.root} has no commit yet, so worktree ${name} cannot branch from it; make a first commit, or use isolation "shared".`, { root: repo.root, name })
+      throw new LockstepError('CONFLICT', `The repository at ${repo.root} has no commit yet, so worktree ${name} cannot branch from it; make a first commit, or use isolation "shared".`, {
+        root: repo.root,
+        name,
+      })
     }
     oid = main.oid
   } else {
     const holder = await findCheckout(repo, ref, main.ref)
     if (holder) {
       const where = holder === 'main' ? repo.root : holder.path
-      throw new LockstepError('CONFLICT', `Branch ${location.branch} is already checked out at ${where}; switch that checkout to another branch, or pick another name.`, { branch: location.branch, checkedOutAt: where })
+      throw new LockstepError('CONFLICT', `Branch ${location.branch} is already checked out at ${where}; switch that checkout to another branch, or pick another name.`, {
+        branch: location.branch,
+        checkedOutAt: where,
+      })
     }
   }
   await populate(repo, location, ref, oid, newBranch)
@@ -73,7 +79,10 @@ async function assertPlaceIsFree(repo: Repo, location: Location): Promise<void> 
   const admin = location.admin
   if (!admin) return
   if (admin.present || admin.locked) {
-    throw new LockstepError('CONFLICT', `Worktree entry ${admin.adminDir} is in use by ${admin.path ?? 'a locked worktree'}; remove that worktree, or pick another name.`, { adminDir: admin.adminDir, path: admin.path })
+    throw new LockstepError('CONFLICT', `Worktree entry ${admin.adminDir} is in use by ${admin.path ?? 'a locked worktree'}; remove that worktree, or pick another name.`, {
+      adminDir: admin.adminDir,
+      path: admin.path,
+    })
   }
   // a stale entry whose folder was deleted: git itself would prune it
   await removeAdminDir(repo, admin.adminDir)

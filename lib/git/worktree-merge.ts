@@ -57,18 +57,24 @@ async function merge(repo: Repo, input: Input): Promise<MergeResult> {
   const targetBranch = input.targetBranch ?? (main.ref?.startsWith('refs/heads/') ? shortRef(main.ref) : null)
   if (!targetBranch) throw new LockstepError('CONFLICT', `The main worktree at ${repo.root} is on a detached HEAD; pass targetBranch to say where ${branch} should go.`, { branch })
   const targetRef = fullRef(targetBranch)
-  if (targetRef === fullRef(branch)) throw new LockstepError('INVALID_INPUT', `targetBranch ${targetBranch} is the worktree's own branch; pass the branch to merge into, such as main.`, { targetBranch })
+  if (targetRef === fullRef(branch))
+    throw new LockstepError('INVALID_INPUT', `targetBranch ${targetBranch} is the worktree's own branch; pass the branch to merge into, such as main.`, { targetBranch })
   const ours = await resolveBranch(repo, targetRef)
   if (!ours) throw new LockstepError('NOT_FOUND', `Target branch ${targetBranch} does not exist; pass an existing branch as targetBranch.`, { targetBranch })
 
   const holder = await findCheckout(repo, targetRef, main.ref)
   if (holder && holder !== 'main') {
-    throw new LockstepError('CONFLICT', `Target branch ${targetBranch} is checked out in the worktree at ${holder.path}; merge there, or switch that worktree to another branch first.`, { targetBranch, checkedOutAt: holder.path })
+    throw new LockstepError('CONFLICT', `Target branch ${targetBranch} is checked out in the worktree at ${holder.path}; merge there, or switch that worktree to another branch first.`, {
+      targetBranch,
+      checkedOutAt: holder.path,
+    })
   }
   const pending = await worktreeChanges(repo, location)
   const uncommitted = [...pending.modified, ...pending.untracked]
   if (uncommitted.length > 0) {
-    throw new LockstepError('CONFLICT', `Worktree ${location.path} has ${uncommitted.length} uncommitted file(s), e.g. ${uncommitted[0]}; commit or discard them in the worktree, then merge again.`, { files: uncommitted })
+    throw new LockstepError('CONFLICT', `Worktree ${location.path} has ${uncommitted.length} uncommitted file(s), e.g. ${uncommitted[0]}; commit or discard them in the worktree, then merge again.`, {
+      files: uncommitted,
+    })
   }
 
   const bases = await mergeBases(repo, ours, theirs)
@@ -126,7 +132,11 @@ async function mergeCommit(repo: Repo, args: MergeCommitArgs): Promise<string> {
   } catch (error) {
     if (error instanceof Errors.MergeConflictError || error instanceof Errors.MergeNotSupportedError) {
       const conflicts = error instanceof Errors.MergeConflictError ? error.data.filepaths : await changedOnBothSides(repo, args)
-      throw new LockstepError('CONFLICT', `Merging ${args.branch} into ${shortRef(args.targetRef)} conflicts in ${conflicts.length} file(s), e.g. ${conflicts[0] ?? '(a file/folder clash)'}; nothing was written. Resolve in the worktree (merge ${shortRef(args.targetRef)} into ${args.branch} and commit), then merge again.`, { conflicts })
+      throw new LockstepError(
+        'CONFLICT',
+        `Merging ${args.branch} into ${shortRef(args.targetRef)} conflicts in ${conflicts.length} file(s), e.g. ${conflicts[0] ?? '(a file/folder clash)'}; nothing was written. Resolve in the worktree (merge ${shortRef(args.targetRef)} into ${args.branch} and commit), then merge again.`,
+        { conflicts },
+      )
     }
     if (error instanceof Errors.UnmergedPathsError) {
       throw new LockstepError('CONFLICT', `The main worktree at ${repo.root} has unresolved conflicts in its index; finish or abort that merge first.`, { files: error.data.filepaths })
@@ -149,7 +159,11 @@ async function assertMainCanTake(repo: Repo, targetBranch: string, ours: string,
   }
   const blocked = await blockedInMain(repo, ours, paths)
   if (blocked.length > 0) {
-    throw new LockstepError('CONFLICT', `Local changes in the main worktree at ${repo.root} are in the way of the merge into ${targetBranch}: ${blocked.slice(0, 5).join(', ')}; commit, stash or move them, then merge again.`, { files: blocked })
+    throw new LockstepError(
+      'CONFLICT',
+      `Local changes in the main worktree at ${repo.root} are in the way of the merge into ${targetBranch}: ${blocked.slice(0, 5).join(', ')}; commit, stash or move them, then merge again.`,
+      { files: blocked },
+    )
   }
 }
 
@@ -165,7 +179,11 @@ async function updateMain(repo: Repo, targetRef: string, ours: string, changes: 
     // the paths were clean at `ours` before, so forcing them back loses nothing
     await git.checkout({ fs, dir: repo.root, gitdir: repo.common, cache: {}, ref: ours, filepaths: paths, noUpdateHead: true, force: true }).catch(() => undefined)
     const files = (error as { data?: { filepaths?: string[] } }).data?.filepaths ?? paths
-    throw new LockstepError('CONFLICT', `Could not update the main worktree at ${repo.root} (${(error as Error).message}); ${shortRef(targetRef)} was left at ${ours.slice(0, 12)}. Clear the way for ${files.slice(0, 5).join(', ')} and merge again.`, { files })
+    throw new LockstepError(
+      'CONFLICT',
+      `Could not update the main worktree at ${repo.root} (${(error as Error).message}); ${shortRef(targetRef)} was left at ${ours.slice(0, 12)}. Clear the way for ${files.slice(0, 5).join(', ')} and merge again.`,
+      { files },
+    )
   }
 }
 

@@ -76,7 +76,11 @@ async function remove(repo: Repo, input: Input): Promise<RemovedWorktree> {
   const branchUnmerged = await unmerged(branchOid)
   const headUnmerged = location.registered && admin?.head?.oid !== branchOid ? await unmerged(admin?.head?.oid) : 0
   if (!input.force && branchUnmerged + headUnmerged > 0) {
-    throw new LockstepError('CONFLICT', `Worktree ${input.name} has ${Math.max(branchUnmerged, headUnmerged)} commit(s) missing from ${baseBranch ?? 'the main worktree HEAD'}; merge them first, or remove with force to drop them.`, { name: input.name, baseBranch, commits: Math.max(branchUnmerged, headUnmerged) })
+    throw new LockstepError(
+      'CONFLICT',
+      `Worktree ${input.name} has ${Math.max(branchUnmerged, headUnmerged)} commit(s) missing from ${baseBranch ?? 'the main worktree HEAD'}; merge them first, or remove with force to drop them.`,
+      { name: input.name, baseBranch, commits: Math.max(branchUnmerged, headUnmerged) },
+    )
   }
 
   let removed = false

@@ -25,7 +25,10 @@ function git(cwd: string, args: string[]): string | null {
 export function hookDirs(root: string): { dir: string; label: string }[] {
   const list = git(root, ['worktree', 'list', '--porcelain'])
   if (list === null) return []
-  const tops = list.split('\n').filter((line) => line.startsWith('worktree ')).map((line) => line.slice('worktree '.length))
+  const tops = list
+    .split('\n')
+    .filter((line) => line.startsWith('worktree '))
+    .map((line) => line.slice('worktree '.length))
   const out = new Map<string, string>()
   for (const top of tops.length ? tops : [root]) {
     if (!existsSync(top)) continue
@@ -60,7 +63,8 @@ export async function installGitHook(dir: string, script: string): Promise<'crea
   if (current === script) return 'unchanged'
   await fsp.mkdir(dir, { recursive: true })
   if (current !== null && !isOurs(current)) {
-    if (existsSync(join(dir, CHAINED))) throw new LockstepError('CONFLICT', `${join(dir, CHAINED)} already exists beside a pre-commit hook of its own; move one away and run init again.`, { path: join(dir, CHAINED) })
+    if (existsSync(join(dir, CHAINED)))
+      throw new LockstepError('CONFLICT', `${join(dir, CHAINED)} already exists beside a pre-commit hook of its own; move one away and run init again.`, { path: join(dir, CHAINED) })
     await fsp.rename(path, join(dir, CHAINED))
   }
   await fsp.writeFile(path, script)

@@ -12,13 +12,7 @@ import type { Settings } from '../state/settings.js'
  * every server runs (lib/state/leases.ts), so reclaiming does not wait for another agent's server; and an editor whose
  * leases run low has them renewed, since a guarded edit is activity.
  */
-export async function recordGuardOutcome(
-  settings: Settings,
-  cwd: string,
-  verdict: GuardVerdict,
-  gone: ProjectRef[],
-  active: { project: ProjectRef; name: string }[],
-): Promise<void> {
+export async function recordGuardOutcome(settings: Settings, cwd: string, verdict: GuardVerdict, gone: ProjectRef[], active: { project: ProjectRef; name: string }[]): Promise<void> {
   const store = openStore(settings.dataDir)
   const ctx = buildCtx(store, settings, { sessionId: 'guard', cwd, fixedActor: 'system' })
   try {
@@ -32,20 +26,26 @@ export async function recordGuardOutcome(
 }
 
 async function recordRefusals(ctx: Ctx, project: ProjectRef, verdict: GuardVerdict): Promise<void> {
-  await mutate(ctx, project, ['agents', 'notes'], (docs, tx) => {
-    // the holder and the planners learn of the collision (events_wait with mine)
-    const planners = docs.agents.agents.filter((agent) => agent.role === 'planner' && agent.status === 'active').map((agent) => agent.name)
-    const editor = verdict.editor ?? 'an unregistered editor'
-    for (const refusal of verdict.refused.filter((item) => item.projectRoot === project.root)) {
-      tx.emit({
-        type: 'guard.refused',
-        actor: verdict.editor ?? 'unknown',
-        ids: { path: refusal.path },
-        for: [...new Set([refusal.holder, ...planners])],
-        data: { path: refusal.path, holder: refusal.holder, editor: verdict.editor ?? 'unknown', client: verdict.client, lockPath: refusal.lockPath },
-      })
-      const what = verdict.client === 'git' ? 'a commit of' : `a ${verdict.client} edit of`
-      tx.note(`[SYSTEM] Guard refused ${what} ${refusal.path} by ${editor}: ${refusal.holder} holds the lock (${refusal.lockPath}).`)
-    }
-  }, { actor: 'system' })
+  await mutate(
+    ctx,
+    project,
+    ['agents', 'notes'],
+    (docs, tx) => {
+      // the holder and the planners learn of the collision (events_wait with mine)
+      const planners = docs.agents.agents.filter((agent) => agent.role === 'planner' && agent.status === 'active').map((agent) => agent.name)
+      const editor = verdict.editor ?? 'an unregistered editor'
+      for (const refusal of verdict.refused.filter((item) => item.projectRoot === project.root)) {
+        tx.emit({
+          type: 'guard.refused',
+          actor: verdict.editor ?? 'unknown',
+          ids: { path: refusal.path },
+          for: [...new Set([refusal.holder, ...planners])],
+          data: { path: refusal.path, holder: refusal.holder, editor: verdict.editor ?? 'unknown', client: verdict.client, lockPath: refusal.lockPath },
+        })
+        const what = verdict.client === 'git' ? 'a commit of' : `a ${verdict.client} edit of`
+        tx.note(`[SYSTEM] Guard refused ${what} ${refusal.path} by ${editor}: ${refusal.holder} holds the lock (${refusal.lockPath}).`)
+      }
+    },
+    { actor: 'system' },
+  )
 }

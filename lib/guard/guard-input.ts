@@ -18,7 +18,10 @@ export function editedPaths(client: GuardClient, payload: unknown): string[] {
     return patch ? patchPaths(patch) : []
   }
   const keys = ['file_path', 'notebook_path', 'path', 'target_file', 'filePath']
-  return keys.map((key) => input[key]).filter((value): value is string => typeof value === 'string' && value !== '').slice(0, 1)
+  return keys
+    .map((key) => input[key])
+    .filter((value): value is string => typeof value === 'string' && value !== '')
+    .slice(0, 1)
 }
 
 /** The files an apply_patch envelope adds, updates, deletes or moves to. */

@@ -152,7 +152,13 @@ function holderGone(checked: Checked, owner: string, now: Date, settings: Settin
   const agent = checked.agents.find((item) => sameName(item.name, owner))
   if (!agent) return 'alive'
   // copies: the guard only looks; the transaction records
-  const since = goneEvidence(isAliveOnHost, { ...agent }, checked.sessions.map((session) => ({ ...session })), now.toISOString(), false)
+  const since = goneEvidence(
+    isAliveOnHost,
+    { ...agent },
+    checked.sessions.map((session) => ({ ...session })),
+    now.toISOString(),
+    false,
+  )
   if (since === null) return 'alive'
   return Date.parse(since) + settings.graceSec * 1000 <= now.getTime() ? 'past_grace' : 'in_grace'
 }

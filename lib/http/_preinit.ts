@@ -38,5 +38,8 @@ export function refusalBeforeInitialize(body: unknown): RpcRefusal | undefined {
   if (first.method === 'server/discover') {
     return { status: 200, body: { jsonrpc: '2.0', error: { code: -32601, message: `Method not found: server/discover is not supported; send initialize (protocol ${versions}).` }, id } }
   }
-  return { status: 400, body: { jsonrpc: '2.0', error: { code: -32000, message: `Bad Request: ${first.method} needs a session; send initialize first (protocol ${versions}), then use its Mcp-Session-Id.` }, id } }
+  return {
+    status: 400,
+    body: { jsonrpc: '2.0', error: { code: -32000, message: `Bad Request: ${first.method} needs a session; send initialize first (protocol ${versions}), then use its Mcp-Session-Id.` }, id },
+  }
 }

@@ -48,7 +48,11 @@ export interface HttpOptions {
  * (created if missing). Throws INVALID_INPUT for a bad port or token, or a non-loopback host without allowed hosts.
  */
 export function resolveHttpOptions(flags: HttpFlags, env: NodeJS.ProcessEnv, dataDir: string): HttpOptions {
-  const list = (value: string | undefined) => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean)
+  const list = (value: string | undefined) =>
+    (value ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean)
   const host = flags.host ?? '127.0.0.1'
   const portText = flags.port ?? String(DEFAULT_HTTP_PORT)
   const port = Number(portText)
@@ -58,7 +62,11 @@ export function resolveHttpOptions(flags: HttpFlags, env: NodeJS.ProcessEnv, dat
   const allowedHosts = list(flags.allowedHosts)
   const exposed = !isLoopbackHost(host)
   if (exposed && !allowedHosts.length) {
-    throw new LockstepError('INVALID_INPUT', `--host ${host} listens beyond loopback and needs --allowed-hosts: list the host names clients use to reach this server (e.g. --allowed-hosts coord.lan:8788).`, { flag: '--host', value: host })
+    throw new LockstepError(
+      'INVALID_INPUT',
+      `--host ${host} listens beyond loopback and needs --allowed-hosts: list the host names clients use to reach this server (e.g. --allowed-hosts coord.lan:8788).`,
+      { flag: '--host', value: host },
+    )
   }
   const count = (flag: string, value: string | undefined, fallback: number, max: number) => {
     if (value === undefined) return fallback
@@ -167,7 +175,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     if (full) {
       res.setHeader('Retry-After', String(full.retryAfterSec))
       const which = full.status === 429 ? `${caps.perToken} sessions for this token` : `${caps.total} sessions in all`
-      return sendRpcError(res, full.status, -32000, `Too many sessions: this server keeps at most ${which}. Close a session (DELETE /mcp) or retry after ${full.retryAfterSec} s, when idle ones are closed.`)
+      return sendRpcError(
+        res,
+        full.status,
+        -32000,
+        `Too many sessions: this server keeps at most ${which}. Close a session (DELETE /mcp) or retry after ${full.retryAfterSec} s, when idle ones are closed.`,
+      )
     }
     const session = await openSession(req, token)
     track(session, res)
@@ -218,13 +231,16 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const port = (http.address() as { port: number }).port
   guard = new HttpGuard({ ...options, port })
 
-  const reaper = setInterval(() => {
-    for (const session of sessions.values()) {
-      if (!isIdle(session, caps.idleMs, Date.now())) continue
-      log('info', `closing session ${session.ctx.caller.sessionId}: idle for more than ${caps.idleMs / 1000} s`)
-      void closeSession(session)
-    }
-  }, Math.max(250, Math.min(60_000, caps.idleMs / 4)))
+  const reaper = setInterval(
+    () => {
+      for (const session of sessions.values()) {
+        if (!isIdle(session, caps.idleMs, Date.now())) continue
+        log('info', `closing session ${session.ctx.caller.sessionId}: idle for more than ${caps.idleMs / 1000} s`)
+        void closeSession(session)
+      }
+    },
+    Math.max(250, Math.min(60_000, caps.idleMs / 4)),
+  )
   reaper.unref()
 
   return {

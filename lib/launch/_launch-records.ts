@@ -66,7 +66,18 @@ export async function reserveImplementer(ctx: Ctx, project: ProjectRef, plan: La
     let agent = docs.agents.agents.find((item) => sameName(item.name, name))
     const previous = agent ? (JSON.parse(JSON.stringify(agent)) as typeof agent) : null
     if (!agent) {
-      agent = { id: newId('agent'), name, role: 'implementer', type: plan.type, status: 'active', isolation: plan.isolation, projectRoot: project.root, createdAt: now, updatedAt: now, pendingNotices: [] }
+      agent = {
+        id: newId('agent'),
+        name,
+        role: 'implementer',
+        type: plan.type,
+        status: 'active',
+        isolation: plan.isolation,
+        projectRoot: project.root,
+        createdAt: now,
+        updatedAt: now,
+        pendingNotices: [],
+      }
       docs.agents.agents.push(agent)
     }
     for (const key of ['stoppedReason', 'sessionId', 'goneSince', 'tmux', 'pid', 'worktreePath', 'branchName', 'baseBranch'] as const) delete agent[key]
@@ -114,7 +125,7 @@ export async function recordLaunch(ctx: Ctx, project: ProjectRef, reservation: R
     tx.note(`[SYSTEM] Implementer "${agent.name}" (${plan.type}) started via ${plan.launcher}${worktree ? `, worktree branch ${worktree.branch}` : ''}.`)
     tx.emit({ type: 'agent.launched', actor: tx.actor, ids: { agent: agent.name }, data: { role: 'implementer', type: plan.type, launcher: plan.launcher } })
     if (worktree?.created) tx.emit({ type: 'worktree.created', actor: tx.actor, ids: { agent: agent.name }, data: { branch: worktree.branch } })
-    return (JSON.parse(JSON.stringify(agent)) as typeof agent)
+    return JSON.parse(JSON.stringify(agent)) as typeof agent
   })
 }
 

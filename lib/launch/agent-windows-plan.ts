@@ -29,7 +29,11 @@ export async function planAgentWindows(store: LockstepStore, settings: Settings,
   const { ctx, project } = humanCtx(store, settings, input.repo, host.cwd)
   const implementer = freeImplementerName(ctx, { agents: await ctx.store.read(project, 'agents') })
   const commands = windowCommands(ctx, project, input, implementer, input.launcher === 'tmux' ? input.session : undefined)
-  const windows = [{ name: 'planner', command: commands.planner }, { name: implementer, command: commands.implementer }, ...(commands.dashboard ? [{ name: 'dashboard', command: commands.dashboard }] : [])]
+  const windows = [
+    { name: 'planner', command: commands.planner },
+    { name: implementer, command: commands.implementer },
+    ...(commands.dashboard ? [{ name: 'dashboard', command: commands.dashboard }] : []),
+  ]
   const missing = await missingPrograms(input, host.env, input.launcher)
   return { launcher: input.launcher, ...(input.launcher === 'tmux' ? { session: input.session } : {}), windows, missing }
 }
@@ -38,7 +42,10 @@ export async function planAgentWindows(store: LockstepStore, settings: Settings,
 async function missingPrograms(options: Pick<AgentWindowsOptions, 'claudeCmd' | 'codexCmd'>, env: NodeJS.ProcessEnv, launcher: 'tmux' | 'terminal'): Promise<string[]> {
   const missing: string[] = []
   if (launcher === 'tmux' && (await tmuxMajor()) === null) missing.push('tmux')
-  for (const [role, command] of [['planner', options.claudeCmd], ['implementer', options.codexCmd]] as const) {
+  for (const [role, command] of [
+    ['planner', options.claudeCmd],
+    ['implementer', options.codexCmd],
+  ] as const) {
     const program = programOf(command)
     if (program && !findExecutable(program, env)) missing.push(`${program} (the ${role}'s command)`)
   }
@@ -49,7 +56,8 @@ async function missingPrograms(options: Pick<AgentWindowsOptions, 'claudeCmd' | 
 export async function requirePrograms(options: Pick<AgentWindowsOptions, 'claudeCmd' | 'codexCmd'>, env: NodeJS.ProcessEnv, launcher: 'tmux' | 'terminal'): Promise<void> {
   const missing = await missingPrograms(options, env, launcher)
   if (missing.length === 0) return
-  const how = 'install them (tmux: apt install tmux or brew install tmux; claude: npm i -g @anthropic-ai/claude-code; codex: npm i -g @openai/codex), or name other commands with --claude-cmd and --codex-cmd'
+  const how =
+    'install them (tmux: apt install tmux or brew install tmux; claude: npm i -g @anthropic-ai/claude-code; codex: npm i -g @openai/codex), or name other commands with --claude-cmd and --codex-cmd'
   throw new LockstepError('UNAVAILABLE', `Not found on PATH: ${missing.join(', ')}; ${how}. 'lockstep-mcp ${launcher === 'tmux' ? 'tmux' : 'macos'} --dry-run' shows what would run.`, { missing })
 }
 

@@ -31,8 +31,7 @@ export async function openDashboard(ctx: Ctx, raw: unknown) {
 async function startDetached(settings: Settings, cwd: string): Promise<DashboardInfo> {
   const cli = join(packageRoot(), 'dist', 'cli.js')
   const command = [process.execPath, cli, 'dashboard', '--data-dir', settings.dataDir, '--log-dir', settings.logDir]
-  const unavailable = (why: string) =>
-    new LockstepError('UNAVAILABLE', `The dashboard could not be started (${why}); run it yourself: ${command.join(' ')}`, { command: command.join(' ') })
+  const unavailable = (why: string) => new LockstepError('UNAVAILABLE', `The dashboard could not be started (${why}); run it yourself: ${command.join(' ')}`, { command: command.join(' ') })
   if (!existsSync(cli)) throw unavailable(`${cli} is missing; build the package first`)
   let exited: string | null = null
   const child = spawn(command[0], command.slice(1), {
@@ -61,8 +60,7 @@ async function startDetached(settings: Settings, cwd: string): Promise<Dashboard
 
 /** Open `url` with open (macOS), start (Windows) or xdg-open, when one is available. Never waits for the browser. */
 export function openInBrowser(url: string): boolean {
-  const [program, args] =
-    process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '""', url]] : ['xdg-open', [url]]
+  const [program, args] = process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '""', url]] : ['xdg-open', [url]]
   if (process.platform !== 'win32' && !onPath(program)) return false
   try {
     const child = spawn(program, args, { detached: true, stdio: 'ignore', windowsVerbatimArguments: process.platform === 'win32' })

@@ -105,10 +105,14 @@ async function autoLauncher(): Promise<Launcher | null> {
 }
 
 function unavailable(launcher: string, reason: string, command: string): LockstepError {
-  return new LockstepError('UNAVAILABLE', `Could not start the implementer with launcher ${launcher}: ${reason}. Nothing was registered; run it by hand with data.command, or launch again with launcher "manual".`, {
-    launcher,
-    command,
-  })
+  return new LockstepError(
+    'UNAVAILABLE',
+    `Could not start the implementer with launcher ${launcher}: ${reason}. Nothing was registered; run it by hand with data.command, or launch again with launcher "manual".`,
+    {
+      launcher,
+      command,
+    },
+  )
 }
 
 /** Remove a worktree this launch created. It was checked out a moment ago and nothing ran in it. */

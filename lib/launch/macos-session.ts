@@ -30,7 +30,10 @@ export async function startMacosSession(store: LockstepStore, settings: Settings
   const plan: LaunchPlan = { type: 'codex', isolation: 'shared', launcher: 'terminal', launchedBy: ctx.caller.sessionId }
   const reservation = await reserveImplementer(ctx, project, plan)
   const commands = windowCommands(ctx, project, input, reservation.name)
-  const queue: [string, string][] = [['planner', commands.planner], [reservation.name, commands.implementer]]
+  const queue: [string, string][] = [
+    ['planner', commands.planner],
+    [reservation.name, commands.implementer],
+  ]
   if (commands.dashboard) queue.push(['dashboard', commands.dashboard])
   const opened: string[] = []
   for (const [name, command] of queue) {

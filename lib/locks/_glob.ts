@@ -36,11 +36,7 @@ export function expandBraces(text: string): string[] | undefined {
 
 /** The alternatives of a glob, ready for globsOverlap; undefined when there are too many. */
 export function compileGlob(pattern: string, ignoreCase: boolean): Compiled | undefined {
-  return expandBraces(pattern)?.map((alternative) =>
-    splitSegments(alternative).map((segment) =>
-      segment === '**' ? 'globstar' : parseSegment(Array.from(segment), ignoreCase),
-    ),
-  )
+  return expandBraces(pattern)?.map((alternative) => splitSegments(alternative).map((segment) => (segment === '**' ? 'globstar' : parseSegment(Array.from(segment), ignoreCase))))
 }
 
 /** A concrete path, every character taken literally. */
@@ -156,15 +152,18 @@ function setsMeet(a: CharSet, b: CharSet): boolean {
   if (a.negated) return setsMeet(b, a)
   // the smallest shared point of a range of `a` is its start, or a start or end+1 of a range of `b`
   const edges = b.ranges.flatMap(([lo, hi]) => [lo, hi + 1])
-  return a.ranges.some(([lo, hi]) =>
-    [lo, ...edges].some((cp) => lo <= cp && cp <= hi && contains(b, cp)),
-  )
+  return a.ranges.some(([lo, hi]) => [lo, ...edges].some((cp) => lo <= cp && cp <= hi && contains(b, cp)))
 }
 
 function segmentsMeet(a: Segment, b: Segment): boolean {
   if (a === 'globstar' || b === 'globstar') return true
   const asSet = (t: Token): CharSet => (t === 'star' ? ANY : t)
-  return sequencesMeet(a, b, (t) => t === 'star', (x, y) => setsMeet(asSet(x), asSet(y)))
+  return sequencesMeet(
+    a,
+    b,
+    (t) => t === 'star',
+    (x, y) => setsMeet(asSet(x), asSet(y)),
+  )
 }
 
 /**

@@ -73,11 +73,7 @@ export function lockPathsOverlap(a: string, b: string, opts: OverlapOptions = {}
   const globB = compileGlob(patternB, ignoreCase)
   if (globA === undefined || globB === undefined) return true
   // there is no escape syntax, so a pattern also stands for the file whose name is its own text
-  return (
-    globsOverlap(globA, globB) ||
-    globsOverlap(globA, compileLiteral(patternB, ignoreCase)) ||
-    globsOverlap(compileLiteral(patternA, ignoreCase), globB)
-  )
+  return globsOverlap(globA, globB) || globsOverlap(globA, compileLiteral(patternB, ignoreCase)) || globsOverlap(compileLiteral(patternA, ignoreCase), globB)
 }
 
 /** True when the concrete (literal, normalised, relative) path is matched by pattern. */
@@ -100,8 +96,7 @@ function normaliseArtifact(raw: string, name: string): string {
   if (name.startsWith('/')) {
     throw invalid(raw, 'an artifact name cannot start with "/"', 'write it like artifact:reports/summary.md')
   }
-  const noDotDot = (): LockstepError =>
-    invalid(raw, 'an artifact name cannot contain a ".." segment', 'write the name without it')
+  const noDotDot = (): LockstepError => invalid(raw, 'an artifact name cannot contain a ".." segment', 'write the name without it')
   const segments = name.split('/').filter((segment) => segment !== '' && segment !== '.')
   if (segments.includes('..')) throw noDotDot()
   if (segments.length === 0) {
@@ -144,9 +139,7 @@ function checkAlternatives(raw: string, pattern: string, dotDot: () => LockstepE
 }
 
 function splitKind(lockPath: string): ['artifact' | 'file', string] {
-  return lockPath.startsWith(ARTIFACT_PREFIX)
-    ? ['artifact', lockPath.slice(ARTIFACT_PREFIX.length)]
-    : ['file', lockPath]
+  return lockPath.startsWith(ARTIFACT_PREFIX) ? ['artifact', lockPath.slice(ARTIFACT_PREFIX.length)] : ['file', lockPath]
 }
 
 function sameText(a: string, b: string, ignoreCase: boolean): boolean {

@@ -37,41 +37,47 @@ export async function acquireLock(ctx: Ctx, raw: unknown) {
   const deadline = started + input.waitMs
   for (;;) {
     try {
-      return await mutate(ctx, project, [...LOCK_DOCS], (docs, tx) => {
-        if (input.taskId) {
-          const task = docs.tasks.tasks.find((item) => item.id === input.taskId)
-          if (!task) throw new LockstepError('NOT_FOUND', `No task ${input.taskId}; bind the lock to a task you own, or leave taskId out.`, { taskId: input.taskId })
-          if (!sameName(task.owner, owner)) {
-            throw new LockstepError('FORBIDDEN', `Task ${task.id} belongs to ${task.owner ?? 'nobody'}, not ${owner}; bind locks only to your own tasks.`, { taskId: task.id, owner: task.owner })
+      return await mutate(
+        ctx,
+        project,
+        [...LOCK_DOCS],
+        (docs, tx) => {
+          if (input.taskId) {
+            const task = docs.tasks.tasks.find((item) => item.id === input.taskId)
+            if (!task) throw new LockstepError('NOT_FOUND', `No task ${input.taskId}; bind the lock to a task you own, or leave taskId out.`, { taskId: input.taskId })
+            if (!sameName(task.owner, owner)) {
+              throw new LockstepError('FORBIDDEN', `Task ${task.id} belongs to ${task.owner ?? 'nobody'}, not ${owner}; bind locks only to your own tasks.`, { taskId: task.id, owner: task.owner })
+            }
           }
-        }
-        const conflicts = conflictsFor(docs.locks.locks, path, owner)
-        if (conflicts.length) throw lockedError(path, conflicts)
-        const now = tx.now.toISOString()
-        const expiresAt = new Date(tx.now.getTime() + ctx.settings.leaseTtlSec * 1000).toISOString()
-        const mine = owner === 'anonymous' ? undefined : owner
-        const existing = docs.locks.locks.find((lock) => lock.status === 'active' && lock.path === path && sameName(lock.owner, mine))
-        if (existing && mine) {
-          Object.assign(existing, { expiresAt, updatedAt: now, ...(input.note ? { note: input.note } : {}), ...(input.taskId ? { taskId: input.taskId } : {}) })
-          return { ...publicLock(existing), renewed: true }
-        }
-        const sessionId = ctx.caller.binding ? ctx.caller.sessionId : undefined
-        const lock: Lock = {
-          id: newId('lock'),
-          path,
-          ...(mine ? { owner: mine } : {}),
-          ...(input.note ? { note: input.note } : {}),
-          ...(input.taskId ? { taskId: input.taskId } : {}),
-          status: 'active',
-          createdAt: now,
-          updatedAt: now,
-          expiresAt,
-          ...(sessionId ? { sessionId } : {}),
-        }
-        docs.locks.locks.push(lock)
-        tx.emit({ type: 'lock.acquired', actor: tx.actor, ids: { lockId: lock.id, path }, data: { owner: mine ?? 'anonymous' } })
-        return publicLock(lock)
-      }, { actor: owner })
+          const conflicts = conflictsFor(docs.locks.locks, path, owner)
+          if (conflicts.length) throw lockedError(path, conflicts)
+          const now = tx.now.toISOString()
+          const expiresAt = new Date(tx.now.getTime() + ctx.settings.leaseTtlSec * 1000).toISOString()
+          const mine = owner === 'anonymous' ? undefined : owner
+          const existing = docs.locks.locks.find((lock) => lock.status === 'active' && lock.path === path && sameName(lock.owner, mine))
+          if (existing && mine) {
+            Object.assign(existing, { expiresAt, updatedAt: now, ...(input.note ? { note: input.note } : {}), ...(input.taskId ? { taskId: input.taskId } : {}) })
+            return { ...publicLock(existing), renewed: true }
+          }
+          const sessionId = ctx.caller.binding ? ctx.caller.sessionId : undefined
+          const lock: Lock = {
+            id: newId('lock'),
+            path,
+            ...(mine ? { owner: mine } : {}),
+            ...(input.note ? { note: input.note } : {}),
+            ...(input.taskId ? { taskId: input.taskId } : {}),
+            status: 'active',
+            createdAt: now,
+            updatedAt: now,
+            expiresAt,
+            ...(sessionId ? { sessionId } : {}),
+          }
+          docs.locks.locks.push(lock)
+          tx.emit({ type: 'lock.acquired', actor: tx.actor, ids: { lockId: lock.id, path }, data: { owner: mine ?? 'anonymous' } })
+          return publicLock(lock)
+        },
+        { actor: owner },
+      )
     } catch (error) {
       const remaining = deadline - Date.now()
       if (!(error instanceof LockstepError) || error.code !== 'LOCKED') throw error
@@ -98,42 +104,48 @@ export async function releaseLock(ctx: Ctx, raw: unknown) {
   const project = projectFor(ctx, input.projectRoot)
   const owner = await identityFor(ctx, project, input.owner, 'owner')
   const path = input.path ? normaliseLockPath(input.path, workRootFor(ctx, project)) : undefined
-  return mutate(ctx, project, [...LOCK_DOCS], (docs, tx) => {
-    const active = docs.locks.locks.filter((lock) => lock.status === 'active' && (input.id ? lock.id === input.id : lock.path === path))
-    const lock = active.find((item) => sameName(item.owner, owner)) ?? active.find((item) => !item.owner) ?? active[0]
-    if (!lock) {
-      const overlapping = path ? docs.locks.locks.filter((item) => item.status === 'active' && lockPathsOverlap(item.path, path)).map(publicLock) : []
-      throw new LockstepError('NOT_FOUND', `No active lock ${input.id ?? `on ${path}`}; lock_list shows the active locks${overlapping.length ? ` (${overlapping.length} overlap it)` : ''}.`, {
-        ...(input.id ? { id: input.id } : { path }),
-        overlapping,
-      })
-    }
-    const theirs = lock.owner && !sameName(lock.owner, owner)
-    if (theirs && !input.force) {
-      throw new LockstepError('FORBIDDEN', `${lock.path} is held by ${lock.owner}, not ${owner}; ask ${lock.owner} to release it, or a planner can pass force: true.`, {
-        path: lock.path,
-        holder: lock.owner,
-        lockId: lock.id,
-      })
-    }
-    if (theirs) {
-      resolveLock(lock, 'forced', tx.actor, tx.now)
-      tx.note(`[SYSTEM] ${tx.actor} force-released ${lock.path} (held by ${lock.owner}).`)
-      tx.emit({ type: 'lock.revoked', actor: tx.actor, ids: { lockId: lock.id, path: lock.path }, for: [lock.owner!], data: { owner: lock.owner, reason: 'forced' } })
-      tx.notify(lock.owner!, {
-        kind: 'lock_revoked',
-        id: lock.id,
-        path: lock.path,
-        reason: 'forced',
-        by: tx.actor,
-        message: `${tx.actor} force-released your lock on ${lock.path}; acquire it again before editing.`,
-      })
-    } else {
-      resolveLock(lock, 'released', tx.actor, tx.now)
-      tx.emit({ type: 'lock.released', actor: tx.actor, ids: { lockId: lock.id, path: lock.path }, data: { owner: lock.owner ?? 'anonymous', reason: 'released' } })
-    }
-    return publicLock(lock)
-  }, { actor: ctx.caller.binding || ctx.caller.fixedActor ? undefined : owner })
+  return mutate(
+    ctx,
+    project,
+    [...LOCK_DOCS],
+    (docs, tx) => {
+      const active = docs.locks.locks.filter((lock) => lock.status === 'active' && (input.id ? lock.id === input.id : lock.path === path))
+      const lock = active.find((item) => sameName(item.owner, owner)) ?? active.find((item) => !item.owner) ?? active[0]
+      if (!lock) {
+        const overlapping = path ? docs.locks.locks.filter((item) => item.status === 'active' && lockPathsOverlap(item.path, path)).map(publicLock) : []
+        throw new LockstepError('NOT_FOUND', `No active lock ${input.id ?? `on ${path}`}; lock_list shows the active locks${overlapping.length ? ` (${overlapping.length} overlap it)` : ''}.`, {
+          ...(input.id ? { id: input.id } : { path }),
+          overlapping,
+        })
+      }
+      const theirs = lock.owner && !sameName(lock.owner, owner)
+      if (theirs && !input.force) {
+        throw new LockstepError('FORBIDDEN', `${lock.path} is held by ${lock.owner}, not ${owner}; ask ${lock.owner} to release it, or a planner can pass force: true.`, {
+          path: lock.path,
+          holder: lock.owner,
+          lockId: lock.id,
+        })
+      }
+      if (theirs) {
+        resolveLock(lock, 'forced', tx.actor, tx.now)
+        tx.note(`[SYSTEM] ${tx.actor} force-released ${lock.path} (held by ${lock.owner}).`)
+        tx.emit({ type: 'lock.revoked', actor: tx.actor, ids: { lockId: lock.id, path: lock.path }, for: [lock.owner!], data: { owner: lock.owner, reason: 'forced' } })
+        tx.notify(lock.owner!, {
+          kind: 'lock_revoked',
+          id: lock.id,
+          path: lock.path,
+          reason: 'forced',
+          by: tx.actor,
+          message: `${tx.actor} force-released your lock on ${lock.path}; acquire it again before editing.`,
+        })
+      } else {
+        resolveLock(lock, 'released', tx.actor, tx.now)
+        tx.emit({ type: 'lock.released', actor: tx.actor, ids: { lockId: lock.id, path: lock.path }, data: { owner: lock.owner ?? 'anonymous', reason: 'released' } })
+      }
+      return publicLock(lock)
+    },
+    { actor: ctx.caller.binding || ctx.caller.fixedActor ? undefined : owner },
+  )
 }
 
 export const ListLocksInput = v.strictObject({
@@ -154,10 +166,7 @@ export async function listLocks(ctx: Ctx, raw: unknown) {
     .filter((lock) => !input.owner || sameName(lock.owner, input.owner))
     .filter((lock) => !input.taskId || lock.taskId === input.taskId)
     .filter((lock) => !path || lockPathsOverlap(lock.path, path))
-  const ordered =
-    input.status === 'active'
-      ? matching.sort((a, b) => a.createdAt.localeCompare(b.createdAt))
-      : matching.sort((a, b) => (b.releasedAt ?? '').localeCompare(a.releasedAt ?? ''))
+  const ordered = input.status === 'active' ? matching.sort((a, b) => a.createdAt.localeCompare(b.createdAt)) : matching.sort((a, b) => (b.releasedAt ?? '').localeCompare(a.releasedAt ?? ''))
   return ordered.map(publicLock)
 }
 

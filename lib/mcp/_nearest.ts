@@ -1,6 +1,11 @@
 /** The names closest to `wanted`, best first: shared words count, then edit distance. */
 export function nearestNames(wanted: string, names: string[], count = 3): string[] {
-  const words = new Set(wanted.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean))
+  const words = new Set(
+    wanted
+      .toLowerCase()
+      .split(/[^a-z0-9]+/)
+      .filter(Boolean),
+  )
   const score = (name: string) => {
     const shared = name.split('_').filter((word) => words.has(word)).length
     return distance(wanted.toLowerCase(), name) - 3 * shared

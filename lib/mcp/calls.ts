@@ -15,7 +15,10 @@ export function findTool(ctx: Ctx, name: string): ToolDef {
   const tool = listed.find((item) => item.name === name)
   if (tool) return tool
   const hidden = TOOLS.some((item) => item.name === name)
-  const nearest = nearestNames(name, listed.map((item) => item.name))
+  const nearest = nearestNames(
+    name,
+    listed.map((item) => item.name),
+  )
   const why = hidden ? `${name} is not in the tool profile "${profile}"` : `There is no tool ${name}`
   throw new LockstepError('NOT_FOUND', `${why}; did you mean ${nearest.join(', ')}? List the tools with tools/list.`, { tool: name, profile, nearest })
 }

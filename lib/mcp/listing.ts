@@ -43,8 +43,18 @@ const PROJECT_TOOLS = new Set(['coordination_init'])
 // Identity parameters default to the registered name (docs/tools.md): a registered agent never sends them, so they
 // are accepted but not advertised.
 const IDENTITY = new Set([
-  'task_claim.owner', 'task_claim_next.owner', 'task_submit_for_review.owner', 'lock_acquire.owner', 'lock_release.owner', 'note_append.author',
-  'discussion_start.author', 'discussion_reply.author', 'discussion_resolve.decidedBy', 'discussion_inbox.agent', 'file_write.owner', 'artifact_write.owner',
+  'task_claim.owner',
+  'task_claim_next.owner',
+  'task_submit_for_review.owner',
+  'lock_acquire.owner',
+  'lock_release.owner',
+  'note_append.author',
+  'discussion_start.author',
+  'discussion_reply.author',
+  'discussion_resolve.decidedBy',
+  'discussion_inbox.agent',
+  'file_write.owner',
+  'artifact_write.owner',
 ])
 
 // Options only a planner may use (marked in docs/tools.md): an implementer's list leaves them out, the server still refuses them.
@@ -67,8 +77,7 @@ function compact(schema: Json): Json {
       const branches = (value as Json[]).map(compact)
       if (branches.every((branch) => Object.keys(branch).length === 1 && typeof branch.type === 'string')) out.type = branches.map((branch) => branch.type)
       else out.anyOf = branches
-    }
-    else if (key === 'properties') out.properties = Object.fromEntries(Object.entries(value as Record<string, Json>).map(([name, item]) => [name, compact(item)]))
+    } else if (key === 'properties') out.properties = Object.fromEntries(Object.entries(value as Record<string, Json>).map(([name, item]) => [name, compact(item)]))
     else out[key] = value
   }
   // an enumeration of strings says its type by its values (Codex adds it back); a plain string keeps its type,

@@ -32,8 +32,7 @@ function claimedTask(task: Rec): Rec {
 
 export const taskClaim: ResultView = (value) => ({ ...claimedTask(value), locks: paths(value.locks), ...pick(value, GUIDANCE) })
 
-export const taskClaimNext: ResultView = (value) =>
-  value.claimed ? { claimed: true, task: claimedTask(value.task), locks: paths(value.locks), ...pick(value, GUIDANCE) } : value
+export const taskClaimNext: ResultView = (value) => (value.claimed ? { claimed: true, task: claimedTask(value.task), locks: paths(value.locks), ...pick(value, GUIDANCE) } : value)
 
 export const taskSubmitted: ResultView = (task) => ({ ...pick(task, ['id', 'status', 'version', 'reviewRounds']), ...pick(task, GUIDANCE) })
 

@@ -15,13 +15,17 @@ const LIST_WAIT_MS = 1000
 /** Build the MCP server over a session context. `onInternal` receives bugs (logged by the caller, never sent). */
 export function createMcpServer(ctx: Ctx, onInternal: (error: unknown) => void): Server {
   const auto = ctx.settings.tools === 'auto'
-  const server = new Server(
-    { name: ctx.settings.serverName, version: ctx.settings.serverVersion },
-    { capabilities: { tools: auto ? { listChanged: true } : {} }, instructions: INSTRUCTIONS },
-  )
+  const server = new Server({ name: ctx.settings.serverName, version: ctx.settings.serverVersion }, { capabilities: { tools: auto ? { listChanged: true } : {} }, instructions: INSTRUCTIONS })
   const profile = () => activeProfile(ctx.settings, ctx.caller.binding?.role)
   const lists = new Map<string, ReturnType<typeof listedTool>[]>()
-  const listFor = (name: ReturnType<typeof profile>) => lists.get(name) ?? lists.set(name, toolsFor(name).map((tool) => listedTool(tool, name))).get(name)!
+  const listFor = (name: ReturnType<typeof profile>) =>
+    lists.get(name) ??
+    lists
+      .set(
+        name,
+        toolsFor(name).map((tool) => listedTool(tool, name)),
+      )
+      .get(name)!
   // resolved by the next tools/list: lets the answer to coordination_init wait until the client has the new list
   let listed: (() => void) | undefined
   server.setRequestHandler(ListToolsRequestSchema, async () => {

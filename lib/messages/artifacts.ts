@@ -81,36 +81,40 @@ export async function writeArtifact(ctx: Ctx, raw: unknown) {
       // appending needs the current bytes, read before the transaction (its callback is synchronous) and checked in it
       const base = input.mode === 'append' ? await readCurrent(ctx, project, name) : undefined
       try {
-        return await mutate(ctx, project, ['locks', 'artifacts'], (docs, tx) => {
-          const conflicts = conflictsFor(docs.locks.locks, ARTIFACT_PREFIX + name, owner)
-          if (conflicts.length) throw lockedError(ARTIFACT_PREFIX + name, conflicts)
-          const list = docs.artifacts.artifacts
-          assertNoClash(list, name)
-          const existing = list.find((item) => item.name === name)
-          if (input.mode === 'append' && existing?.sha256 !== base?.artifact.sha256) throw new StaleBase()
-          const data = base ? Buffer.concat([base.data, added]) : added
-          if (data.length > MAX_CONTENT_BYTES) {
-            throw new LockstepError('INVALID_INPUT', `Appending would make ${name} ${data.length} bytes; artifacts are limited to 10 MiB. Start another artifact.`, {
-              property: 'content',
-              bytes: data.length,
-              limit: MAX_CONTENT_BYTES,
+        return await mutate(
+          ctx,
+          project,
+          ['locks', 'artifacts'],
+          (docs, tx) => {
+            const conflicts = conflictsFor(docs.locks.locks, ARTIFACT_PREFIX + name, owner)
+            if (conflicts.length) throw lockedError(ARTIFACT_PREFIX + name, conflicts)
+            const list = docs.artifacts.artifacts
+            assertNoClash(list, name)
+            const existing = list.find((item) => item.name === name)
+            if (input.mode === 'append' && existing?.sha256 !== base?.artifact.sha256) throw new StaleBase()
+            const data = base ? Buffer.concat([base.data, added]) : added
+            if (data.length > MAX_CONTENT_BYTES) {
+              throw new LockstepError('INVALID_INPUT', `Appending would make ${name} ${data.length} bytes; artifacts are limited to 10 MiB. Start another artifact.`, {
+                property: 'content',
+                bytes: data.length,
+                limit: MAX_CONTENT_BYTES,
+              })
+            }
+            const now = tx.now.toISOString()
+            const encoding = input.encoding === 'base64' || base?.artifact.encoding === 'base64' ? 'base64' : 'utf8'
+            const fields = { bytes: data.length, sha256: sha256(data), encoding, author: owner, updatedAt: now } as const
+            const artifact: Artifact = existing ? Object.assign(existing, fields, { version: existing.version + 1 }) : { name, ...fields, version: 1, createdAt: now }
+            if (!existing) list.push(artifact)
+            tx.beforeWrite(async (dir) => {
+              const file = contentFile(dir, name)
+              await ensureDir(dirname(file))
+              await writeStoreFile(file, data, { mode: 0o600 })
             })
-          }
-          const now = tx.now.toISOString()
-          const encoding = input.encoding === 'base64' || (base?.artifact.encoding === 'base64') ? 'base64' : 'utf8'
-          const fields = { bytes: data.length, sha256: sha256(data), encoding, author: owner, updatedAt: now } as const
-          const artifact: Artifact = existing
-            ? Object.assign(existing, fields, { version: existing.version + 1 })
-            : { name, ...fields, version: 1, createdAt: now }
-          if (!existing) list.push(artifact)
-          tx.beforeWrite(async (dir) => {
-            const file = contentFile(dir, name)
-            await ensureDir(dirname(file))
-            await writeStoreFile(file, data, { mode: 0o600 })
-          })
-          tx.emit({ type: 'artifact.written', actor: owner, ids: { artifact: name }, data: { bytes: artifact.bytes, version: artifact.version } })
-          return { path: name, name, bytes: artifact.bytes, version: artifact.version }
-        }, { actor: owner })
+            tx.emit({ type: 'artifact.written', actor: owner, ids: { artifact: name }, data: { bytes: artifact.bytes, version: artifact.version } })
+            return { path: name, name, bytes: artifact.bytes, version: artifact.version }
+          },
+          { actor: owner },
+        )
       } catch (error) {
         if (!(error instanceof StaleBase)) throw error
       }
@@ -173,7 +177,10 @@ function assertNoClash(list: Artifact[], name: string): void {
 }
 
 function notFound(name: string, artifacts: Artifact[]): LockstepError {
-  const available = artifacts.map((item) => item.name).sort().slice(0, AVAILABLE_SHOWN)
+  const available = artifacts
+    .map((item) => item.name)
+    .sort()
+    .slice(0, AVAILABLE_SHOWN)
   const listed = available.length ? `existing artifacts include ${available.join(', ')}` : 'the project has no artifacts yet'
   return new LockstepError('NOT_FOUND', `No artifact ${name}; ${listed}. Check the name, or write it with artifact_write.`, {
     name,

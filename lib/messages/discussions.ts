@@ -49,27 +49,33 @@ export async function startDiscussion(ctx: Ctx, raw: unknown) {
   const project = projectFor(ctx, input.projectRoot)
   const author = await identityFor(ctx, project, input.author, 'author', { required: true })
   const target = input.waitingOn === undefined ? undefined : await knownAgent(ctx, project, input.waitingOn)
-  return mutate(ctx, project, ['discussions', 'notes'], (docs, tx) => {
-    const now = tx.now.toISOString()
-    const waitingOn = target?.name
-    const discussion: Discussion = {
-      id: newId('disc'),
-      topic: input.topic,
-      category: input.category,
-      priority: input.priority,
-      status: waitingOn ? 'waiting' : 'open',
-      createdBy: author,
-      ...(waitingOn ? { waitingOn } : {}),
-      messageCount: 1,
-      createdAt: now,
-      updatedAt: now,
-    }
-    docs.discussions.discussions.push(discussion)
-    const message = addMessage(docs.discussions.messages, discussion.id, author, input.message, undefined, now)
-    tx.note(`[DISCUSSION] ${author} opened "${discussion.topic}" (${discussion.id})${waitingOn ? `, waiting on ${waitingOn}` : ''}`)
-    tx.emit({ type: 'discussion.started', actor: author, ids: { discussionId: discussion.id }, ...forNames(waitingOn ? [waitingOn] : []), data: { topic: trimmed(discussion.topic) } })
-    return { success: true as const, discussion: publicDiscussion(discussion), message: publicMessage(message), instruction: startInstruction(discussion), ...target?.extra }
-  }, { actor: author })
+  return mutate(
+    ctx,
+    project,
+    ['discussions', 'notes'],
+    (docs, tx) => {
+      const now = tx.now.toISOString()
+      const waitingOn = target?.name
+      const discussion: Discussion = {
+        id: newId('disc'),
+        topic: input.topic,
+        category: input.category,
+        priority: input.priority,
+        status: waitingOn ? 'waiting' : 'open',
+        createdBy: author,
+        ...(waitingOn ? { waitingOn } : {}),
+        messageCount: 1,
+        createdAt: now,
+        updatedAt: now,
+      }
+      docs.discussions.discussions.push(discussion)
+      const message = addMessage(docs.discussions.messages, discussion.id, author, input.message, undefined, now)
+      tx.note(`[DISCUSSION] ${author} opened "${discussion.topic}" (${discussion.id})${waitingOn ? `, waiting on ${waitingOn}` : ''}`)
+      tx.emit({ type: 'discussion.started', actor: author, ids: { discussionId: discussion.id }, ...forNames(waitingOn ? [waitingOn] : []), data: { topic: trimmed(discussion.topic) } })
+      return { success: true as const, discussion: publicDiscussion(discussion), message: publicMessage(message), instruction: startInstruction(discussion), ...target?.extra }
+    },
+    { actor: author },
+  )
 }
 
 export const ReplyDiscussionInput = v.strictObject({
@@ -87,24 +93,30 @@ export async function replyDiscussion(ctx: Ctx, raw: unknown) {
   const project = projectFor(ctx, input.projectRoot)
   const author = await identityFor(ctx, project, input.author, 'author', { required: true })
   const target = typeof input.waitingOn === 'string' ? await knownAgent(ctx, project, input.waitingOn) : undefined
-  return mutate(ctx, project, ['discussions'], (docs, tx) => {
-    const discussion = discussionById(docs.discussions.discussions, input.discussionId)
-    if (discussion.status === 'resolved' || discussion.status === 'archived') {
-      throw new LockstepError(
-        'CONFLICT',
-        `Discussion ${discussion.id} is ${discussion.status} and takes no more replies; start a new discussion (discussion_start) that refers to ${discussion.id}.`,
-        { discussionId: discussion.id, status: discussion.status },
-      )
-    }
-    const now = tx.now.toISOString()
-    const waitingOn = input.waitingOn === null ? undefined : (target?.name ?? defaultWaitingOn(discussion, docs.discussions.messages, author))
-    const message = addMessage(docs.discussions.messages, discussion.id, author, input.message, input.recommendation, now)
-    Object.assign(discussion, { status: waitingOn ? 'waiting' : 'open', messageCount: discussion.messageCount + 1, updatedAt: now })
-    if (waitingOn) discussion.waitingOn = waitingOn
-    else delete discussion.waitingOn
-    tx.emit({ type: 'discussion.replied', actor: author, ids: { discussionId: discussion.id }, ...forNames(waitingOn ? [waitingOn] : []), data: { topic: trimmed(discussion.topic) } })
-    return { success: true as const, discussion: publicDiscussion(discussion), message: publicMessage(message), instruction: replyInstruction(discussion), ...target?.extra }
-  }, { actor: author })
+  return mutate(
+    ctx,
+    project,
+    ['discussions'],
+    (docs, tx) => {
+      const discussion = discussionById(docs.discussions.discussions, input.discussionId)
+      if (discussion.status === 'resolved' || discussion.status === 'archived') {
+        throw new LockstepError(
+          'CONFLICT',
+          `Discussion ${discussion.id} is ${discussion.status} and takes no more replies; start a new discussion (discussion_start) that refers to ${discussion.id}.`,
+          { discussionId: discussion.id, status: discussion.status },
+        )
+      }
+      const now = tx.now.toISOString()
+      const waitingOn = input.waitingOn === null ? undefined : (target?.name ?? defaultWaitingOn(discussion, docs.discussions.messages, author))
+      const message = addMessage(docs.discussions.messages, discussion.id, author, input.message, input.recommendation, now)
+      Object.assign(discussion, { status: waitingOn ? 'waiting' : 'open', messageCount: discussion.messageCount + 1, updatedAt: now })
+      if (waitingOn) discussion.waitingOn = waitingOn
+      else delete discussion.waitingOn
+      tx.emit({ type: 'discussion.replied', actor: author, ids: { discussionId: discussion.id }, ...forNames(waitingOn ? [waitingOn] : []), data: { topic: trimmed(discussion.topic) } })
+      return { success: true as const, discussion: publicDiscussion(discussion), message: publicMessage(message), instruction: replyInstruction(discussion), ...target?.extra }
+    },
+    { actor: author },
+  )
 }
 
 export const ResolveDiscussionInput = v.strictObject({
@@ -129,19 +141,25 @@ export async function resolveDiscussion(ctx: Ctx, raw: unknown) {
       })
     }
   }
-  return mutate(ctx, project, ['discussions', 'notes'], (docs, tx) => {
-    const discussion = discussionById(docs.discussions.discussions, input.discussionId)
-    const now = tx.now.toISOString()
-    Object.assign(discussion, { status: 'resolved', decision: input.decision, decisionReasoning: input.reasoning, decidedBy, resolvedAt: now, updatedAt: now })
-    if (input.linkedTaskId !== undefined) discussion.linkedTaskId = input.linkedTaskId
-    delete discussion.waitingOn
-    delete discussion.archivedAt
-    const participants = participantsOf(discussion, docs.discussions.messages)
-    // a note holds at most 8,000 characters; the whole decision stays on the discussion
-    tx.note(`[DECISION] "${discussion.topic}" (${discussion.id}): ${trimmed(input.decision, 7000)} (by ${decidedBy})`)
-    tx.emit({ type: 'discussion.resolved', actor: decidedBy, ids: { discussionId: discussion.id }, ...forNames(participants), data: { decision: trimmed(input.decision) } })
-    return { success: true as const, discussion: publicDiscussion(discussion), instruction: resolveInstruction(discussion, participants) }
-  }, { actor: decidedBy })
+  return mutate(
+    ctx,
+    project,
+    ['discussions', 'notes'],
+    (docs, tx) => {
+      const discussion = discussionById(docs.discussions.discussions, input.discussionId)
+      const now = tx.now.toISOString()
+      Object.assign(discussion, { status: 'resolved', decision: input.decision, decisionReasoning: input.reasoning, decidedBy, resolvedAt: now, updatedAt: now })
+      if (input.linkedTaskId !== undefined) discussion.linkedTaskId = input.linkedTaskId
+      delete discussion.waitingOn
+      delete discussion.archivedAt
+      const participants = participantsOf(discussion, docs.discussions.messages)
+      // a note holds at most 8,000 characters; the whole decision stays on the discussion
+      tx.note(`[DECISION] "${discussion.topic}" (${discussion.id}): ${trimmed(input.decision, 7000)} (by ${decidedBy})`)
+      tx.emit({ type: 'discussion.resolved', actor: decidedBy, ids: { discussionId: discussion.id }, ...forNames(participants), data: { decision: trimmed(input.decision) } })
+      return { success: true as const, discussion: publicDiscussion(discussion), instruction: resolveInstruction(discussion, participants) }
+    },
+    { actor: decidedBy },
+  )
 }
 
 export const GetDiscussionInput = v.strictObject({ discussionId: Id, projectRoot: ProjectRoot })

@@ -67,9 +67,7 @@ export function checkSnapshot(text: string | null): CheckResult {
     return refused('.lockstep/state.json has no valid schemaVersion; restore it from git or let the server rewrite it.')
   }
   if (version > SNAPSHOT_VERSION) {
-    return refused(
-      `.lockstep/state.json was written by a newer lockstep-mcp (schema ${version}, while this build reads up to ${SNAPSHOT_VERSION}); upgrade lockstep-mcp.`,
-    )
+    return refused(`.lockstep/state.json was written by a newer lockstep-mcp (schema ${version}, while this build reads up to ${SNAPSHOT_VERSION}); upgrade lockstep-mcp.`)
   }
   const parsed = v.safeParse(SCHEMAS[version], raw)
   if (!parsed.success) {

@@ -48,10 +48,7 @@ export function renderInstructionBlock(eol: '\n' | '\r\n' = '\n', file = 'AGENTS
 }
 
 /** Insert or refresh the block; `text` null means the file does not exist. Throws CONFLICT on malformed markers. */
-export function applyInstructionBlock(
-  text: string | null,
-  options: { force?: boolean; file?: string } = {},
-): { text: string; action: BlockAction } {
+export function applyInstructionBlock(text: string | null, options: { force?: boolean; file?: string } = {}): { text: string; action: BlockAction } {
   if (text === null) return { text: renderInstructionBlock('\n', options.file) + '\n', action: 'created' }
   const { bom, body } = splitBom(text)
   const eol = detectEol(body)
@@ -81,10 +78,7 @@ export function applyInstructionBlock(
 }
 
 /** Remove the block, its markers and one adjacent blank line. Throws CONFLICT on malformed markers. */
-export function removeInstructionBlock(
-  text: string,
-  options: { file?: string } = {},
-): { text: string; action: RemoveAction } {
+export function removeInstructionBlock(text: string, options: { file?: string } = {}): { text: string; action: RemoveAction } {
   const { bom, body } = splitBom(text)
   const lines = splitLines(body)
   const found = checkMarkers(findMarkers(body, lines), options.file ?? 'file')
@@ -104,10 +98,7 @@ export function removeInstructionBlock(
  * Write the blocks into CLAUDE.md, AGENTS.md and GEMINI.md and refresh `.lockstep/`. Both files are checked before anything
  * is written. Throws CONFLICT.
  */
-export async function initProjectFiles(
-  root: string,
-  options: { force?: boolean; renderState?: () => string | Promise<string> } = {},
-): Promise<FileReport[]> {
+export async function initProjectFiles(root: string, options: { force?: boolean; renderState?: () => string | Promise<string> } = {}): Promise<FileReport[]> {
   const planned = await Promise.all(
     INSTRUCTION_FILES.map(async (file) => {
       const before = await readTextOrNull(join(root, file))
@@ -194,8 +185,7 @@ function checkMarkers(markers: Markers, file: string): { start: number; end: num
   else [line, problem] = [ends[0]!, `an end marker before any ${START_MARKER}`]
   throw new LockstepError(
     'CONFLICT',
-    `${file}:${line + 1} has ${problem}; fix the markers by hand, or run 'lockstep-mcp init --force' to replace ` +
-      'everything from the first start marker with a fresh block. Nothing was written.',
+    `${file}:${line + 1} has ${problem}; fix the markers by hand, or run 'lockstep-mcp init --force' to replace ` + 'everything from the first start marker with a fresh block. Nothing was written.',
     { file, line: line + 1 },
   )
 }

@@ -9,13 +9,7 @@ import { sameName } from '../core/names.js'
  * Resolve an identity parameter (owner, author, decidedBy; docs/tools.md): a registered session is its name and may not pass another; an
  * unregistered one passes any name not held by a live registered session, and must pass one when `required`.
  */
-export async function identityFor(
-  ctx: Ctx,
-  project: ProjectRef,
-  given: string | undefined,
-  param: string,
-  options: { required?: boolean } = {},
-): Promise<string> {
+export async function identityFor(ctx: Ctx, project: ProjectRef, given: string | undefined, param: string, options: { required?: boolean } = {}): Promise<string> {
   if (ctx.caller.fixedActor) return ctx.caller.fixedActor
   const binding = ctx.caller.binding
   if (binding) {

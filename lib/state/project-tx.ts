@@ -14,24 +14,12 @@ export const NOTES_ARCHIVE = 'notes-archive.jsonl'
 const NOTES_ARCHIVED_AT_ONCE = 1000
 
 /** Run a mutation with due expiries (expired leases, agents gone past the grace) applied first; a LockstepError thrown inside writes nothing. */
-export async function mutate<K extends DocName, T>(
-  ctx: Ctx,
-  project: ProjectRef,
-  names: K[],
-  fn: (docs: Pick<Docs, K>, tx: DomainTx<K>) => T,
-  options: { actor?: string } = {},
-): Promise<T> {
+export async function mutate<K extends DocName, T>(ctx: Ctx, project: ProjectRef, names: K[], fn: (docs: Pick<Docs, K>, tx: DomainTx<K>) => T, options: { actor?: string } = {}): Promise<T> {
   return (await mutateCommit(ctx, project, names, fn, options)).result
 }
 
 /** As mutate, also returning the committed events (with their seq). */
-export function mutateCommit<K extends DocName, T>(
-  ctx: Ctx,
-  project: ProjectRef,
-  names: K[],
-  fn: (docs: Pick<Docs, K>, tx: DomainTx<K>) => T,
-  options: { actor?: string } = {},
-) {
+export function mutateCommit<K extends DocName, T>(ctx: Ctx, project: ProjectRef, names: K[], fn: (docs: Pick<Docs, K>, tx: DomainTx<K>) => T, options: { actor?: string } = {}) {
   return ctx.store.transactCommit(project, names, (docs, base) => {
     const tx = domainTx(ctx, base, docs as Partial<Docs>, options.actor ?? actorOf(ctx))
     applyExpiries(docs as Partial<Docs>, tx as DomainTx<DocName>)

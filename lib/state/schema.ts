@@ -221,12 +221,10 @@ export const DOCUMENTS = {
   tasks: def('tasks', v.object({ tasks: v.array(TaskRecord) }), () => ({ tasks: [] }), { tasks: 'id' }),
   locks: def('locks', v.object({ locks: v.array(LockRecord) }), () => ({ locks: [] }), { locks: 'id' }),
   notes: def('notes', v.object({ nextSeq: v.number(), notes: v.array(NoteRecord) }), () => ({ nextSeq: 1, notes: [] }), { notes: 'id' }),
-  discussions: def(
-    'discussions',
-    v.object({ discussions: v.array(DiscussionRecord), messages: v.array(MessageRecord) }),
-    () => ({ discussions: [], messages: [] }),
-    { discussions: 'id', messages: 'id' },
-  ),
+  discussions: def('discussions', v.object({ discussions: v.array(DiscussionRecord), messages: v.array(MessageRecord) }), () => ({ discussions: [], messages: [] }), {
+    discussions: 'id',
+    messages: 'id',
+  }),
   artifacts: def('artifacts', v.object({ artifacts: v.array(ArtifactRecord) }), () => ({ artifacts: [] }), { artifacts: 'name' }),
 }
 

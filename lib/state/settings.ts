@@ -88,12 +88,7 @@ const ENUMS = {
  * Resolve settings (docs/cli.md#settings): a flag beats LOCKSTEP_*, which beats COORD_*, which beats the default. An invalid
  * value is INVALID_INPUT; it never falls back silently. Returns warnings for accepted-but-ignored flags.
  */
-export function resolveSettings(
-  flags: SettingsFlags,
-  env: NodeJS.ProcessEnv,
-  cwd: string,
-  version: string,
-): { settings: Settings; warnings: string[] } {
+export function resolveSettings(flags: SettingsFlags, env: NodeJS.ProcessEnv, cwd: string, version: string): { settings: Settings; warnings: string[] } {
   const pick = (flag: string | undefined, ...names: string[]) => flag ?? names.map((name) => env[name]).find((value) => value !== undefined && value !== '')
   const home = defaultHome(env)
   const warnings: string[] = []
@@ -109,29 +104,36 @@ export function resolveSettings(
     if (!/^\d+$/.test(value) || parsed < min || parsed > max) throw invalid(flag, value, `a whole number from ${min} to ${max}`)
     return parsed
   }
-  const list = (value: string | undefined) => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean)
+  const list = (value: string | undefined) =>
+    (value ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean)
   const dataDir = resolve(cwd, expandTilde(pick(flags.dataDir, 'LOCKSTEP_DATA_DIR', 'COORD_DATA_DIR') ?? home))
   const roots = list(pick(flags.roots, 'LOCKSTEP_ROOTS', 'COORD_ROOTS')).map((root) => resolve(cwd, expandTilde(root)))
   for (const root of roots) if (!existsSync(root)) throw invalid('--roots', root, 'existing folders')
-  const settings = defaultSettings({
-    home,
-    dataDir,
-    logDir: resolve(cwd, expandTilde(pick(flags.logDir, 'LOCKSTEP_LOG_DIR', 'COORD_LOG_DIR') ?? join(home, 'logs'))),
-    mode: choice('mode', '--mode', pick(flags.mode, 'LOCKSTEP_MODE', 'COORD_MODE'), 'open'),
-    roots,
-    commandMode: choice('commandMode', '--command-mode', pick(flags.commandMode, 'LOCKSTEP_COMMAND_MODE', 'COORD_COMMAND_MODE'), 'open'),
-    commandAllow: list(pick(flags.commandAllow, 'LOCKSTEP_COMMAND_ALLOW', 'COORD_COMMAND_ALLOW')),
-    tools: choice('tools', '--tools', pick(flags.tools, 'LOCKSTEP_TOOLS'), 'all'),
-    leaseTtlSec: integer('--lease-ttl', pick(flags.leaseTtl, 'LOCKSTEP_LEASE_TTL'), 60, 86_400, 1800),
-    graceSec: integer('--grace', pick(flags.grace, 'LOCKSTEP_GRACE'), 5, 3600, 60),
-    claudeCmd: pick(flags.claudeCmd, 'LOCKSTEP_CLAUDE_CMD') ?? 'claude --dangerously-skip-permissions',
-    codexCmd: pick(flags.codexCmd, 'LOCKSTEP_CODEX_CMD') ?? 'codex --full-auto',
-    logLevel: choice('logLevel', '--log-level', pick(flags.logLevel, 'LOCKSTEP_LOG_LEVEL'), 'info'),
-    serverName: pick(flags.serverName, 'COORD_SERVER_NAME') ?? 'lockstep-mcp',
-    serverVersion: pick(flags.serverVersion, 'COORD_SERVER_VERSION') ?? version,
-    ...(env.LOCKSTEP_AGENT_NAME ? { agentName: env.LOCKSTEP_AGENT_NAME } : {}),
-    ...(env.LOCKSTEP_TMUX_SESSION ? { tmuxSession: env.LOCKSTEP_TMUX_SESSION } : {}),
-  }, env)
+  const settings = defaultSettings(
+    {
+      home,
+      dataDir,
+      logDir: resolve(cwd, expandTilde(pick(flags.logDir, 'LOCKSTEP_LOG_DIR', 'COORD_LOG_DIR') ?? join(home, 'logs'))),
+      mode: choice('mode', '--mode', pick(flags.mode, 'LOCKSTEP_MODE', 'COORD_MODE'), 'open'),
+      roots,
+      commandMode: choice('commandMode', '--command-mode', pick(flags.commandMode, 'LOCKSTEP_COMMAND_MODE', 'COORD_COMMAND_MODE'), 'open'),
+      commandAllow: list(pick(flags.commandAllow, 'LOCKSTEP_COMMAND_ALLOW', 'COORD_COMMAND_ALLOW')),
+      tools: choice('tools', '--tools', pick(flags.tools, 'LOCKSTEP_TOOLS'), 'all'),
+      leaseTtlSec: integer('--lease-ttl', pick(flags.leaseTtl, 'LOCKSTEP_LEASE_TTL'), 60, 86_400, 1800),
+      graceSec: integer('--grace', pick(flags.grace, 'LOCKSTEP_GRACE'), 5, 3600, 60),
+      claudeCmd: pick(flags.claudeCmd, 'LOCKSTEP_CLAUDE_CMD') ?? 'claude --dangerously-skip-permissions',
+      codexCmd: pick(flags.codexCmd, 'LOCKSTEP_CODEX_CMD') ?? 'codex --full-auto',
+      logLevel: choice('logLevel', '--log-level', pick(flags.logLevel, 'LOCKSTEP_LOG_LEVEL'), 'info'),
+      serverName: pick(flags.serverName, 'COORD_SERVER_NAME') ?? 'lockstep-mcp',
+      serverVersion: pick(flags.serverVersion, 'COORD_SERVER_VERSION') ?? version,
+      ...(env.LOCKSTEP_AGENT_NAME ? { agentName: env.LOCKSTEP_AGENT_NAME } : {}),
+      ...(env.LOCKSTEP_TMUX_SESSION ? { tmuxSession: env.LOCKSTEP_TMUX_SESSION } : {}),
+    },
+    env,
+  )
   return { settings, warnings }
 }
 

@@ -12,10 +12,7 @@ const SNAPSHOT_DELAYS = { debounceMs: 1000, maxMs: 5000 }
 const LEASE_FIELDS = new Set(['leaseExpiresAt', 'leaseSessionId'])
 const TASK_FIELDS = Object.keys(TaskRecord.entries).filter((key) => !LEASE_FIELDS.has(key))
 const CONTEXT_FIELDS = Object.keys(ContextRecord.entries)
-const DISCUSSION_FIELDS = [
-  'id', 'topic', 'category', 'priority', 'status', 'createdBy', 'waitingOn', 'decision', 'decisionReasoning', 'decidedBy',
-  'linkedTaskId', 'createdAt', 'resolvedAt',
-]
+const DISCUSSION_FIELDS = ['id', 'topic', 'category', 'priority', 'status', 'createdBy', 'waitingOn', 'decision', 'decisionReasoning', 'decidedBy', 'linkedTaskId', 'createdAt', 'resolvedAt']
 const SNAPSHOT_DOCUMENTS = new Set(['project', 'tasks', 'discussions'])
 const LOCK_TIMEOUT_MS = 10_000
 
@@ -198,7 +195,9 @@ function serialize(value: unknown, indent: string): string {
   }
   if (typeof value === 'object' && value !== null) {
     const record = value as Record<string, unknown>
-    const keys = Object.keys(record).filter((key) => record[key] !== undefined).sort(byCodePoint)
+    const keys = Object.keys(record)
+      .filter((key) => record[key] !== undefined)
+      .sort(byCodePoint)
     if (!keys.length) return '{}'
     return `{\n${keys.map((key) => `${inner}${JSON.stringify(key)}: ${serialize(record[key], inner)}`).join(',\n')}\n${indent}}`
   }

@@ -11,13 +11,7 @@ const REFUSALS = new Set(['FORBIDDEN', 'LOCKED'])
  * Run `action`; when it is refused (FORBIDDEN, LOCKED), append a `type` event naming the reason before rethrowing.
  * The action must refuse before it touches anything, so the event log is the only trace a refusal leaves.
  */
-export async function recordRefusals<T>(
-  ctx: Ctx,
-  project: ProjectRef,
-  type: string,
-  data: Record<string, string>,
-  action: () => Promise<T>,
-): Promise<T> {
+export async function recordRefusals<T>(ctx: Ctx, project: ProjectRef, type: string, data: Record<string, string>, action: () => Promise<T>): Promise<T> {
   try {
     return await action()
   } catch (error) {

@@ -11,7 +11,17 @@ import { snapshotPath } from '../state/snapshot.js'
 import { readEachProjectDocument } from '../project/project-documents.js'
 
 export interface Problem {
-  kind: 'corrupt_document' | 'newer_schema' | 'unreadable_document' | 'event_lines' | 'root_missing' | 'network_home' | 'snapshot_unwritable' | 'store_conflict' | 'project_missing' | 'allowlist_interpreter'
+  kind:
+    | 'corrupt_document'
+    | 'newer_schema'
+    | 'unreadable_document'
+    | 'event_lines'
+    | 'root_missing'
+    | 'network_home'
+    | 'snapshot_unwritable'
+    | 'store_conflict'
+    | 'project_missing'
+    | 'allowlist_interpreter'
   message: string
   file?: string
   backup?: string | null
@@ -77,7 +87,11 @@ export async function projectStatus(ctx: Ctx, project: ProjectRef): Promise<{ pr
     const reader = ctx.store.eventReader(project)
     await reader.lastSeq().catch(() => 0)
     if (reader.skippedLines > 0) {
-      problems.push({ kind: 'event_lines', message: `journal.jsonl has ${reader.skippedLines} line(s) that do not parse; they are skipped (lockstep-mcp doctor explains)`, file: join(project.dir, 'journal.jsonl') })
+      problems.push({
+        kind: 'event_lines',
+        message: `journal.jsonl has ${reader.skippedLines} line(s) that do not parse; they are skipped (lockstep-mcp doctor explains)`,
+        file: join(project.dir, 'journal.jsonl'),
+      })
     }
   }
   const snapshot = existsSync(snapshotPath(project.root))
@@ -139,7 +153,9 @@ function documentProblem(project: ProjectRef, file: string, error: { code: strin
 
 function hasBlock(file: string): boolean {
   try {
-    return readFileSync(file, 'utf8').split(/\r?\n/).some((line) => line.trim() === START_MARKER)
+    return readFileSync(file, 'utf8')
+      .split(/\r?\n/)
+      .some((line) => line.trim() === START_MARKER)
   } catch {
     return false
   }

@@ -56,7 +56,7 @@ function fileStatuses(client: Client, scope: Scope, file: string, input: { env: 
     if (client === 'codex') {
       const body = splitBom(text).body
       const doc: unknown = body.trim() === '' ? {} : parse(body)
-      const table = isTable(doc) ? doc['mcp_servers'] ?? {} : null
+      const table = isTable(doc) ? (doc['mcp_servers'] ?? {}) : null
       if (!isTable(table)) throw new Error('its server table is not an object')
       servers = table
     } else {
@@ -66,9 +66,7 @@ function fileStatuses(client: Client, scope: Scope, file: string, input: { env: 
     const problem = `${file} cannot be parsed (${(error as Error).message.split('\n')[0]})`
     return [{ ...base, found: true, name: null, state: 'unreadable', problem, fix: 'fix the file by hand; install leaves it untouched until it parses' }]
   }
-  const names = Object.keys(servers).filter(
-    (name) => name === OUR_NAME || runsLockstepMcp(servers[name]) || mentions(servers[name], input.cliPath),
-  )
+  const names = Object.keys(servers).filter((name) => name === OUR_NAME || runsLockstepMcp(servers[name]) || mentions(servers[name], input.cliPath))
   if (names.length === 0) return [{ ...base, found: true, name: null, state: 'not installed' }]
   return names.map((name) => ({ ...base, found: true, name, legacy: name === OLD_ENTRY_NAME, ...checkEntry(servers[name], input.env) }))
 }
@@ -88,7 +86,9 @@ function checkEntry(raw: unknown, env: NodeJS.ProcessEnv): Pick<ClientStatus, 's
   let program = command
   let rest = args
   if (/^cmd(\.exe)?$/i.test(basename(command)) && rest[0]?.toLowerCase() === '/c') [program, rest] = [rest[1] ?? '', rest.slice(2)]
-  const tool = basename(program).toLowerCase().replace(/\.(cmd|exe)$/, '')
+  const tool = basename(program)
+    .toLowerCase()
+    .replace(/\.(cmd|exe)$/, '')
   if (tool === 'npx') {
     const at = rest.findIndex((arg) => /^lockstep-mcp(@|$)/.test(arg))
     if (at === -1) return broken('npx is not given the lockstep-mcp package')
@@ -113,7 +113,10 @@ export function findExecutable(command: string, env: NodeJS.ProcessEnv): string 
     ? extensions.map((ext) => command + ext)
     : command.includes('/') || command.includes('\\')
       ? []
-      : (env['PATH'] ?? env['Path'] ?? '').split(delimiter).filter(Boolean).flatMap((dir) => extensions.map((ext) => join(dir, command + ext)))
+      : (env['PATH'] ?? env['Path'] ?? '')
+          .split(delimiter)
+          .filter(Boolean)
+          .flatMap((dir) => extensions.map((ext) => join(dir, command + ext)))
   for (const candidate of candidates) {
     if (!isFile(candidate)) continue
     try {

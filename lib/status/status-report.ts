@@ -68,7 +68,14 @@ export async function buildStatusReport(store: LockstepStore, settings: Settings
   }
   problems.push(...allowlistProblems(settings.commandMode, settings.commandAllow, clients))
   problems.push(...storesWithMissingRoot(settings.dataDir))
-  problems.push(...networkHomeProblems(unique([{ label: 'home', path: settings.home }, { label: 'data', path: settings.dataDir }])))
+  problems.push(
+    ...networkHomeProblems(
+      unique([
+        { label: 'home', path: settings.home },
+        { label: 'data', path: settings.dataDir },
+      ]),
+    ),
+  )
   const dashboard = readDashboard(settings.dataDir, processExists)
   const report = { version: packageVersion(), home: settings.home, dataDir: settings.dataDir, clients, project, dashboard, problems, next: [] }
   return { ...report, next: nextSteps(report) }
@@ -104,7 +111,12 @@ function allowlistProblems(mode: string, allow: string[], clients: ClientStatus[
   return sources.flatMap(({ where, mode, allow }) => {
     const interpreters = mode === 'allowlist' ? programsRunningAnything(allow) : []
     if (!interpreters.length) return []
-    return [{ kind: 'allowlist_interpreter' as const, message: `The command allowlist in ${where} names ${interpreters.join(', ')}, which run${interpreters.length === 1 ? 's' : ''} any code an agent writes: with ${interpreters.length === 1 ? 'it' : 'them'} allowed, agents can do anything your user can. Remove ${interpreters.length === 1 ? 'it' : 'them'} from --command-allow to make the allowlist mean something.` }]
+    return [
+      {
+        kind: 'allowlist_interpreter' as const,
+        message: `The command allowlist in ${where} names ${interpreters.join(', ')}, which run${interpreters.length === 1 ? 's' : ''} any code an agent writes: with ${interpreters.length === 1 ? 'it' : 'them'} allowed, agents can do anything your user can. Remove ${interpreters.length === 1 ? 'it' : 'them'} from --command-allow to make the allowlist mean something.`,
+      },
+    ]
   })
 }
 

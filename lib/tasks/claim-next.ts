@@ -33,42 +33,46 @@ export async function claimNextTask(ctx: Ctx, raw: unknown) {
   const input = parseInput(ClaimNextTaskInput, raw)
   const project = projectFor(ctx, input.projectRoot)
   const owner = await identityFor(ctx, project, input.owner, 'owner', { required: true })
-  return mutate(ctx, project, ['project', 'agents', 'tasks', 'locks', 'notes'], (docs, tx) => {
-    const status = docs.project.status
-    if (status === 'stopped') return nothing('project_stopped')
-    const all = docs.tasks.tasks
-    const todo = all.filter((task) => task.status === 'todo' && (!input.tag || task.tags.includes(input.tag)))
-    const ready = todo.filter((task) => blockersOf(all, task).length === 0)
-    const mine = ready.filter((task) => !task.owner || sameName(task.owner, owner))
-    const ordered = [...mine].sort(
-      (a, b) => PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority] || a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id),
-    )
-    const holders = new Set<string>()
-    const task = ordered.find((item) => {
-      const conflicts = item.files.flatMap((path) => conflictsFor(docs.locks.locks, path, owner))
-      conflicts.forEach((conflict) => holders.add(conflict.holder))
-      return !conflicts.length
-    })
-    if (status === 'complete') {
-      // "complete" must never send an agent away from work it could start now: such a task reopens the project
-      if (!task) return nothing('project_complete')
-      setProjectStatus(docs, tx, 'in_progress')
-      tx.note(`[SYSTEM] Project reopened: ${task.id} "${task.title}" was still todo and ${owner} claimed it.`)
-    }
-    if (task) {
-      const locks = takeClaim(docs, tx, task, owner)
-      const agent = docs.agents.agents.find((item) => sameName(item.name, owner))
-      return { claimed: true as const, task: publicTask(task), locks: locks.map(publicLock), _instruction: claimInstruction(task, locks, agent) }
-    }
-    if (!todo.length) return nothing('none_left')
-    const blocked = todo
-      .filter((item) => blockersOf(all, item).length > 0)
-      .slice(0, 20)
-      .map((item) => ({ id: item.id, title: item.title, blockedBy: blockersOf(all, item).map((blocker) => blocker.id) }))
-    const reason = mine.length ? 'all_locked' : ready.length ? 'all_assigned' : 'all_blocked'
-    const hint = reason === 'all_locked' ? `${HINTS.all_locked} Holders: ${[...holders].join(', ')}.` : HINTS[reason]
-    return { claimed: false as const, task: null, reason, ...(blocked.length ? { blocked } : {}), _hint: hint }
-  }, { actor: owner })
+  return mutate(
+    ctx,
+    project,
+    ['project', 'agents', 'tasks', 'locks', 'notes'],
+    (docs, tx) => {
+      const status = docs.project.status
+      if (status === 'stopped') return nothing('project_stopped')
+      const all = docs.tasks.tasks
+      const todo = all.filter((task) => task.status === 'todo' && (!input.tag || task.tags.includes(input.tag)))
+      const ready = todo.filter((task) => blockersOf(all, task).length === 0)
+      const mine = ready.filter((task) => !task.owner || sameName(task.owner, owner))
+      const ordered = [...mine].sort((a, b) => PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority] || a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id))
+      const holders = new Set<string>()
+      const task = ordered.find((item) => {
+        const conflicts = item.files.flatMap((path) => conflictsFor(docs.locks.locks, path, owner))
+        conflicts.forEach((conflict) => holders.add(conflict.holder))
+        return !conflicts.length
+      })
+      if (status === 'complete') {
+        // "complete" must never send an agent away from work it could start now: such a task reopens the project
+        if (!task) return nothing('project_complete')
+        setProjectStatus(docs, tx, 'in_progress')
+        tx.note(`[SYSTEM] Project reopened: ${task.id} "${task.title}" was still todo and ${owner} claimed it.`)
+      }
+      if (task) {
+        const locks = takeClaim(docs, tx, task, owner)
+        const agent = docs.agents.agents.find((item) => sameName(item.name, owner))
+        return { claimed: true as const, task: publicTask(task), locks: locks.map(publicLock), _instruction: claimInstruction(task, locks, agent) }
+      }
+      if (!todo.length) return nothing('none_left')
+      const blocked = todo
+        .filter((item) => blockersOf(all, item).length > 0)
+        .slice(0, 20)
+        .map((item) => ({ id: item.id, title: item.title, blockedBy: blockersOf(all, item).map((blocker) => blocker.id) }))
+      const reason = mine.length ? 'all_locked' : ready.length ? 'all_assigned' : 'all_blocked'
+      const hint = reason === 'all_locked' ? `${HINTS.all_locked} Holders: ${[...holders].join(', ')}.` : HINTS[reason]
+      return { claimed: false as const, task: null, reason, ...(blocked.length ? { blocked } : {}), _hint: hint }
+    },
+    { actor: owner },
+  )
 }
 
 function nothing(reason: 'project_stopped' | 'project_complete' | 'none_left') {

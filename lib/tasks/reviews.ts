@@ -24,29 +24,34 @@ export async function submitForReview(ctx: Ctx, raw: unknown) {
   const input = parseInput(SubmitForReviewInput, raw)
   const project = projectFor(ctx, input.projectRoot)
   const owner = await identityFor(ctx, project, input.owner, 'owner', { required: true })
-  return mutate(ctx, project, [...REVIEW_DOCS], (docs, tx) => {
-    const task = getTask(docs.tasks.tasks, input.id)
-    if (task.status !== 'in_progress' || !sameName(task.owner, owner)) {
-      throw new LockstepError(
-        'CONFLICT',
-        `Task ${task.id} is ${task.status}${task.owner ? ` (owner ${task.owner})` : ''}; only its owner submits an in_progress task for review.${task.status === 'todo' ? ' Claim it first with task_claim.' : ''}`,
-        { id: task.id, status: task.status, ...(task.owner ? { owner: task.owner } : {}) },
-      )
-    }
-    const now = tx.now.toISOString()
-    Object.assign(task, { status: 'review', reviewNotes: input.reviewNotes, reviewRequestedAt: now, reviewRounds: task.reviewRounds + 1, updatedAt: now, version: task.version + 1 })
-    delete task.leaseExpiresAt
-    delete task.leaseSessionId
-    tx.note(`[REVIEW] ${task.owner} submitted "${task.title}" (${task.id}) for review, round ${task.reviewRounds}. Review with task_approve or task_request_changes.`)
-    tx.emit({ type: 'task.submitted', actor: owner, ids: { taskId: task.id }, for: namesWithRole(docs, 'planner'), data: { round: task.reviewRounds } })
-    const agent = docs.agents.agents.find((item) => sameName(item.name, owner))
-    return {
-      ...publicTask(task),
-      _instruction:
-        'Submitted. Carry on with other work (task_claim_next); events_wait({types: ["task.approved", "task.changes_requested"], mine: true}) waits for the verdict.',
-      ...(agent?.worktreePath ? { _hint: `The planner merges ${agent.branchName} from ${agent.worktreePath}: make sure your work is committed there.` } : {}),
-    }
-  }, { actor: owner })
+  return mutate(
+    ctx,
+    project,
+    [...REVIEW_DOCS],
+    (docs, tx) => {
+      const task = getTask(docs.tasks.tasks, input.id)
+      if (task.status !== 'in_progress' || !sameName(task.owner, owner)) {
+        throw new LockstepError(
+          'CONFLICT',
+          `Task ${task.id} is ${task.status}${task.owner ? ` (owner ${task.owner})` : ''}; only its owner submits an in_progress task for review.${task.status === 'todo' ? ' Claim it first with task_claim.' : ''}`,
+          { id: task.id, status: task.status, ...(task.owner ? { owner: task.owner } : {}) },
+        )
+      }
+      const now = tx.now.toISOString()
+      Object.assign(task, { status: 'review', reviewNotes: input.reviewNotes, reviewRequestedAt: now, reviewRounds: task.reviewRounds + 1, updatedAt: now, version: task.version + 1 })
+      delete task.leaseExpiresAt
+      delete task.leaseSessionId
+      tx.note(`[REVIEW] ${task.owner} submitted "${task.title}" (${task.id}) for review, round ${task.reviewRounds}. Review with task_approve or task_request_changes.`)
+      tx.emit({ type: 'task.submitted', actor: owner, ids: { taskId: task.id }, for: namesWithRole(docs, 'planner'), data: { round: task.reviewRounds } })
+      const agent = docs.agents.agents.find((item) => sameName(item.name, owner))
+      return {
+        ...publicTask(task),
+        _instruction: 'Submitted. Carry on with other work (task_claim_next); events_wait({types: ["task.approved", "task.changes_requested"], mine: true}) waits for the verdict.',
+        ...(agent?.worktreePath ? { _hint: `The planner merges ${agent.branchName} from ${agent.worktreePath}: make sure your work is committed there.` } : {}),
+      }
+    },
+    { actor: owner },
+  )
 }
 
 export const ApproveTaskInput = v.strictObject({ id: Id, feedback: v.optional(ReviewText), projectRoot: ProjectRoot })
@@ -80,7 +85,12 @@ function approveOne(docs: ReviewDocs, tx: DomainTx<DocName>, id: string, feedbac
 }
 
 export const ApproveBatchInput = v.strictObject({
-  ids: v.pipe(v.array(Id), v.minLength(1), v.maxLength(100), v.check((ids) => new Set(ids).size === ids.length, 'ids must be distinct')),
+  ids: v.pipe(
+    v.array(Id),
+    v.minLength(1),
+    v.maxLength(100),
+    v.check((ids) => new Set(ids).size === ids.length, 'ids must be distinct'),
+  ),
   feedback: v.optional(ReviewText),
   projectRoot: ProjectRoot,
 })

@@ -18,7 +18,11 @@ export function listedTask(task: Task, all: Task[]): ListedTask {
 export function taskRow(task: ListedTask) {
   const { id, title, status, complexity, priority, owner, files, dependsOn, tags, blockedBy, ready, reviewRounds } = task
   return {
-    id, title, status, complexity, priority,
+    id,
+    title,
+    status,
+    complexity,
+    priority,
     ...(owner ? { owner } : {}),
     ...(files.length ? { files } : {}),
     ...(dependsOn.length ? { dependsOn } : {}),

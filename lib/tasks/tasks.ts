@@ -95,21 +95,27 @@ export async function claimTask(ctx: Ctx, raw: unknown) {
   const input = parseInput(ClaimTaskInput, raw)
   const project = projectFor(ctx, input.projectRoot)
   const owner = await identityFor(ctx, project, input.owner, 'owner', { required: true })
-  return mutate(ctx, project, [...CLAIM_DOCS], (docs, tx) => {
-    const task = getTask(docs.tasks.tasks, input.id)
-    const agent = docs.agents.agents.find((item) => sameName(item.name, owner))
-    if (task.status === 'in_progress' && sameName(task.owner, owner)) {
-      // a renewal, not a change: the task locks share the lease, and the version stays
-      task.leaseExpiresAt = new Date(tx.now.getTime() + ctx.settings.leaseTtlSec * 1000).toISOString()
-      const locks = docs.locks.locks.filter((lock) => lock.taskId === task.id && lock.status === 'active')
-      for (const lock of locks) lock.expiresAt = task.leaseExpiresAt
-      return { ...publicTask(task), locks: locks.map(publicLock), alreadyClaimed: true, _instruction: claimInstruction(task, locks, agent) }
-    }
-    const refusal = claimRefusal(docs, task, owner)
-    if (refusal) throw revokedHint(docs, task, owner, refusal)
-    const locks = takeClaim(docs, tx, task, owner)
-    return { ...publicTask(task), locks: locks.map(publicLock), _instruction: claimInstruction(task, locks, agent) }
-  }, { actor: owner })
+  return mutate(
+    ctx,
+    project,
+    [...CLAIM_DOCS],
+    (docs, tx) => {
+      const task = getTask(docs.tasks.tasks, input.id)
+      const agent = docs.agents.agents.find((item) => sameName(item.name, owner))
+      if (task.status === 'in_progress' && sameName(task.owner, owner)) {
+        // a renewal, not a change: the task locks share the lease, and the version stays
+        task.leaseExpiresAt = new Date(tx.now.getTime() + ctx.settings.leaseTtlSec * 1000).toISOString()
+        const locks = docs.locks.locks.filter((lock) => lock.taskId === task.id && lock.status === 'active')
+        for (const lock of locks) lock.expiresAt = task.leaseExpiresAt
+        return { ...publicTask(task), locks: locks.map(publicLock), alreadyClaimed: true, _instruction: claimInstruction(task, locks, agent) }
+      }
+      const refusal = claimRefusal(docs, task, owner)
+      if (refusal) throw revokedHint(docs, task, owner, refusal)
+      const locks = takeClaim(docs, tx, task, owner)
+      return { ...publicTask(task), locks: locks.map(publicLock), _instruction: claimInstruction(task, locks, agent) }
+    },
+    { actor: owner },
+  )
 }
 
 /** When the task was yours until a revocation, say so: the agent otherwise cannot tell why its task moved on. */

@@ -66,35 +66,21 @@ async function assertInsideRoots(realPath: string, roots: readonly string[]): Pr
   const realRoots = await Promise.all(roots.map(async (root) => (await realpathLoose(resolve(root))).real))
   if (realRoots.some((root) => relativeInside(realPath, root) !== undefined)) return
   const listed = roots.length > 0 ? roots.join(', ') : '(none configured)'
-  throw new LockstepError(
-    'FORBIDDEN',
-    `${realPath} is outside the allowed roots ${listed}; strict mode only allows paths whose real location is ` +
-      'inside --roots. Use a path inside one of them.',
-    { path: realPath, roots: [...roots] },
-  )
+  throw new LockstepError('FORBIDDEN', `${realPath} is outside the allowed roots ${listed}; strict mode only allows paths whose real location is ` + 'inside --roots. Use a path inside one of them.', {
+    path: realPath,
+    roots: [...roots],
+  })
 }
 
 async function assertWritable(absPath: string, realPath: string, workRoot: string, realWorkRoot: string) {
   if (hasGitSegment(absPath) || hasGitSegment(realPath)) {
-    throw new LockstepError(
-      'FORBIDDEN',
-      `Writing ${realPath} is refused: paths inside .git are never written through file_write; use git instead.`,
-      { path: realPath },
-    )
+    throw new LockstepError('FORBIDDEN', `Writing ${realPath} is refused: paths inside .git are never written through file_write; use git instead.`, { path: realPath })
   }
   // the real locations matter too: a symlink inside the root may point into .lockstep/ or .git/
-  const realGuards = await Promise.all(
-    ['.lockstep', '.git'].map(async (name) => (await realpathLoose(join(realWorkRoot, name))).real),
-  )
-  const hit =
-    relativeInside(absPath, join(workRoot, '.lockstep')) !== undefined ||
-    realGuards.some((dir) => relativeInside(realPath, dir) !== undefined)
+  const realGuards = await Promise.all(['.lockstep', '.git'].map(async (name) => (await realpathLoose(join(realWorkRoot, name))).real))
+  const hit = relativeInside(absPath, join(workRoot, '.lockstep')) !== undefined || realGuards.some((dir) => relativeInside(realPath, dir) !== undefined)
   if (hit) {
-    throw new LockstepError(
-      'FORBIDDEN',
-      `Writing ${realPath} is refused: the work root's .lockstep/ and .git/ are managed by lockstep-mcp and git.`,
-      { path: realPath },
-    )
+    throw new LockstepError('FORBIDDEN', `Writing ${realPath} is refused: the work root's .lockstep/ and .git/ are managed by lockstep-mcp and git.`, { path: realPath })
   }
 }
 

@@ -42,7 +42,6 @@ export interface WriteResult {
   created: boolean
 }
 
-
 /**
  * Read at most maxBytes of a regular file from `offset`; binary returns base64. The content is cut further when its
  * JSON form would not fit in one answer; `nextOffset` says where to carry on. Throws NOT_FOUND, INVALID_INPUT.
@@ -177,11 +176,7 @@ function mapFsError(error: unknown, path: string): unknown {
   switch ((error as NodeJS.ErrnoException | undefined)?.code) {
     case 'ENOENT':
     case 'ENOTDIR':
-      return new LockstepError(
-        'NOT_FOUND',
-        `${path} does not exist; check the path (relative paths start at the work root).`,
-        { path },
-      )
+      return new LockstepError('NOT_FOUND', `${path} does not exist; check the path (relative paths start at the work root).`, { path })
     case 'EISDIR':
       return directoryError(path)
     case 'ELOOP':

@@ -82,7 +82,10 @@ export async function mergeWorktree(ctx: Ctx, raw: unknown) {
   const project = projectFor(ctx, input.projectRoot)
   const agent = getImplementer({ agents: await ctx.store.read(project, 'agents') }, input.implementerId)
   if (agent.isolation !== 'worktree') {
-    throw new LockstepError('CONFLICT', `${agent.name} works in the shared checkout, not a worktree; its changes are already there. Review and approve its task instead.`, { implementer: agent.name, isolation: agent.isolation })
+    throw new LockstepError('CONFLICT', `${agent.name} works in the shared checkout, not a worktree; its changes are already there. Review and approve its task instead.`, {
+      implementer: agent.name,
+      isolation: agent.isolation,
+    })
   }
   const targetBranch = input.targetBranch ?? agent.baseBranch
   const result = await git.mergeWorktree({ root: project.root, name: agent.name, ...(targetBranch ? { targetBranch } : {}), withRepoLock: repoLockFor(project) })

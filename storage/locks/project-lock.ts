@@ -140,11 +140,11 @@ function breakLock(path: string, judged: string, text: string): void {
 function busy(path: string, lock: ReturnType<typeof readLock>): LockstepError {
   const holder = lock?.owner ? describeOwner(lock.owner) : 'another process'
   const seconds = lock ? Math.round(lock.ageMs / 1000) : 0
-  return new LockstepError(
-    'BUSY',
-    `The store at ${path.replace(/[/\\][^/\\]*$/, '')} is locked by ${holder} for ${seconds}s (a stalled or busy process); nothing was written. Retry in a moment.`,
-    { file: path, holder: lock?.owner ? { pid: lock.owner.pid, thisMachine: lock.owner.machine === MACHINE } : null, heldForSec: seconds },
-  )
+  return new LockstepError('BUSY', `The store at ${path.replace(/[/\\][^/\\]*$/, '')} is locked by ${holder} for ${seconds}s (a stalled or busy process); nothing was written. Retry in a moment.`, {
+    file: path,
+    holder: lock?.owner ? { pid: lock.owner.pid, thisMachine: lock.owner.machine === MACHINE } : null,
+    heldForSec: seconds,
+  })
 }
 
 /** `process 123 on this machine`, or on another one. */

@@ -41,7 +41,10 @@ export async function runClaudeGuard(claude: string, cli: string, project: strin
   try {
     const ready = await createInterface({ input: holder.stdout! })[Symbol.asyncIterator]().next()
     if (!String(ready.value).startsWith('ready')) throw new Error('the lock holder did not start')
-    const run = await runHeadless(claude, ['-p', 'Edit the three files.', '--output-format', 'json', '--permission-mode', 'bypassPermissions', '--model', 'claude-sonnet-4-5'], { cwd: project, env: { ...env, ANTHROPIC_BASE_URL: standIn.url, ANTHROPIC_API_KEY: 'sk-ant-stand-in', IS_SANDBOX: '1' } })
+    const run = await runHeadless(claude, ['-p', 'Edit the three files.', '--output-format', 'json', '--permission-mode', 'bypassPermissions', '--model', 'claude-sonnet-4-5'], {
+      cwd: project,
+      env: { ...env, ANTHROPIC_BASE_URL: standIn.url, ANTHROPIC_API_KEY: 'sk-ant-stand-in', IS_SANDBOX: '1' },
+    })
     const last = standIn.turns.at(-1)
     const results: [boolean, string][] = []
     for (const message of last?.messages ?? []) {

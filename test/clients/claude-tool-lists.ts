@@ -26,12 +26,17 @@ export async function runClaudeToolLists(claude: string, cli: string, project: s
   try {
     // Claude Code 2.1.3xx defers MCP tools behind its tool search by default, so that the model would see no list
     // at all; with the search off it sends every listed tool, which is what this check reads
-    const run = await runHeadless(claude, ['-p', 'Register with lockstep.', '--output-format', 'json', '--permission-mode', 'bypassPermissions', '--model', 'claude-sonnet-4-5'], { cwd: project, env: { ...env, ANTHROPIC_BASE_URL: standIn.url, ANTHROPIC_API_KEY: 'sk-ant-stand-in', IS_SANDBOX: '1', ENABLE_TOOL_SEARCH: 'false' } })
-    const turns = standIn.turns.map((body) =>
-      (body.tools as { name: string }[]).filter((tool) => tool.name.startsWith(PREFIX)).map((tool) => tool.name.slice(PREFIX.length)),
-    )
+    const run = await runHeadless(claude, ['-p', 'Register with lockstep.', '--output-format', 'json', '--permission-mode', 'bypassPermissions', '--model', 'claude-sonnet-4-5'], {
+      cwd: project,
+      env: { ...env, ANTHROPIC_BASE_URL: standIn.url, ANTHROPIC_API_KEY: 'sk-ant-stand-in', IS_SANDBOX: '1', ENABLE_TOOL_SEARCH: 'false' },
+    })
+    const turns = standIn.turns.map((body) => (body.tools as { name: string }[]).filter((tool) => tool.name.startsWith(PREFIX)).map((tool) => tool.name.slice(PREFIX.length)))
     const log = join(env.LOCKSTEP_HOME!, 'logs', 'server.log')
-    const handshakes = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter((line) => line.includes('claude') && line.includes('speaks MCP')) : []
+    const handshakes = existsSync(log)
+      ? readFileSync(log, 'utf8')
+          .split('\n')
+          .filter((line) => line.includes('claude') && line.includes('speaks MCP'))
+      : []
     return { turns, handshakes, ...run }
   } finally {
     await standIn.close()

@@ -35,11 +35,24 @@ export async function runCodexGuard(codex: string, project: string, env: Record<
   const configFile = join(codexHome, 'config.toml')
   const before = existsSync(configFile) ? readFileSync(configFile, 'utf8') : ''
   const top = ['model = "gpt-5.5"', 'model_provider = "standin"', '']
-  const tables = ['', '[model_providers.standin]', 'name = "standin"', `base_url = "${standIn.url}"`, 'wire_api = "responses"', 'env_key = "STANDIN_KEY"', `[projects.${JSON.stringify(project)}]`, 'trust_level = "trusted"', '']
+  const tables = [
+    '',
+    '[model_providers.standin]',
+    'name = "standin"',
+    `base_url = "${standIn.url}"`,
+    'wire_api = "responses"',
+    'env_key = "STANDIN_KEY"',
+    `[projects.${JSON.stringify(project)}]`,
+    'trust_level = "trusted"',
+    '',
+  ]
   writeFileSync(configFile, [...top, before, ...tables].join('\n'))
   const holders = [await holder(project, env, 'impl-1', 'src/theirs.ts'), await holder(project, env, 'codex-1', 'src/mine.ts')]
   try {
-    const run = await runHeadless(codex, ['exec', '--skip-git-repo-check', '--dangerously-bypass-approvals-and-sandbox', '--dangerously-bypass-hook-trust', 'Edit the three files.'], { cwd: project, env: { ...env, STANDIN_KEY: 'stand-in', LOCKSTEP_AGENT_NAME: 'codex-1' } })
+    const run = await runHeadless(codex, ['exec', '--skip-git-repo-check', '--dangerously-bypass-approvals-and-sandbox', '--dangerously-bypass-hook-trust', 'Edit the three files.'], {
+      cwd: project,
+      env: { ...env, STANDIN_KEY: 'stand-in', LOCKSTEP_AGENT_NAME: 'codex-1' },
+    })
     const results: [boolean, string][] = []
     for (const item of standIn.turns.at(-1)?.input ?? []) {
       if (item.type !== 'custom_tool_call_output' && item.type !== 'function_call_output') continue

@@ -15,11 +15,7 @@ export interface CodexToolListRun {
 }
 
 export async function runCodexToolLists(codex: string, cli: string, project: string, env: Record<string, string>): Promise<CodexToolListRun> {
-  const standIn = await startResponsesStandIn([
-    { tool: 'coordination_init', input: { role: 'implementer' } },
-    { tool: 'status_get', input: {} },
-    { text: 'Done.' },
-  ])
+  const standIn = await startResponsesStandIn([{ tool: 'coordination_init', input: { role: 'implementer' } }, { tool: 'status_get', input: {} }, { text: 'Done.' }])
   const codexHome = join(env.HOME!, '.codex-lists')
   mkdirSync(codexHome, { recursive: true })
   writeFileSync(
@@ -46,10 +42,18 @@ export async function runCodexToolLists(codex: string, cli: string, project: str
     const run = await runHeadless(codex, ['exec', '--skip-git-repo-check', 'Register with lockstep.'], { cwd: project, env: { ...env, CODEX_HOME: codexHome, STAND_IN_KEY: 'sk-stand-in' } })
     // Codex groups each MCP server's tools in a namespace named after the server
     const turns = standIn.turns
-      .map((body) => ((body.tools as { type?: string; name?: string; tools?: { name: string }[] }[]).find((tool) => tool.type === 'namespace' && tool.name?.includes('lockstep'))?.tools ?? []).map((tool) => tool.name))
+      .map((body) =>
+        ((body.tools as { type?: string; name?: string; tools?: { name: string }[] }[]).find((tool) => tool.type === 'namespace' && tool.name?.includes('lockstep'))?.tools ?? []).map(
+          (tool) => tool.name,
+        ),
+      )
       .filter((names) => names.length)
     const log = join(env.LOCKSTEP_HOME!, 'logs', 'server.log')
-    const handshakes = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter((line) => line.includes('codex') && line.includes('speaks MCP')) : []
+    const handshakes = existsSync(log)
+      ? readFileSync(log, 'utf8')
+          .split('\n')
+          .filter((line) => line.includes('codex') && line.includes('speaks MCP'))
+      : []
     return { turns, handshakes, ...run }
   } finally {
     await standIn.close()

@@ -26,7 +26,12 @@ const CLAUDE_CODE = '@anthropic-ai/claude-code@2.1.332'
 const CODEX = '@openai/codex@0.171.0'
 const OFFLINE = /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|network|socket hang up|timed out/i
 
-interface Run { code: number | null; stdout: string; stderr: string; timedOut: boolean }
+interface Run {
+  code: number | null
+  stdout: string
+  stderr: string
+  timedOut: boolean
+}
 
 function run(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<Run> {
   return new Promise((resolve, reject) => {
@@ -162,7 +167,9 @@ async function main(): Promise<number> {
     const codexShown = `exit ${codex.exit}\nturns ${JSON.stringify(codex.turns.map((names) => names.length))}\n${codex.output}`
     expect(codex.exit === 0 && codex.turns.length >= 3 && codex.turns[0].length === 19, 'codex exec runs the scripted session against a --tools auto server', codexShown)
     const follows = codex.turns.slice(2).some((names) => names.length === 30)
-    console.log(`note  Codex ${follows ? 'follows' : 'does not follow'} tools/list_changed (tools per turn: ${codex.turns.map((names) => names.length).join(', ')}), so --tools auto ${follows ? 'can' : 'cannot yet'} be the default`)
+    console.log(
+      `note  Codex ${follows ? 'follows' : 'does not follow'} tools/list_changed (tools per turn: ${codex.turns.map((names) => names.length).join(', ')}), so --tools auto ${follows ? 'can' : 'cannot yet'} be the default`,
+    )
     for (const line of new Set([...claude.handshakes, ...codex.handshakes].map((item) => item.replace(/^\S+ \S+ \d+ /, '')))) console.log(`note  ${line}`)
     // the edit guard, in the real Claude Code with the hook `lockstep-mcp init` installs
     const guarded = join(scratch, 'guarded')
@@ -171,8 +178,12 @@ async function main(): Promise<number> {
     const guard = await runClaudeGuard(bins.claude, CLI, guarded, env)
     const shown = `exit ${guard.exit}\nfiles ${JSON.stringify(guard.files)}\nresults ${JSON.stringify(guard.results, null, 1)}\n${guard.output}`
     expect(guard.exit === 0, 'claude -p runs the scripted session to its end', shown)
-    expect(guard.files.theirs === ORIGINAL, "the Edit of the file another agent holds is refused: the file is unchanged", shown)
-    expect(guard.results.some(([isError, text]) => isError && text.includes('impl-1') && text.includes('src/theirs.ts')), 'the refusal, naming the path and the holder, reaches the model', shown)
+    expect(guard.files.theirs === ORIGINAL, 'the Edit of the file another agent holds is refused: the file is unchanged', shown)
+    expect(
+      guard.results.some(([isError, text]) => isError && text.includes('impl-1') && text.includes('src/theirs.ts')),
+      'the refusal, naming the path and the holder, reaches the model',
+      shown,
+    )
     expect(guard.files.mine === EDITED, 'the Edit of the file the session locked itself goes through', shown)
     expect(guard.files.free === EDITED, 'the Edit of an unlocked file goes through', shown)
 
@@ -184,8 +195,12 @@ async function main(): Promise<number> {
     const cg = await runCodexGuard(bins.codex, codexGuarded, env)
     const cgShown = `exit ${cg.exit}\nfiles ${JSON.stringify(cg.files)}\nresults ${JSON.stringify(cg.results, null, 1)}\n${cg.output}`
     expect(cg.exit === 0, 'codex exec runs the scripted session to its end', cgShown)
-    expect(cg.files.theirs === ORIGINAL, "Codex: the apply_patch of the file another agent holds is refused: the file is unchanged", cgShown)
-    expect(cg.results.some(([, text]) => text.includes('impl-1') && text.includes('src/theirs.ts')), 'Codex: the refusal, naming the path and the holder, reaches the model', cgShown)
+    expect(cg.files.theirs === ORIGINAL, 'Codex: the apply_patch of the file another agent holds is refused: the file is unchanged', cgShown)
+    expect(
+      cg.results.some(([, text]) => text.includes('impl-1') && text.includes('src/theirs.ts')),
+      'Codex: the refusal, naming the path and the holder, reaches the model',
+      cgShown,
+    )
     expect(cg.files.mine === EDITED, "Codex: the apply_patch of codex-1's own locked file goes through", cgShown)
     expect(cg.files.free === EDITED, 'Codex: the apply_patch of an unlocked file goes through', cgShown)
     return 0
@@ -197,7 +212,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => (process.exitCode = code),
   (error) => {
-    console.error(error instanceof Failure ? error.message : (error as Error)?.stack ?? String(error))
+    console.error(error instanceof Failure ? error.message : ((error as Error)?.stack ?? String(error)))
     process.exitCode = 1
   },
 )

@@ -76,7 +76,12 @@ function reply(res: ServerResponse, step: Step, n: number, offered: Offered[]): 
   send({ type: 'response.output_item.done', output_index: 0, item })
   send({
     type: 'response.completed',
-    response: { id, status: 'completed', output: [item], usage: { input_tokens: 10, input_tokens_details: { cached_tokens: 0 }, output_tokens: 10, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 20 } },
+    response: {
+      id,
+      status: 'completed',
+      output: [item],
+      usage: { input_tokens: 10, input_tokens_details: { cached_tokens: 0 }, output_tokens: 10, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 20 },
+    },
   })
   res.end()
 }

@@ -61,7 +61,13 @@ export async function populate(t: T, fx: Fixture): Promise<Team> {
   await impl2.ok('task_claim', { id: progress.id })
   const lock = await impl2.ok('lock_acquire', { path: 'docs/report-format.md', note: 'documenting the columns' })
   await impl1.ok('note_append', { text: 'Parser is in review; the second bank uses ; as separator, noted on the blocked task.' })
-  const discussion = await impl2.ok('discussion_start', { topic: 'Where do merchant rules live?', message: 'A JSON file in the repo, or inside the config?', waitingOn: 'planner', category: 'architecture', priority: 'high' })
+  const discussion = await impl2.ok('discussion_start', {
+    topic: 'Where do merchant rules live?',
+    message: 'A JSON file in the repo, or inside the config?',
+    waitingOn: 'planner',
+    category: 'architecture',
+    priority: 'high',
+  })
   await planner.ok('discussion_reply', { discussionId: discussion.id, message: 'A JSON file under rules/, so users can edit it.' })
   await planner.ok('artifact_write', { path: 'design/report-columns.md', content: '# Report columns\n\ndate, merchant, category, amount\n' })
   return { planner, impl1, impl2, ids: { review: review.id, waiting: waiting.id, progress: progress.id, done: done.id, blocked: blocked.id }, lockId: lock.id }
@@ -88,16 +94,18 @@ export async function taskOnDisk(fx: Fixture, id: string): Promise<any> {
 }
 
 /** A raw HTTP request, so that Host and Origin can be anything. */
-export function rawRequest(
-  base: string,
-  path: string,
-  options: { method?: string; headers?: Record<string, string>; body?: unknown } = {},
-): Promise<{ status: number; body: any }> {
+export function rawRequest(base: string, path: string, options: { method?: string; headers?: Record<string, string>; body?: unknown } = {}): Promise<{ status: number; body: any }> {
   const url = new URL(path, base)
   const text = options.body === undefined ? undefined : JSON.stringify(options.body)
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: url.hostname, port: url.port, path: url.pathname + url.search, method: options.method ?? 'GET', headers: { ...(text ? { 'Content-Type': 'application/json' } : {}), ...options.headers } },
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname + url.search,
+        method: options.method ?? 'GET',
+        headers: { ...(text ? { 'Content-Type': 'application/json' } : {}), ...options.headers },
+      },
       (res) => {
         let data = ''
         res.on('data', (chunk) => (data += chunk))

@@ -32,11 +32,7 @@ export function runNode(args: string[], options: { env?: NodeJS.ProcessEnv; time
 }
 
 /** Run a program to its end, collecting its output; killed after `timeoutMs` (default 60 s). */
-export function runProcess(
-  command: string,
-  args: string[],
-  options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string; shell?: boolean },
-): Promise<ChildResult> {
+export function runProcess(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string; shell?: boolean }): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'], shell: options.shell })
     let stdout = ''

@@ -113,9 +113,7 @@ export function readImportGraph(root: string, folders: string[]): ImportGraph {
   const graph: ImportGraph = {}
   for (const full of folders.flatMap((folder) => sourceFiles(join(root, folder)))) {
     const file = relative(root, full).replaceAll('\\', '/')
-    graph[file] = [...readFileSync(full, 'utf8').matchAll(RELATIVE_IMPORT)].map((match) =>
-      posix.normalize(posix.join(posix.dirname(file), match[1])).replace(/\.js$/, '.ts'),
-    )
+    graph[file] = [...readFileSync(full, 'utf8').matchAll(RELATIVE_IMPORT)].map((match) => posix.normalize(posix.join(posix.dirname(file), match[1])).replace(/\.js$/, '.ts'))
   }
   return graph
 }

@@ -24,7 +24,15 @@ async function main(): Promise<void> {
         const item = docs.tasks.tasks.find((entry) => entry.status === 'todo')
         if (!item) return null
         Object.assign(item, { status: 'in_progress', owner: rest[0] })
-        docs.locks.locks.push({ id: `lock-${item.id}`, path: item.id, owner: rest[0], status: 'active', createdAt: tx.now.toISOString(), updatedAt: tx.now.toISOString(), expiresAt: tx.now.toISOString() })
+        docs.locks.locks.push({
+          id: `lock-${item.id}`,
+          path: item.id,
+          owner: rest[0],
+          status: 'active',
+          createdAt: tx.now.toISOString(),
+          updatedAt: tx.now.toISOString(),
+          expiresAt: tx.now.toISOString(),
+        })
         return item.id
       })
       if (id === null) break

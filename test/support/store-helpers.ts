@@ -17,7 +17,21 @@ export function storeSetup(t: Parameters<typeof tempDir>[0], options: Partial<St
 export function task(id: string, extra: Partial<Task> = {}): Task {
   const now = new Date().toISOString()
   return {
-    id, title: id, status: 'todo', complexity: 'simple', isolation: 'shared', priority: 'normal', tags: [], metadata: {},
-    dependsOn: [], files: [], reviewRounds: 0, createdBy: 'test', createdAt: now, updatedAt: now, version: 1, ...extra,
+    id,
+    title: id,
+    status: 'todo',
+    complexity: 'simple',
+    isolation: 'shared',
+    priority: 'normal',
+    tags: [],
+    metadata: {},
+    dependsOn: [],
+    files: [],
+    reviewRounds: 0,
+    createdBy: 'test',
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+    ...extra,
   }
 }
