@@ -36,7 +36,7 @@ test('an expired lease returns the task to todo, frees its locks, posts a note a
   const [onDisk] = (await planner.store.read(planner.store.project(planner.caller.cwd), 'tasks')).tasks
   assert.equal(onDisk.status, 'todo')
   assert.equal(onDisk.owner, undefined)
-  const locks = (await planner.store.read(planner.store.project(planner.caller.cwd), 'locks')).locks
+  const locks = (await planner.store.read(planner.store.project(planner.caller.cwd), 'locks')).history
   assert.deepEqual(
     locks.map((lock) => [lock.status, lock.releaseReason]),
     [

@@ -112,7 +112,7 @@ test('actions with the token from the page run as human and change the store', {
   assert.equal((await taskOnDisk(fx, team.ids.review)).status, 'done')
   assert.equal((await taskOnDisk(fx, team.ids.review)).approvedBy, 'human')
   assert.equal((await act('release-lock', { id: team.lockId })).status, 200)
-  const lock = (await docOnDisk(fx, 'locks')).locks.find((item: any) => item.id === team.lockId)
+  const lock = (await docOnDisk(fx, 'locks')).history.find((item: any) => item.id === team.lockId)
   assert.deepEqual([lock.status, lock.releaseReason, lock.releasedBy], ['resolved', 'forced', 'human'])
   assert.equal((await act('reassign', { id: team.ids.progress, owner: 'impl-1' })).status, 200)
   assert.equal((await taskOnDisk(fx, team.ids.progress)).owner, 'impl-1')
@@ -237,5 +237,5 @@ test("a gone agent's lock is shown as being reclaimed, and the dashboard itself 
     locks = (await getJson(`${dashboard.base}/api/projects/${id}`)).locks
   }
   assert.deepEqual(locks, [])
-  assert.equal((await docOnDisk(fx, 'locks')).locks[0].releaseReason, 'holder_gone')
+  assert.equal((await docOnDisk(fx, 'locks')).history[0].releaseReason, 'holder_gone')
 })

@@ -114,7 +114,7 @@ test("the guard reclaims a gone holder's locks after the grace period, with no s
   })
   const verdict = await checkGuard('claude', edit(join(s.project, 'src', 'a.ts')), s.host())
   assert.equal(verdict.refused.length, 0, 'a holder gone past its grace period no longer binds')
-  const locks = (await s.holder.store.read(project, 'locks')).locks
+  const locks = (await s.holder.store.read(project, 'locks')).history
   assert.deepEqual(
     locks.map((lock) => [lock.path, lock.status, lock.releaseReason]),
     [

@@ -5,7 +5,10 @@ import type { Ctx } from '../lib/state/context.js'
 import { createTask, claimTask } from '../lib/tasks/tasks.js'
 import { acquireLock, listLocks, releaseLock } from '../lib/locks/locks.js'
 import { listNotes } from '../lib/messages/notes.js'
-import { peerCtx, testCtx } from './support/helpers.js'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { peerCtx, tempDir, testCtx } from './support/helpers.js'
+import { readStored } from './support/stored.js'
 
 function clock(start = Date.parse('2026-11-24T10:00:00.000Z')) {
   let now = start
@@ -130,4 +133,49 @@ test('lock_list resolved: the newest 500 of the last 7 days, even while the stor
   const indexes = resolved.map((lock) => Number(/h(\d+)/.exec(lock.path)![1]))
   assert.ok(indexes.includes(559) && indexes.every((index) => index >= 50), `kept ${Math.min(...indexes)}..${Math.max(...indexes)}`)
   assert.ok(resolved.every((lock, i) => i === 0 || (resolved[i - 1].releasedAt ?? '') >= (lock.releasedAt ?? '')))
+})
+
+test('resolved locks live apart from the active ones, and a locks.json of schema 1 is split on open', async (t) => {
+  const ctx = testCtx(t)
+  await coordinationInit(ctx, { role: 'implementer', name: 'impl-1' })
+  await acquireLock(ctx, { path: 'src/a.ts' })
+  await acquireLock(ctx, { path: 'src/b.ts' })
+  await releaseLock(ctx, { path: 'src/a.ts' })
+  const project = ctx.store.project(ctx.caller.cwd)
+  const split = await readStored(project.dir, 'locks')
+  assert.deepEqual([split.locks.map((lock) => lock.path), split.history.map((lock) => lock.path)], [['src/b.ts'], ['src/a.ts']])
+
+  // the same store as an older build wrote it: one array, resolved locks among the active ones
+  const dataDir = join(tempDir(t), 'data')
+  const older = testCtx(t, { dataDir })
+  const olderProject = older.store.project(older.caller.cwd)
+  mkdirSync(olderProject.dir, { recursive: true })
+  writeFileSync(
+    join(olderProject.dir, 'project.json'),
+    JSON.stringify({
+      schemaVersion: 1,
+      kind: 'project',
+      projectId: olderProject.id,
+      rev: 1,
+      updatedAt: 'x',
+      root: olderProject.root,
+      name: olderProject.name,
+      createdAt: new Date().toISOString(),
+      context: null,
+      status: 'planning',
+      allDoneAnnounced: false,
+    }),
+  )
+  writeFileSync(
+    join(olderProject.dir, 'locks.json'),
+    JSON.stringify({ schemaVersion: 1, kind: 'locks', projectId: olderProject.id, rev: 1, updatedAt: 'x', locks: [split.history[0], split.locks[0]] }),
+  )
+  assert.deepEqual(
+    (await listLocks(older, {})).map((lock) => lock.path),
+    ['src/b.ts'],
+  )
+  assert.deepEqual(
+    (await listLocks(older, { status: 'resolved' })).map((lock) => lock.path),
+    ['src/a.ts'],
+  )
 })

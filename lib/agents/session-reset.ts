@@ -27,9 +27,10 @@ export async function resetSession(ctx: Ctx, raw: unknown) {
   const project = projectFor(ctx, input.projectRoot)
   return mutate(ctx, project, ['project', 'agents', 'tasks', 'locks', 'notes', 'discussions'], (docs, tx) => {
     const backup = tx.backup('reset')
-    const counts = { tasksCleared: docs.tasks.tasks.length, locksCleared: docs.locks.locks.length, notesCleared: docs.notes.notes.length }
+    const counts = { tasksCleared: docs.tasks.tasks.length, locksCleared: docs.locks.locks.length + docs.locks.history.length, notesCleared: docs.notes.notes.length }
     docs.tasks.tasks = []
     docs.locks.locks = []
+    docs.locks.history = []
     docs.notes.notes = []
     const now = tx.now.toISOString()
     const stopped = docs.agents.agents.filter((agent) => agent.role === 'implementer' && agent.status === 'active')

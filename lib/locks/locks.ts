@@ -161,8 +161,8 @@ export async function listLocks(ctx: Ctx, raw: unknown) {
   const input = parseInput(ListLocksInput, raw)
   const project = projectFor(ctx, input.projectRoot)
   const path = input.path ? normaliseLockPath(input.path, workRootFor(ctx, project)) : undefined
-  const { locks } = await readLeasedState(ctx, project)
-  const matching = (input.status === 'active' ? locks.filter((lock) => lock.status === 'active') : keptHistory(locks, ctx.store.now()))
+  const { locks, history } = await readLeasedState(ctx, project)
+  const matching = (input.status === 'active' ? locks.filter((lock) => lock.status === 'active') : keptHistory([...history, ...locks], ctx.store.now()))
     .filter((lock) => !input.owner || sameName(lock.owner, input.owner))
     .filter((lock) => !input.taskId || lock.taskId === input.taskId)
     .filter((lock) => !path || lockPathsOverlap(lock.path, path))
@@ -170,7 +170,7 @@ export async function listLocks(ctx: Ctx, raw: unknown) {
   return ordered.map(publicLock)
 }
 
-/** The resolved locks that count as history: of the last 7 days, the newest 500 (the store trims them in batches). */
+/** The resolved locks that count as history: of the last 7 days, the newest 500 (the history is trimmed in batches). */
 function keptHistory(locks: Lock[], now: Date): Lock[] {
   const cutoff = new Date(now.getTime() - HISTORY_MS).toISOString()
   return locks

@@ -36,26 +36,23 @@ export const RESOLVED_LOCKS_KEPT = 500
 const RESOLVED_LOCKS_SLACK = 100
 
 /**
- * Keep resolved locks of the last 7 days (at most 500) and sessions that ended within 7 days. Runs on every commit, so
- * it costs one pass of string comparisons (ISO times compare as strings) and prunes only when something is due.
+ * Move locks resolved by this commit to the history, and keep there those of the last 7 days (at most 500); keep
+ * sessions that ended within 7 days. Runs on every commit: the history is trimmed in batches, and checked for age every
+ * few minutes, so that this costs a look at the active locks only.
  */
 function pruneHistory(docs: Partial<Docs>, dir: string, now: Date): void {
   const cutoff = new Date(now.getTime() - WEEK_MS).toISOString()
-  // a scan of every lock on every commit is most of a small commit's cost: scan only when the collection has grown past
-  // the cap, or every few minutes for the age limit
-  if (docs.locks && (docs.locks.locks.length > RESOLVED_LOCKS_KEPT + RESOLVED_LOCKS_SLACK || ageCheckDue(dir, now))) {
-    let resolved = 0
-    let old = false
-    for (const lock of docs.locks.locks) {
-      if (lock.status !== 'resolved') continue
-      resolved++
-      if ((lock.releasedAt ?? lock.updatedAt) < cutoff) old = true
+  if (docs.locks) {
+    const resolved = docs.locks.locks.filter((lock) => lock.status === 'resolved')
+    if (resolved.length) {
+      docs.locks.history.push(...resolved)
+      docs.locks.locks = docs.locks.locks.filter((lock) => lock.status !== 'resolved')
     }
-    // resolved locks are let grow a little past the cap, so that trimming them is not a cost of every commit
-    if (old || resolved > RESOLVED_LOCKS_KEPT + RESOLVED_LOCKS_SLACK) {
-      const recent = docs.locks.locks.filter((lock) => lock.status === 'resolved' && (lock.releasedAt ?? lock.updatedAt) >= cutoff)
-      const keep = new Set(recent.sort((a, b) => compare(b.releasedAt ?? '', a.releasedAt ?? '')).slice(0, RESOLVED_LOCKS_KEPT))
-      docs.locks.locks = docs.locks.locks.filter((lock) => lock.status === 'active' || keep.has(lock))
+    const history = docs.locks.history
+    if (history.length > RESOLVED_LOCKS_KEPT + RESOLVED_LOCKS_SLACK || (ageCheckDue(dir, now) && history.some((lock) => releasedAt(lock) < cutoff))) {
+      const recent = history.filter((lock) => releasedAt(lock) >= cutoff)
+      const keep = new Set(recent.sort((a, b) => compare(releasedAt(b), releasedAt(a))).slice(0, RESOLVED_LOCKS_KEPT))
+      docs.locks.history = history.filter((lock) => keep.has(lock))
     }
   }
   if (docs.agents) {
@@ -77,6 +74,7 @@ function ageCheckDue(dir: string, now: Date): boolean {
   return true
 }
 
+const releasedAt = (lock: Docs['locks']['history'][number]) => lock.releasedAt ?? lock.updatedAt
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
 export function actorOf(ctx: Ctx, given?: string): string {

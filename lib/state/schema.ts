@@ -195,6 +195,12 @@ const ProjectBody = v.object({
 export type ProjectDoc = v.InferOutput<typeof ProjectBody>
 export type ProjectStatus = (typeof PROJECT_STATUSES)[number]
 
+/** Schema 1 kept resolved locks among the active ones; schema 2 keeps them apart. */
+function splitLockHistory(doc: Record<string, unknown>): Record<string, unknown> {
+  const all = Array.isArray(doc.locks) ? (doc.locks as { status?: unknown }[]) : []
+  return { ...doc, locks: all.filter((lock) => lock.status !== 'resolved'), history: all.filter((lock) => lock.status === 'resolved') }
+}
+
 function def<S extends v.GenericSchema<unknown, object>>(
   kind: string,
   schema: S,
@@ -219,7 +225,12 @@ export const DOCUMENTS = {
     sessions: 'id',
   }),
   tasks: def('tasks', v.object({ tasks: v.array(TaskRecord) }), () => ({ tasks: [] }), { tasks: 'id' }),
-  locks: def('locks', v.object({ locks: v.array(LockRecord) }), () => ({ locks: [] }), { locks: 'id' }),
+  // active locks in `locks`; resolved ones in `history`, which nothing on the path of a lock or a claim reads
+  locks: {
+    ...def('locks', v.object({ locks: v.array(LockRecord), history: v.array(LockRecord) }), () => ({ locks: [], history: [] }), { locks: 'id', history: 'id' }),
+    version: 2,
+    migrations: { 1: splitLockHistory },
+  },
   notes: def('notes', v.object({ nextSeq: v.number(), notes: v.array(NoteRecord) }), () => ({ nextSeq: 1, notes: [] }), { notes: 'id' }),
   discussions: def('discussions', v.object({ discussions: v.array(DiscussionRecord), messages: v.array(MessageRecord) }), () => ({ discussions: [], messages: [] }), {
     discussions: 'id',

@@ -13,7 +13,7 @@ import { sameName } from '../core/names.js'
  * Tasks and locks as a reader must see them: an expired lease is never reported as held, even before a write has expired it. The
  * documents themselves are changed only by the next transaction.
  */
-export async function readLeasedState(ctx: Ctx, project: ProjectRef): Promise<{ tasks: Task[]; locks: Lock[] }> {
+export async function readLeasedState(ctx: Ctx, project: ProjectRef): Promise<{ tasks: Task[]; locks: Lock[]; history: Lock[] }> {
   const [tasksDoc, locksDoc, agentsDoc] = await Promise.all([ctx.store.read(project, 'tasks'), ctx.store.read(project, 'locks'), ctx.store.read(project, 'agents')])
   const now = ctx.now().getTime()
   // a live holder's lease never lapses (the next transaction renews it)
@@ -30,7 +30,7 @@ export async function readLeasedState(ctx: Ctx, project: ProjectRef): Promise<{ 
       ? { ...lock, status: 'resolved' as const, releaseReason: 'expired' as const, releasedAt: lock.expiresAt, releasedBy: 'system' }
       : lock,
   )
-  return { tasks, locks }
+  return { tasks, locks, history: locksDoc.history }
 }
 
 async function projectStatusOf(ctx: Ctx, project: ProjectRef): Promise<string> {

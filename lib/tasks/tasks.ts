@@ -122,7 +122,7 @@ export async function claimTask(ctx: Ctx, raw: unknown) {
 function revokedHint(docs: ClaimDocs, task: Task, owner: string, refusal: LockstepError): LockstepError {
   const lost =
     wasRevokedFrom(docs.notes.notes, task.id, owner) ||
-    docs.locks.locks.some((lock) => lock.taskId === task.id && sameName(lock.owner, owner) && (lock.releaseReason === 'expired' || lock.releaseReason === 'holder_gone'))
+    [...docs.locks.locks, ...docs.locks.history].some((lock) => lock.taskId === task.id && sameName(lock.owner, owner) && (lock.releaseReason === 'expired' || lock.releaseReason === 'holder_gone'))
   if (!lost || task.status === 'todo') return refusal
   return new LockstepError(refusal.code, `Your lease on ${task.id} was revoked earlier, and the task has moved on. ${refusal.message}`, { ...refusal.data, revoked: true })
 }
