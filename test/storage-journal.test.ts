@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import test from 'node:test'
@@ -7,24 +6,8 @@ import { LockstepError } from '../lib/errors.js'
 import { Store } from '../storage/store.js'
 import { DOCUMENTS } from '../lib/state/schema.js'
 import { runTs } from './support/helpers.js'
-import { storeSetup, task } from './support/store-helpers.js'
+import { storeChild as child, storeOutput as output, storeSetup, task } from './support/store-helpers.js'
 import { journalBytes, readStored } from './support/stored.js'
-
-const child = (args: string[], env: NodeJS.ProcessEnv = {}, preload = false) =>
-  spawn(
-    process.execPath,
-    ['--import', 'tsx', ...(preload ? ['--import', join(import.meta.dirname, 'support', 'fs-faults.ts')] : []), join(import.meta.dirname, 'support', 'store-child.ts'), ...args],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, ...env },
-    },
-  )
-const output = (proc: ReturnType<typeof child>) =>
-  new Promise<string>((resolve) => {
-    let text = ''
-    proc.stdout!.on('data', (chunk) => (text += chunk))
-    proc.on('close', () => resolve(text))
-  })
 
 test('a commit is one journal line that a fresh process reads back, and a new project writes its snapshots', async (t) => {
   const { store, project } = storeSetup(t)

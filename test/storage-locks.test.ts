@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import test from 'node:test'
@@ -9,24 +8,8 @@ import { Journal } from '../storage/journal.js'
 import { Store } from '../storage/store.js'
 import { DOCUMENTS } from '../lib/state/schema.js'
 import { runTs, tempDir } from './support/helpers.js'
-import { storeSetup, task } from './support/store-helpers.js'
+import { storeChild as child, storeOutput as output, storeSetup, task } from './support/store-helpers.js'
 import { readStored } from './support/stored.js'
-
-const child = (args: string[], env: NodeJS.ProcessEnv = {}, preload = false) =>
-  spawn(
-    process.execPath,
-    ['--import', 'tsx', ...(preload ? ['--import', join(import.meta.dirname, 'support', 'fs-faults.ts')] : []), join(import.meta.dirname, 'support', 'store-child.ts'), ...args],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, ...env },
-    },
-  )
-const output = (proc: ReturnType<typeof child>) =>
-  new Promise<string>((resolve) => {
-    let text = ''
-    proc.stdout!.on('data', (chunk) => (text += chunk))
-    proc.on('close', () => resolve(text))
-  })
 
 test('8 processes x 200 increments give exactly 1,600, with event seqs 1..1600 and no gap', { timeout: 120_000 }, async (t) => {
   const { store, project, dataDir, projectDir } = storeSetup(t)

@@ -1,4 +1,5 @@
 // A store on a temp folder for the storage tests, and a valid task to put in it.
+import { spawn } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Store, type StoreOptions } from '../../storage/store.js'
@@ -35,3 +36,18 @@ export function task(id: string, extra: Partial<Task> = {}): Task {
     ...extra,
   }
 }
+
+/** A child running store-child.ts with `args`; with `preload`, the file-system faults of fs-faults.ts armed by `env`. */
+export const storeChild = (args: string[], env: NodeJS.ProcessEnv = {}, preload = false) =>
+  spawn(process.execPath, ['--import', 'tsx', ...(preload ? ['--import', join(import.meta.dirname, 'fs-faults.ts')] : []), join(import.meta.dirname, 'store-child.ts'), ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  })
+
+/** Everything a store child prints, once it has exited. */
+export const storeOutput = (proc: ReturnType<typeof storeChild>) =>
+  new Promise<string>((resolve) => {
+    let text = ''
+    proc.stdout!.on('data', (chunk) => (text += chunk))
+    proc.on('close', () => resolve(text))
+  })
