@@ -1,7 +1,7 @@
 // Writes docs/tools.md from the tool table (`npm run docs`). test/mcp-tools-doc.test.ts fails when the file differs
 // from what renderToolsDoc() gives, so the reference cannot drift from the tools the server lists.
 import { toJsonSchema } from '@valibot/to-json-schema'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 // the tool table and how tools/list shows a tool
 import { PROFILES, TOOLS, type ToolDef } from '../lib/mcp/tools.js'
@@ -121,7 +121,7 @@ function renderTool(tool: ToolDef): string[] {
   const profiles = [...PROFILE_NAMES.filter((profile) => PROFILES[profile].includes(tool.name)), 'all']
   const hints = [tool.readOnly && 'read-only', tool.destructive && 'destructive', tool.idempotent && !tool.readOnly && 'idempotent'].filter(Boolean)
 
-  const lines = [`### ${tool.name}`, '', tool.description, '', `Profiles: ${profiles.map((profile) => `\`${profile}\``).join(', ')}.`]
+  const lines = [`### ${tool.name}`, '', tool.description, '', `Profiles: ${profiles.map((profile) => `\`${profile}\``).join(', ')}.`, `Implemented by ${whereIs(tool.name)}.`]
   if (hints.length) lines.push(`Hints: ${hints.join(', ')}.`)
   const params = Object.entries((listed.inputSchema.properties ?? {}) as Record<string, Json>)
   if (!params.length) lines.push('', 'No parameters.')
@@ -135,6 +135,20 @@ function renderTool(tool: ToolDef): string[] {
   const hidden = Object.keys(types).filter((param) => param !== 'projectRoot' && !params.some(([name]) => name === param))
   if (hidden.length) lines.push('', `Also accepted, not listed: ${hidden.map((param) => `\`${param}\``).join(', ')}.`)
   return lines
+}
+
+/**
+ * Where a tool's handler lives, read from the tool table's source: its `import * as name from '…'` lines and the
+ * `tool('name', …, module.Input, module.handler, …)` entries. So the reference answers "where is this tool?" too.
+ */
+function whereIs(name: string): string {
+  const table = new URL('../lib/mcp/tools.ts', import.meta.url)
+  const source = readFileSync(table, 'utf8')
+  const modules = new Map([...source.matchAll(/import \* as (\w+) from '\.\.\/([\w/-]+)\.js'/g)].map((match) => [match[1], `lib/${match[2]}.ts`]))
+  const entry = new RegExp(`tool\\(\\s*'${name}',[\\s\\S]*?\\b(\\w+)\\.\\w+Input,\\s*\\1\\.(\\w+)`).exec(source)
+  const file = entry && modules.get(entry[1])
+  if (!entry || !file) throw new Error(`tools-doc: cannot find the handler of ${name} in lib/mcp/tools.ts`)
+  return `\`${entry[2]}\` in [\`${file}\`](../${file})`
 }
 
 /** A JSON schema type in a few words, with no `|` (it would split the table cell). */
