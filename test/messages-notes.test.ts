@@ -2,7 +2,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { coordinationInit } from '../lib/agents/agents.js'
 import { createTask } from '../lib/tasks/tasks.js'
-import { appendLog, appendNote, listNotes, waitEvents } from '../lib/messages/notes.js'
+import { appendLog, waitEvents } from '../lib/messages/events.js'
+import { appendNote, listNotes } from '../lib/messages/notes.js'
 import { peerCtx, testCtx } from './support/helpers.js'
 
 test('note_list: the last limit notes oldest first, or those after since, by exact author', async (t) => {

@@ -10,6 +10,7 @@ import * as fileTools from '../workspace/file-tools.js'
 import * as implementers from '../agents/implementers.js'
 import * as launch from '../launch/launch.js'
 import * as locks from '../locks/locks.js'
+import * as events from '../messages/events.js'
 import * as notes from '../messages/notes.js'
 import * as context from '../project/project-context.js'
 import * as reviews from '../tasks/reviews.js'
@@ -79,8 +80,8 @@ export const TOOLS: ToolDef[] = [
   tool('lock_list', 'Use to see held locks.', locks.ListLocksInput, locks.listLocks, read),
   tool('note_append', 'Use to tell all agents something.', notes.AppendNoteInput, notes.appendNote, { view: views.noteAdded }),
   tool('note_list', 'Use to read notes.', notes.ListNotesInput, notes.listNotes, read),
-  tool('events_wait', 'Use when idle: waits for project events.', notes.WaitEventsInput, notes.waitEvents, read),
-  tool('log_append', 'Use to log a custom event.', notes.AppendLogInput, notes.appendLog),
+  tool('events_wait', 'Use when idle: waits for project events.', events.WaitEventsInput, events.waitEvents, read),
+  tool('log_append', 'Use to log a custom event.', events.AppendLogInput, events.appendLog),
   tool('discussion_start', 'Use to ask another agent.', discussions.StartDiscussionInput, discussions.startDiscussion, { view: views.discussionChange }),
   tool('discussion_reply', 'Use to answer in a discussion.', discussions.ReplyDiscussionInput, discussions.replyDiscussion, { view: views.discussionChange }),
   tool('discussion_resolve', "Use to record a discussion's decision.", discussions.ResolveDiscussionInput, discussions.resolveDiscussion, { view: views.discussionChange }),
