@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
 import * as v from 'valibot'
 import { LockstepError } from '../lib/errors.js'
-import { backupCorrupt, restorePoints } from './backups.js'
+import { backupCorrupt, restorePoints } from './recovery/backups.js'
 
 /** Where a project's documents live. */
 export interface ProjectRef {

@@ -1,5 +1,5 @@
 import type { DocumentDef, ProjectRef } from '../../storage/documents.js'
-import { ProjectState } from '../../storage/project-state.js'
+import { ProjectState } from '../../storage/journal/project-state.js'
 import { projectRef } from '../../storage/projects.js'
 import { DOCUMENTS } from '../state/schema.js'
 

@@ -4,7 +4,7 @@ import type { Ctx } from '../state/context.js'
 import { LockstepError } from '../errors.js'
 import { mutateCommit } from '../state/project-tx.js'
 import { projectFor } from '../state/projects.js'
-import type { LogEvent } from '../../storage/events.js'
+import type { LogEvent } from '../../storage/journal/events.js'
 import { JsonObject, Limit, ProjectRoot, parseInput } from '../core/validate.js'
 
 export const AppendLogInput = v.strictObject({

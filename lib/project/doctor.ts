@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { inspectStore, repairStore, type StoreFacts, type StoreProblem } from '../../storage/doctor.js'
+import { inspectStore, repairStore, type StoreFacts, type StoreProblem } from '../../storage/recovery/doctor.js'
 import type { DocumentDef } from '../../storage/documents.js'
 import { projectRef } from '../../storage/projects.js'
 import { LockstepError } from '../errors.js'

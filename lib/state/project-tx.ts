@@ -1,5 +1,5 @@
 import type { ProjectRef } from '../../storage/documents.js'
-import type { EventInput } from '../../storage/events.js'
+import type { EventInput } from '../../storage/journal/events.js'
 import type { Tx } from '../../storage/store.js'
 import type { Ctx } from './context.js'
 import { newId } from '../core/ids.js'

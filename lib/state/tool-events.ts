@@ -1,5 +1,5 @@
 import type { ProjectRef } from '../../storage/documents.js'
-import type { EventInput } from '../../storage/events.js'
+import type { EventInput } from '../../storage/journal/events.js'
 import type { Ctx } from './context.js'
 import { isLockstepError } from '../errors.js'
 import { actorOf, mutate, trimmed } from './project-tx.js'

@@ -1,7 +1,7 @@
 // Read a project's state from its store folder as a fresh process would: the snapshots, then the journal past them.
 import { statSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import { ProjectState } from '../../storage/project-state.js'
+import { ProjectState } from '../../storage/journal/project-state.js'
 import { DOCUMENTS, type Documents } from '../../lib/state/schema.js'
 import type { Bodies } from '../../storage/store.js'
 

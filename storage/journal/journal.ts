@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import { join } from 'node:path'
-import { LockstepError } from '../lib/errors.js'
+import { LockstepError } from '../../lib/errors.js'
 import type { Op } from './collections.js'
 import type { LogEvent } from './events.js'
 

@@ -1,11 +1,11 @@
 import fs from 'node:fs'
 import { join } from 'node:path'
-import { LockstepError } from '../lib/errors.js'
-import { writeFileAtomic } from './atomic.js'
+import { LockstepError } from '../../lib/errors.js'
+import { writeFileAtomic } from '../atomic.js'
 import { backupCorrupt, restorePoints } from './backups.js'
-import { parseDocument, type DocumentDef, type ProjectRef } from './documents.js'
-import { Journal, JOURNAL_FILE } from './journal.js'
-import { acquireLock, describeOwner, isAliveHere, LOCK_STALE_MS, readLock } from './locks/project-lock.js'
+import { parseDocument, type DocumentDef, type ProjectRef } from '../documents.js'
+import { Journal, JOURNAL_FILE } from '../journal/journal.js'
+import { acquireLock, describeOwner, isAliveHere, LOCK_STALE_MS, readLock } from '../locks/project-lock.js'
 
 // What `doctor` finds in a project's store folder, and how it repairs it: always keeping a copy of what it replaces.
 

@@ -1,9 +1,9 @@
 import fs from 'node:fs'
 import { join } from 'node:path'
-import { syncDirectory, writeFileAtomic } from './atomic.js'
+import { syncDirectory, writeFileAtomic } from '../atomic.js'
 import { restorePoints, stamp } from './backups.js'
-import { envelopeText, type DocumentDef } from './documents.js'
-import type { ProjectState } from './project-state.js'
+import { envelopeText, type DocumentDef } from '../documents.js'
+import type { ProjectState } from '../journal/project-state.js'
 
 // Snapshots: each document written whole with the journal position it includes, so that opening a project replays
 // only the journal past it. Written under the project lock, after a commit, once the journal has grown by
