@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process'
 import { HOST } from '../storage/host.js'
 import { coordinationInit } from '../lib/agents/agents.js'
 import { createTask, claimTask } from '../lib/tasks/tasks.js'
-import { acquireLock, listLocks } from '../lib/locks/locks.js'
+import { acquireLock, listLocks, releaseLock } from '../lib/locks/locks.js'
 import { listTasks } from '../lib/tasks/task-queries.js'
 import { listNotes } from '../lib/messages/notes.js'
 import { submitForReview } from '../lib/tasks/reviews.js'
@@ -138,4 +138,21 @@ test('an open HTTP session keeps its leases while its server runs, and loses the
     (await listLocks(planner, {})).map((lock: { path: string }) => lock.path),
     ['src/a.ts'],
   )
+})
+
+test('a lapsed lease is freed by the next write even when the call that first found it due failed', async (t) => {
+  const time = clock()
+  const planner = testCtx(t, { now: time.now, settings: { leaseTtlSec: 60 } })
+  const alice = peerCtx(planner)
+  alice.caller.host = 'build-box-2'
+  const bob = peerCtx(planner)
+  await coordinationInit(planner, { role: 'planner' })
+  await coordinationInit(alice, { role: 'implementer', name: 'alice' })
+  await coordinationInit(bob, { role: 'implementer', name: 'bob' })
+  await acquireLock(alice, { path: 'src/a.ts' })
+  time.advance(65_000)
+  // this call fails after the expiry step found alice's lock due: everything it did is undone
+  await assert.rejects(releaseLock(bob, { path: 'src/zzz.ts' }), (error: { code?: string }) => error.code === 'NOT_FOUND')
+  const taken = await acquireLock(bob, { path: 'src/a.ts' })
+  assert.equal(taken.owner, 'bob')
 })

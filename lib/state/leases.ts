@@ -36,7 +36,9 @@ function dueIn<T>(body: object, records: T[], now: string, expiry: (record: T) =
     if (isDue(at, now)) due.push(record)
     else if (at < until || at.length !== until.length) until = at.length === until.length ? at : now
   }
-  scans.set(body, { at: now, until })
+  // a scan that found something due is not remembered: the transaction may still fail and undo what it did about it
+  if (due.length) scans.delete(body)
+  else scans.set(body, { at: now, until })
   return due
 }
 
