@@ -14,9 +14,23 @@ interface Line {
 
 /**
  * The records of the archive at `path` with `seq` above `after` (and below `before`, when given), oldest first, at
- * most `limit` of those `accept` keeps. A missing archive is empty; lines that do not parse are skipped.
+ * most `limit` of those `accept` keeps. A missing archive is empty; lines that do not parse are skipped. `pending`
+ * texts are appends committed but not in the file yet: their records follow the file's.
  */
-export function readArchiveAfter<T extends { seq: number }>(path: string, after: number, limit: number, options: { before?: number; accept?: (record: T) => boolean } = {}): T[] {
+export function readArchiveAfter<T extends { seq: number }>(path: string, after: number, limit: number, options: { before?: number; accept?: (record: T) => boolean; pending?: string[] } = {}): T[] {
+  const out = readFromFile<T>(path, after, limit, options)
+  let last = out.at(-1)?.seq ?? after
+  for (const line of (options.pending ?? []).join('').split('\n')) {
+    if (out.length >= limit) break
+    const record = parseText<T>(line)
+    if (!record || record.seq <= last || (options.before !== undefined && record.seq >= options.before)) continue
+    last = record.seq
+    if (!options.accept || options.accept(record)) out.push(record)
+  }
+  return out
+}
+
+function readFromFile<T extends { seq: number }>(path: string, after: number, limit: number, options: { before?: number; accept?: (record: T) => boolean }): T[] {
   let fd: number
   try {
     fd = fs.openSync(path, 'r')
@@ -94,8 +108,13 @@ function findNewline(fd: number, from: number, size: number): number {
 function parse<T>(fd: number, line: { start: number; end: number }): T | null {
   const buffer = Buffer.allocUnsafe(line.end - line.start)
   fs.readSync(fd, buffer, 0, buffer.length, line.start)
+  return parseText<T>(buffer.toString('utf8'))
+}
+
+function parseText<T>(text: string): T | null {
+  if (!text.trim()) return null
   try {
-    const record = JSON.parse(buffer.toString('utf8')) as T & { seq?: unknown }
+    const record = JSON.parse(text) as T & { seq?: unknown }
     return Number.isInteger(record?.seq) ? record : null
   } catch {
     return null

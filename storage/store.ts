@@ -124,9 +124,18 @@ export class Store<R extends Registry> {
     return { result, commit }
   }
 
-  /** A page of the archive `file` of the project folder (records in seq order), found without reading it whole. */
-  readArchive<T extends { seq: number }>(project: ProjectRef, file: string, after: number, limit: number, options?: { before?: number; accept?: (record: T) => boolean }): T[] {
-    return readArchiveAfter<T>(join(project.dir, file), after, limit, options)
+  /**
+   * A page of the archive `file` of the project folder (records in seq order), found without reading it whole. Appends
+   * already committed but not landed in the file yet (their committer is just past its commit, or died there) are read
+   * from the journal, so a record moved out of a document is never missing from both.
+   */
+  async readArchive<T extends { seq: number }>(project: ProjectRef, file: string, after: number, limit: number, options: { before?: number; accept?: (record: T) => boolean } = {}): Promise<T[]> {
+    const state = await this.stateOf(project)
+    await state.sync()
+    const path = join(project.dir, file)
+    const size = fs.statSync(path, { throwIfNoEntry: false })?.size ?? 0
+    const pending = state.pendingFiles.filter(([, , name, { at, text }]) => name === file && size < at + Buffer.byteLength(text)).map(([, , , { text }]) => text)
+    return readArchiveAfter<T>(path, after, limit, { ...options, pending })
   }
 
   eventReader(project: ProjectRef): EventReader {

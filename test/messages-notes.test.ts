@@ -4,6 +4,9 @@ import { coordinationInit } from '../lib/agents/agents.js'
 import { createTask } from '../lib/tasks/tasks.js'
 import { appendLog, waitEvents } from '../lib/messages/events.js'
 import { appendNote, listNotes } from '../lib/messages/notes.js'
+import { truncateSync } from 'node:fs'
+import { join } from 'node:path'
+import { resetSession } from '../lib/agents/session-reset.js'
 import { peerCtx, testCtx } from './support/helpers.js'
 
 test('note_list: the last limit notes oldest first, or those after since, by exact author', async (t) => {
@@ -92,4 +95,29 @@ test('note_list pages through the archive: since older than the live notes reads
     (await listNotes(ctx, { since: 10, limit: 3, author: 'carol' })).map((note) => note.text),
     ['n12', 'n15', 'n18'],
   )
+})
+
+test('note_list reads archived notes whose append has not landed yet from the journal, and none from before a reset', async (t) => {
+  const ctx = testCtx(t)
+  for (let i = 1; i <= 2001; i++) await appendNote(ctx, { text: `n${i}`, author: 'bob' })
+  const project = ctx.store.project(ctx.caller.cwd)
+  const archive = join(project.dir, 'notes-archive.jsonl')
+  // as if the writer that moved notes 1..1000 out had died between its commit and the append
+  truncateSync(archive, 0)
+  const reader = testCtx(t, { dataDir: ctx.settings.dataDir, cwd: ctx.caller.cwd })
+  const seqs = (await listNotes(reader, { since: 0, limit: 500 })).map((note) => note.seq)
+  assert.deepEqual(
+    seqs,
+    Array.from({ length: 500 }, (_, i) => i + 1),
+  )
+  assert.deepEqual(
+    (await listNotes(reader, { since: 998, limit: 4 })).map((note) => note.seq),
+    [999, 1000, 1001, 1002],
+  )
+
+  await coordinationInit(ctx, { role: 'planner' })
+  await resetSession(ctx, { confirm: true })
+  await appendNote(ctx, { text: 'after the reset' })
+  const after = (await listNotes(ctx, { since: 0 })).map((note) => note.text)
+  assert.ok(after.includes('after the reset') && after.every((text) => !/^n\d+$/.test(text)), after.join(' | '))
 })

@@ -32,6 +32,7 @@ export async function resetSession(ctx: Ctx, raw: unknown) {
     docs.locks.locks = []
     docs.locks.history = []
     docs.notes.notes = []
+    docs.notes.archiveFloor = docs.notes.nextSeq
     const now = tx.now.toISOString()
     const stopped = docs.agents.agents.filter((agent) => agent.role === 'implementer' && agent.status === 'active')
     for (const agent of stopped) {

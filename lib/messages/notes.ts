@@ -34,13 +34,15 @@ export const ListNotesInput = v.strictObject({
 export async function listNotes(ctx: Ctx, raw: unknown) {
   const input = parseInput(ListNotesInput, raw)
   const project = projectFor(ctx, input.projectRoot)
-  const { notes } = await ctx.store.read(project, 'notes')
+  const { notes, archiveFloor = 0 } = await ctx.store.read(project, 'notes')
   const accept = (note: Note) => !input.author || note.author === input.author
   const matching = notes.filter(accept)
   if (input.since === undefined) return matching.slice(Math.max(0, matching.length - input.limit))
   const since = input.since
   const firstLive = notes[0]?.seq
+  // notes archived before a session_reset stay in the file but are not read back
+  const from = Math.max(since, archiveFloor - 1)
   // read after the live notes: a note archived meanwhile is then in both, and is taken from the live ones
-  const archived = firstLive === undefined || since + 1 < firstLive ? ctx.store.readArchive<Note>(project, NOTES_ARCHIVE, since, input.limit, { before: firstLive, accept }) : []
+  const archived = firstLive === undefined || from + 1 < firstLive ? await ctx.store.readArchive<Note>(project, NOTES_ARCHIVE, from, input.limit, { before: firstLive, accept }) : []
   return [...archived, ...matching.filter((note) => note.seq > since)].slice(0, input.limit)
 }

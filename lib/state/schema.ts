@@ -231,7 +231,7 @@ export const DOCUMENTS = {
     version: 2,
     migrations: { 1: splitLockHistory },
   },
-  notes: def('notes', v.object({ nextSeq: v.number(), notes: v.array(NoteRecord) }), () => ({ nextSeq: 1, notes: [] }), { notes: 'id' }),
+  notes: def('notes', v.object({ nextSeq: v.number(), notes: v.array(NoteRecord), archiveFloor: v.optional(v.number()) }), () => ({ nextSeq: 1, notes: [] }), { notes: 'id' }),
   discussions: def('discussions', v.object({ discussions: v.array(DiscussionRecord), messages: v.array(MessageRecord) }), () => ({ discussions: [], messages: [] }), {
     discussions: 'id',
     messages: 'id',
