@@ -135,7 +135,7 @@ test('lock_list resolved: the newest 500 of the last 7 days, even while the stor
   assert.ok(resolved.every((lock, i) => i === 0 || (resolved[i - 1].releasedAt ?? '') >= (lock.releasedAt ?? '')))
 })
 
-test('resolved locks live apart from the active ones, and a locks.json of schema 1 is split on open', async (t) => {
+test('resolved locks live apart from the active ones, and a locks.json of schema 1 moves its resolved ones at the next commit', async (t) => {
   const ctx = testCtx(t)
   await coordinationInit(ctx, { role: 'implementer', name: 'impl-1' })
   await acquireLock(ctx, { path: 'src/a.ts' })
@@ -174,6 +174,14 @@ test('resolved locks live apart from the active ones, and a locks.json of schema
     (await listLocks(older, {})).map((lock) => lock.path),
     ['src/b.ts'],
   )
+  assert.deepEqual(
+    (await listLocks(older, { status: 'resolved' })).map((lock) => lock.path),
+    ['src/a.ts'],
+  )
+  await coordinationInit(older, { role: 'implementer', name: 'impl-2' })
+  await acquireLock(older, { path: 'src/c.ts' })
+  const moved = await readStored(olderProject.dir, 'locks')
+  assert.deepEqual([moved.locks.map((lock) => lock.path), moved.history.map((lock) => lock.path)], [['src/b.ts', 'src/c.ts'], ['src/a.ts']])
   assert.deepEqual(
     (await listLocks(older, { status: 'resolved' })).map((lock) => lock.path),
     ['src/a.ts'],

@@ -195,10 +195,13 @@ const ProjectBody = v.object({
 export type ProjectDoc = v.InferOutput<typeof ProjectBody>
 export type ProjectStatus = (typeof PROJECT_STATUSES)[number]
 
-/** Schema 1 kept resolved locks among the active ones; schema 2 keeps them apart. */
-function splitLockHistory(doc: Record<string, unknown>): Record<string, unknown> {
-  const all = Array.isArray(doc.locks) ? (doc.locks as { status?: unknown }[]) : []
-  return { ...doc, locks: all.filter((lock) => lock.status !== 'resolved'), history: all.filter((lock) => lock.status === 'resolved') }
+/**
+ * Schema 1 kept resolved locks among the active ones; schema 2 keeps them apart. They stay where they are until the
+ * next commit that touches locks moves them (project-tx.ts): journal lines written before the upgrade may still delete
+ * them from `locks`.
+ */
+function addLockHistory(doc: Record<string, unknown>): Record<string, unknown> {
+  return { ...doc, history: [] }
 }
 
 function def<S extends v.GenericSchema<unknown, object>>(
@@ -229,7 +232,7 @@ export const DOCUMENTS = {
   locks: {
     ...def('locks', v.object({ locks: v.array(LockRecord), history: v.array(LockRecord) }), () => ({ locks: [], history: [] }), { locks: 'id', history: 'id' }),
     version: 2,
-    migrations: { 1: splitLockHistory },
+    migrations: { 1: addLockHistory },
   },
   notes: def('notes', v.object({ nextSeq: v.number(), notes: v.array(NoteRecord), archiveFloor: v.optional(v.number()) }), () => ({ nextSeq: 1, notes: [] }), { notes: 'id' }),
   discussions: def('discussions', v.object({ discussions: v.array(DiscussionRecord), messages: v.array(MessageRecord) }), () => ({ discussions: [], messages: [] }), {
