@@ -34,7 +34,9 @@ async function main(argv: string[]): Promise<number> {
       payload = {}
     }
   }
-  const verdict = await checkGuard(client, payload, { env: process.env, cwd }, paths)
+  // the store's code is loaded only when a decision must be recorded: an allowed edit stays quick
+  const openStore = async (dataDir: string) => (await import('../lib/state/open.js')).openStore(dataDir)
+  const verdict = await checkGuard(client, payload, { env: process.env, cwd, openStore }, paths)
   const once = verdict.passReason && firstTime(`${cwd}\n${verdict.passReason.split(' (')[0]}`) ? verdict.passReason : null
   const reply = guardReply(verdict, once)
   process.stdout.write(reply.stdout)

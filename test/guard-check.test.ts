@@ -4,11 +4,15 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { coordinationInit } from '../lib/agents/agents.js'
 import { checkGuard } from '../lib/guard/guard.js'
+import { openStore } from '../lib/state/open.js'
 import { acquireLock } from '../lib/locks/locks.js'
 import { editedPaths, guardReply } from '../lib/guard/guard-input.js'
 import { sessionOfClient } from '../lib/core/ancestors.js'
 import { git, makeRepo } from './support/git-helpers.js'
 import { eventsOfType, peerCtx, tempDir, testCtx } from './support/helpers.js'
+
+// the store a guard hook opens to record a decision (the hook command loads it the same way, on demand)
+const open = (dataDir: string) => Promise.resolve(openStore(dataDir))
 
 /** A project where impl-1 (a live session of this process) holds src/a.ts and the docs folder. */
 async function lockedProject(t: Parameters<typeof tempDir>[0]) {
@@ -22,7 +26,7 @@ async function lockedProject(t: Parameters<typeof tempDir>[0]) {
   await coordinationInit(holder, { role: 'implementer', name: 'impl-1' })
   await acquireLock(holder, { path: 'src/a.ts' })
   await acquireLock(holder, { path: 'docs/' })
-  const host = (env: NodeJS.ProcessEnv = {}) => ({ env: { LOCKSTEP_HOME: dataDir, ...env }, cwd: project, ancestors: [] })
+  const host = (env: NodeJS.ProcessEnv = {}) => ({ env: { LOCKSTEP_HOME: dataDir, ...env }, cwd: project, ancestors: [], openStore: open })
   return { base, project, dataDir, holder, host }
 }
 
@@ -135,7 +139,7 @@ test('an implementer is recognised in the worktree it owns', async (t) => {
   await impl.store.transact(impl.store.project(repo), ['agents'], (docs) => {
     Object.assign(docs.agents.agents[0]!, { isolation: 'worktree', worktreePath: worktree })
   })
-  const host = { env: { LOCKSTEP_HOME: dataDir }, cwd: repo, ancestors: [] }
+  const host = { env: { LOCKSTEP_HOME: dataDir }, cwd: repo, ancestors: [], openStore: open }
   const inWorktree = await checkGuard('claude', edit(join(worktree, 'src', 'a.ts')), host)
   assert.deepEqual([inWorktree.editor, inWorktree.refused.length], ['impl-2', 0])
   const inMain = await checkGuard('claude', edit(join(repo, 'src', 'a.ts')), host)

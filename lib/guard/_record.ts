@@ -1,6 +1,6 @@
 import type { ProjectRef } from '../../storage/documents.js'
-import type { Ctx } from '../state/context.js'
-import { buildCtx, openStore } from '../state/open.js'
+import type { Ctx, LockstepStore } from '../state/context.js'
+import { buildCtx } from '../state/open.js'
 import type { GuardVerdict } from './guard-input.js'
 import { renewLeases } from '../state/leases.js'
 import { mutate } from '../state/project-tx.js'
@@ -12,17 +12,19 @@ import type { Settings } from '../state/settings.js'
  * every server runs (lib/state/leases.ts), so reclaiming does not wait for another agent's server; and an editor whose
  * leases run low has them renewed, since a guarded edit is activity.
  */
-export async function recordGuardOutcome(settings: Settings, cwd: string, verdict: GuardVerdict, gone: ProjectRef[], active: { project: ProjectRef; name: string }[]): Promise<void> {
-  const store = openStore(settings.dataDir)
+export async function recordGuardOutcome(
+  store: LockstepStore,
+  settings: Settings,
+  cwd: string,
+  verdict: GuardVerdict,
+  gone: ProjectRef[],
+  active: { project: ProjectRef; name: string }[],
+): Promise<void> {
   const ctx = buildCtx(store, settings, { sessionId: 'guard', cwd, fixedActor: 'system' })
-  try {
-    for (const project of gone) await mutate(ctx, project, ['agents', 'tasks', 'locks', 'notes'], () => undefined, { actor: 'system' })
-    for (const { project, name } of active) await mutate(ctx, project, ['tasks', 'locks'], (docs, tx) => renewLeases(docs, name, tx.now, settings.leaseTtlSec * 1000), { actor: 'system' })
-    if (!verdict.refused.length) return
-    for (const root of new Set(verdict.refused.map((item) => item.projectRoot))) await recordRefusals(ctx, store.project(root), verdict)
-  } finally {
-    store.close()
-  }
+  for (const project of gone) await mutate(ctx, project, ['agents', 'tasks', 'locks', 'notes'], () => undefined, { actor: 'system' })
+  for (const { project, name } of active) await mutate(ctx, project, ['tasks', 'locks'], (docs, tx) => renewLeases(docs, name, tx.now, settings.leaseTtlSec * 1000), { actor: 'system' })
+  if (!verdict.refused.length) return
+  for (const root of new Set(verdict.refused.map((item) => item.projectRoot))) await recordRefusals(ctx, store.project(root), verdict)
 }
 
 async function recordRefusals(ctx: Ctx, project: ProjectRef, verdict: GuardVerdict): Promise<void> {

@@ -5,6 +5,7 @@ import { findMainWorkingTree, gitTop } from '../../storage/git-top.js'
 import { clientChain, sessionOfClient } from '../core/ancestors.js'
 import { HOST, isAliveOnHost } from '../../storage/host.js'
 import { isLockstepError } from '../errors.js'
+import type { LockstepStore } from '../state/context.js'
 import { goneEvidence, liveNames } from '../state/leases.js'
 import { lockPathMatches, normaliseLockPath } from '../locks/lock-paths.js'
 import type { Agent, Lock, Session } from '../state/schema.js'
@@ -20,6 +21,8 @@ export interface GuardHost {
   cwd: string
   /** The hook's ancestors from its client on (lib/core/ancestors.ts); defaults to this process's. */
   ancestors?: number[]
+  /** Opens the store, on the rare decision that must be recorded (the caller loads the store code only then). */
+  openStore(dataDir: string): Promise<LockstepStore>
 }
 
 interface Checked {
@@ -65,7 +68,15 @@ export async function checkGuard(client: GuardClient, payload: unknown, host: Gu
   if (verdict.refused.length || outcome.gone.size || outcome.active.size) {
     // rare paths: only now load the transaction layer (the common allowed edit stays read-only and quick)
     const { recordGuardOutcome } = await import('./_record.js')
-    await recordGuardOutcome(settings, host.cwd, verdict, [...outcome.gone.values()], [...outcome.active.values()]).catch(() => undefined)
+    const record = async () => {
+      const store = await host.openStore(settings.dataDir)
+      try {
+        await recordGuardOutcome(store, settings, host.cwd, verdict, [...outcome.gone.values()], [...outcome.active.values()])
+      } finally {
+        store.close()
+      }
+    }
+    await record().catch(() => undefined)
   }
   return verdict
 }
