@@ -1,10 +1,10 @@
 // A scripted stand-in for the Anthropic Messages API on 127.0.0.1, for driving the real Claude Code CLI without a
 // network. Each agent turn (a request that offers tools) gets the next step of the script: a tool call, or a final
 // text. Requests without tools (titles, summaries) get a short text. Every request body is kept for the test to read.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { ServerResponse } from 'node:http'
+import { serveOnLoopback, type Step } from './stand-in-server.js'
 
-export type Step = { tool: string; input: Record<string, unknown> } | { text: string }
+export type { Step }
 
 export interface StandIn {
   url: string
@@ -16,15 +16,11 @@ export interface StandIn {
 export async function startModelStandIn(script: Step[]): Promise<StandIn> {
   const turns: any[] = []
   let next = 0
-  const server = createServer((req, res) => void handle(req, res))
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = []
-    for await (const chunk of req) chunks.push(chunk as Buffer)
+  const { port, close } = await serveOnLoopback((req, body, res) => {
     if (req.method !== 'POST' || !req.url?.startsWith('/v1/messages')) {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"type":"error","error":{"type":"not_found_error","message":"not here"}}')
       return
     }
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}')
     if (req.url.startsWith('/v1/messages/count_tokens')) {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"input_tokens":10}')
       return
@@ -36,14 +32,8 @@ export async function startModelStandIn(script: Step[]): Promise<StandIn> {
       step = script[next++] ?? { text: 'Done.' }
     }
     reply(res, body, step, turns.length)
-  }
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://127.0.0.1:${port}`,
-    turns,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  }
+  })
+  return { url: `http://127.0.0.1:${port}`, turns, close }
 }
 
 function reply(res: ServerResponse, request: { model?: string; stream?: boolean }, step: Step, n: number): void {

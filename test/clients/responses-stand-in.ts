@@ -2,10 +2,10 @@
 // Each request that offers tools gets the next step of the script: a call of an offered tool (a function call, or a
 // freeform call such as apply_patch, whose `input.patch` is sent as the text), or a final message. Every such request
 // body is kept for the test to read.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { ServerResponse } from 'node:http'
+import { serveOnLoopback, type Step } from './stand-in-server.js'
 
-export type Step = { tool: string; input: Record<string, unknown> } | { text: string }
+export type { Step }
 
 /** An offered tool: its name, its namespace (an MCP server's), and whether it takes freeform text. */
 type Offered = readonly [name: string, namespace: string | undefined, freeform: boolean]
@@ -24,15 +24,11 @@ export interface ResponsesStandIn {
 export async function startResponsesStandIn(script: Step[], filler = 'list_mcp_resources'): Promise<ResponsesStandIn> {
   const turns: any[] = []
   let next = 0
-  const server = createServer((req, res) => void handle(req, res))
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = []
-    for await (const chunk of req) chunks.push(chunk as Buffer)
+  const { port, close } = await serveOnLoopback((req, body, res) => {
     if (req.method !== 'POST' || !req.url?.endsWith('/responses')) {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"message":"not here"}}')
       return
     }
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}')
     // Codex offers each MCP server's tools as a namespace: a call names the namespace and the tool
     const names: Offered[] = (body.tools ?? []).flatMap((tool: { type?: string; name?: string; tools?: { name: string }[] }) =>
       tool.type === 'namespace' ? (tool.tools ?? []).map((inner) => [inner.name, tool.name, false] as const) : [[tool.name ?? '', undefined, tool.type === 'custom'] as const],
@@ -46,18 +42,8 @@ export async function startResponsesStandIn(script: Step[], filler = 'list_mcp_r
       if (!waiting) next++
     }
     reply(res, step, turns.length, names)
-  }
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://127.0.0.1:${port}/v1`,
-    turns,
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      }),
-  }
+  })
+  return { url: `http://127.0.0.1:${port}/v1`, turns, close }
 }
 
 function reply(res: ServerResponse, step: Step, n: number, offered: Offered[]): void {
