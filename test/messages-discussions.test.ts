@@ -5,6 +5,7 @@ import type { Binding, Ctx } from '../lib/state/context.js'
 import { archiveDiscussion, cleanupDiscussions, discussionInbox, getDiscussion } from '../lib/messages/discussions.js'
 import { listDiscussions, replyDiscussion, resolveDiscussion, startDiscussion } from '../lib/messages/discussions.js'
 import type { Agent, Task } from '../lib/state/schema.js'
+import { task as storedTask } from './support/store-helpers.js'
 import { peerCtx, testCtx, rejectsWith as rejects } from './support/helpers.js'
 
 const DAY = 86_400_000
@@ -305,23 +306,7 @@ async function seedAgent(ctx: Ctx, name: string): Promise<void> {
 
 async function seedTask(ctx: Ctx): Promise<Task> {
   const now = ctx.now().toISOString()
-  const task: Task = {
-    id: 'task-seeded1',
-    title: 'Seeded',
-    status: 'todo',
-    complexity: 'simple',
-    isolation: 'shared',
-    priority: 'normal',
-    tags: [],
-    metadata: {},
-    dependsOn: [],
-    files: [],
-    reviewRounds: 0,
-    createdBy: 'planner',
-    createdAt: now,
-    updatedAt: now,
-    version: 1,
-  }
+  const task = storedTask('task-seeded1', { title: 'Seeded', createdBy: 'planner', createdAt: now, updatedAt: now })
   await ctx.store.transact(projectOf(ctx), ['tasks'], (docs) => void docs.tasks.tasks.push(task))
   return task
 }

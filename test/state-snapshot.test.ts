@@ -5,6 +5,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync
 import { join } from 'node:path'
 import { Store } from '../storage/store.js'
 import { DOCUMENTS, type Discussion, type ProjectDoc, type Task } from '../lib/state/schema.js'
+import { task as storedTask } from './support/store-helpers.js'
 import { byCodePoint, renderProjectSnapshot, renderSnapshot, snapshotPath, SnapshotWriter, writeSnapshotNow, type SnapshotInput } from '../lib/state/snapshot.js'
 import { runTs, tempDir } from './support/helpers.js'
 
@@ -19,24 +20,7 @@ function setup(t: Parameters<typeof tempDir>[0], root?: string) {
 
 const at = (second: number) => new Date(Date.UTC(2026, 10, 24, 10, 0, second)).toISOString()
 
-const task = (id: string, extra: Partial<Task> = {}): Task => ({
-  id,
-  title: `Title ${id}`,
-  status: 'todo',
-  complexity: 'medium',
-  isolation: 'shared',
-  priority: 'normal',
-  tags: [],
-  metadata: {},
-  dependsOn: [],
-  files: [],
-  reviewRounds: 0,
-  createdBy: 'planner',
-  createdAt: at(1),
-  updatedAt: at(2),
-  version: 1,
-  ...extra,
-})
+const task = (id: string, extra: Partial<Task> = {}): Task => storedTask(id, { title: `Title ${id}`, complexity: 'medium', createdBy: 'planner', createdAt: at(1), updatedAt: at(2), ...extra })
 const discussion = (id: string, extra: Partial<Discussion> = {}): Discussion => ({
   id,
   topic: `Topic ${id}`,

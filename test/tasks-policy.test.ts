@@ -2,27 +2,11 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Task } from '../lib/state/schema.js'
 import { statusRefusal } from '../lib/tasks/task-policy.js'
+import { task as storedTask } from './support/store-helpers.js'
 
 function task(status: Task['status'], owner?: string, complexity: Task['complexity'] = 'simple'): Task {
   const now = '2026-11-24T10:00:00.000Z'
-  return {
-    id: 'task-1',
-    title: 'T',
-    status,
-    complexity,
-    isolation: 'shared',
-    priority: 'normal',
-    ...(owner ? { owner } : {}),
-    tags: [],
-    metadata: {},
-    dependsOn: [],
-    files: [],
-    reviewRounds: 0,
-    createdBy: 'planner',
-    createdAt: now,
-    updatedAt: now,
-    version: 1,
-  }
+  return storedTask('task-1', { title: 'T', status, complexity, ...(owner ? { owner } : {}), createdBy: 'planner', createdAt: now, updatedAt: now })
 }
 
 const impl = { actor: 'impl-1', isPlanner: false }
