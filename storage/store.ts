@@ -11,7 +11,7 @@ import type { EventInput, LogEvent } from './journal/events.js'
 import { applyFileOps, placeFileOps } from './journal/file-ops.js'
 import { JOURNAL_FILE, type CommitLine } from './journal/journal.js'
 import { acquireLock } from './locks/project-lock.js'
-import { ProjectState, type FileOp } from './journal/project-state.js'
+import { ProjectState, landed, type FileOp } from './journal/project-state.js'
 import { projectRef } from './projects.js'
 import { enqueue } from './locks/queue.js'
 import { keepCopy, snapshotsDue, writeSnapshots } from './recovery/snapshots.js'
@@ -133,8 +133,7 @@ export class Store<R extends Registry> {
     const state = await this.stateOf(project)
     await state.sync()
     const path = join(project.dir, file)
-    const size = fs.statSync(path, { throwIfNoEntry: false })?.size ?? 0
-    const pending = state.pendingFiles.filter(([, , name, { at, text }]) => name === file && size < at + Buffer.byteLength(text)).map(([, , , { text }]) => text)
+    const pending = state.pendingFiles.filter((op) => op[2] === file && !landed(project.dir, op)).map(([, , , { text }]) => text)
     return readArchiveAfter<T>(path, after, limit, { ...options, pending })
   }
 

@@ -110,15 +110,24 @@ export class ProjectState {
 
   /** Record a line this process committed itself: its changes are in memory already. */
   committed(line: CommitLine): void {
-    for (const op of line.ops as (Op | FileOp)[]) if (op[0] === '@file') this.pendingFiles.push(op as FileOp)
+    for (const op of line.ops as (Op | FileOp)[]) if (op[0] === '@file') this.addPending(op as FileOp)
     this.remember(line)
+  }
+
+  /**
+   * Appends committed but maybe not landed yet. Only a writer carries them out (under the lock), so a process that only
+   * reads would keep every one it saw: those that have landed are dropped as new ones arrive.
+   */
+  private addPending(op: FileOp): void {
+    for (let i = this.pendingFiles.length - 1; i >= 0; i--) if (landed(this.project.dir, this.pendingFiles[i])) this.pendingFiles.splice(i, 1)
+    this.pendingFiles.push(op)
   }
 
   private catchUp(): 'ok' | 'reset' {
     return this.journal.catchUp((line) => {
       for (const op of line.ops as (Op | FileOp)[]) {
         if (op[0] === '@file') {
-          this.pendingFiles.push(op as FileOp)
+          this.addPending(op as FileOp)
           continue
         }
         const doc = this.docs.get(op[0])
@@ -133,4 +142,9 @@ export class ProjectState {
     this.recent.push(...line.events)
     if (this.recent.length > RECENT_EVENTS * 2) this.recent.splice(0, this.recent.length - RECENT_EVENTS)
   }
+}
+
+/** Whether a committed append is in its file (appends land in order, each where the file ended at its commit). */
+export function landed(dir: string, [, , name, { at, text }]: FileOp): boolean {
+  return (fs.statSync(join(dir, name), { throwIfNoEntry: false })?.size ?? 0) >= at + Buffer.byteLength(text)
 }
