@@ -3,6 +3,8 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statS
 import { join } from 'node:path'
 import test from 'node:test'
 import { LockstepError } from '../lib/errors.js'
+import { EventReader } from '../storage/journal/event-reader.js'
+import { ProjectState } from '../storage/journal/project-state.js'
 import { Store } from '../storage/store.js'
 import { DOCUMENTS } from '../lib/state/schema.js'
 import { runTs } from './support/helpers.js'
@@ -183,4 +185,26 @@ test('a restore point is kept at least hourly while the project changes, and a c
   })
   const copy = JSON.parse(readFileSync(join(folder, 'tasks.json'), 'utf8'))
   assert.equal(copy.tasks.length, 3)
+})
+
+test('an old event cursor gets no event past the cursor it is given, so the next page repeats none', async (t) => {
+  const { project, store } = storeSetup(t, { snapshotBytes: 4096 })
+  const add = async (from: number, to: number) => {
+    for (let i = from; i < to; i++) await store.transact(project, ['tasks'], (docs, tx) => void tx.emit({ type: 'task.created', actor: 'test', ids: { taskId: `task-${i}` } }))
+  }
+  await add(0, 60)
+  // a reader whose state was caught up before the last 10 commits (they land between its catch-up and its read)
+  const state = new ProjectState(project, DOCUMENTS, { backup: false })
+  await state.load()
+  t.after(() => state.journal.close())
+  const caughtUp = Object.assign(Object.create(state) as ProjectState, { sync: async () => undefined })
+  await add(60, 70)
+  const reader = new EventReader(project.dir, async () => caughtUp)
+  const first = await reader.readSince(0, 1000)
+  assert.ok(state.recent[0].seq > 1, 'the cursor is older than the events kept in memory')
+  assert.equal(first.cursor, 60)
+  assert.deepEqual(
+    first.events.map((event) => event.seq),
+    Array.from({ length: 60 }, (_, i) => i + 1),
+  )
 })

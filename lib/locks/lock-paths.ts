@@ -156,7 +156,8 @@ function ignoresCase(platform: NodeJS.Platform): boolean {
 
 function statIsDirectory(absPath: string): boolean {
   try {
-    return statSync(absPath).isDirectory()
+    // most lock paths name files that do not exist yet: no exception for those
+    return statSync(absPath, { throwIfNoEntry: false })?.isDirectory() ?? false
   } catch {
     return false
   }

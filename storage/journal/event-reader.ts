@@ -39,7 +39,8 @@ export class EventReader {
     const newest = state.journal.position.eventSeq
     const recent = state.recent
     const inMemory = since >= newest || (recent.length > 0 && recent[0].seq <= since + 1)
-    const source = inMemory ? recent.filter((event) => event.seq > since) : await this.readAllAfter(since)
+    // the file may hold commits made since this state caught up: they belong to the next page, past `newest`
+    const source = inMemory ? recent.filter((event) => event.seq > since) : (await this.readAllAfter(since)).filter((event) => event.seq <= newest)
     const oldest = await legacyOldestSeq(this.dir)
     const events: LogEvent[] = []
     let cursor = Math.max(since, newest)
