@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+
 export function percentile(values: number[], p: number): number {
   if (!values.length) return NaN
   const sorted = [...values].sort((a, b) => a - b)
@@ -15,4 +17,20 @@ export function ms(value: number): string {
 export function table(rows: (string | number)[][]): string {
   const widths = rows[0].map((_, col) => Math.max(...rows.map((row) => String(row[col]).length)))
   return rows.map((row) => row.map((cell, col) => String(cell).padEnd(widths[col])).join('  ')).join('\n')
+}
+
+/**
+ * CPU time the whole machine has spent busy so far (every process and the kernel), in ms; null off Linux. With every
+ * CPU busy, throughput is the CPU count divided by the CPU time per operation.
+ */
+export function machineBusyMs(): number | null {
+  let line: string
+  try {
+    line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]
+  } catch {
+    return null
+  }
+  // cpu user nice system idle iowait irq softirq steal …, in ticks of 10 ms
+  const [user, nice, system, , , irq, softirq] = line.split(/\s+/).slice(1).map(Number)
+  return (user + nice + system + irq + softirq) * 10
 }

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { DOCUMENTS } from '../lib/state/schema.js'
 import { Store } from '../storage/store.js'
 import { diskFloor } from './_floor.js'
-import { ms, summary, table } from './_stats.js'
+import { machineBusyMs, ms, summary, table } from './_stats.js'
 
 const OURS = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
 
@@ -117,6 +117,7 @@ async function race(server: Server, perClient: number) {
     const latencies: number[] = []
     let errors = 0
     const started = performance.now()
+    const busyBefore = machineBusyMs()
     await Promise.all(
       sessions.map(async (session, c) => {
         for (let i = 0; i < perClient; i++) {
@@ -133,8 +134,9 @@ async function race(server: Server, perClient: number) {
       }),
     )
     const wall = performance.now() - started
+    const busy = busyBefore === null ? null : machineBusyMs()! - busyBefore
     await Promise.all(sessions.map((session) => session.client.close()))
-    return { opsPerSec: latencies.length / (wall / 1000), errors, p99: summary(latencies).p99 }
+    return { opsPerSec: latencies.length / (wall / 1000), errors, p99: summary(latencies).p99, cpuPerOp: busy === null ? null : busy / latencies.length }
   } finally {
     rmSync(home, { recursive: true, force: true })
   }
@@ -229,6 +231,7 @@ export async function benchAgainst(folder: string): Promise<string> {
   const [a, b] = [middle(races.other), middle(races.ours)]
   row('8 clients on their own paths: successful ops/s (middle of 3)', a.opsPerSec, b.opsPerSec, 'ops')
   rows.push(['  errors / p99', `${a.errors} / ${ms(a.p99)}`, `${b.errors} / ${ms(b.p99)}`, ''])
+  if (a.cpuPerOp !== null && b.cpuPerOp !== null) row('  machine CPU per successful op (all processes)', a.cpuPerOp, b.cpuPerOp)
   return [
     `Against ${folder}, over MCP stdio, interleaved (200 calls per tool after warm-up)`,
     table(rows),
