@@ -22,8 +22,8 @@ interface HookFile {
 }
 
 // Formats checked against: Claude Code 2.1.332 (PreToolUse, run in the real CLI by the tests), Codex 0.171.0
-// (.codex/hooks.json, Claude-compatible PreToolUse; read from its binary), Gemini CLI docs (BeforeTool, timeout in ms),
-// Cursor docs (preToolUse in .cursor/hooks.json, version 1).
+// (.codex/hooks.json, Claude-compatible PreToolUse; read from its binary), Gemini CLI 0.61.0 (BeforeTool, timeout in
+// ms, run in the real CLI by the tests), Cursor docs (preToolUse in .cursor/hooks.json, version 1).
 export const HOOK_FILES: Record<HookClient, HookFile> = {
   claude: {
     file: '.claude/settings.json',

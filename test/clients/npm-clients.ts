@@ -2,6 +2,9 @@
 // into .cache/npm-clients and checks, with a scratch HOME, that each one's own MCP listing shows what
 // `lockstep-mcp install --client <name>` wrote: Gemini and opencode start the server and report it connected; Copilot
 // CLI lists it enabled (its listing does not connect without a login), and its command then answers tools/list.
+// Then Gemini CLI runs headless against a scripted Gemini API stand-in on 127.0.0.1 in a project set up by
+// `lockstep-mcp init`: its replace and write_file of a file another agent holds are refused by the guard, its own
+// locked file and an unlocked one change.
 // Prints SKIP (exit 0) only when the registry cannot be reached and nothing is cached; any other failure exits 1.
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
@@ -10,6 +13,8 @@ import { join } from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { ROOT } from '../support/helpers.js'
+import { EDITED, ORIGINAL } from './claude-guard.js'
+import { runGeminiGuard } from './gemini-guard.js'
 
 /** The versions verified; bump them together with a run of this script. */
 export const PINNED = { '@google/gemini-cli': '0.61.0', '@github/copilot': '1.0.102', 'opencode-ai': '1.18.33' } as const
@@ -44,10 +49,11 @@ function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEn
 }
 
 let failures = 0
-function expect(condition: unknown, what: string, details?: Run): void {
+function expect(condition: unknown, what: string, details?: Run | string): void {
   if (condition) return void console.log(`ok    ${what}`)
   failures += 1
-  console.log(`FAIL  ${what}${details ? `\nexit ${details.code}\nstdout:\n${details.stdout}\nstderr:\n${details.stderr}` : ''}`)
+  const text = typeof details === 'string' ? details : details ? `exit ${details.code}\nstdout:\n${details.stdout}\nstderr:\n${details.stderr}` : ''
+  console.log(`FAIL  ${what}${text ? `\n${text}` : ''}`)
 }
 
 async function main(): Promise<number> {
@@ -69,7 +75,7 @@ async function main(): Promise<number> {
     const home = join(scratch, 'home')
     const project = join(scratch, 'project')
     mkdirSync(project, { recursive: true })
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '', HOME: home, USERPROFILE: home, LOCKSTEP_HOME: join(home, '.lockstep-mcp'), NO_COLOR: '1' }
+    const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: home, USERPROFILE: home, LOCKSTEP_HOME: join(home, '.lockstep-mcp'), NO_COLOR: '1' }
     for (const [name, bin] of Object.entries(bins)) {
       const version = await run(bin, ['--version'], project, env)
       expect(version.code === 0, `${name} --version: ${version.stdout.trim().split('\n')[0]}`, version)
@@ -81,6 +87,22 @@ async function main(): Promise<number> {
     writeFileSync(join(home, '.gemini', 'trustedFolders.json'), `${JSON.stringify({ [project]: 'TRUST_FOLDER' })}\n`)
     const gemini = await run(bins.gemini, ['mcp', 'list'], project, env)
     expect(/lockstep-mcp: .*dist\/cli\.js server .*Connected/.test(plain(gemini.stdout + gemini.stderr)), 'gemini mcp list: lockstep-mcp Connected', gemini)
+
+    // the edit guard, in the real Gemini CLI with the BeforeTool hook `lockstep-mcp init` installs and the server above
+    const guarded = join(scratch, 'guarded')
+    mkdirSync(guarded)
+    const init = await run(process.execPath, [CLI, 'init'], guarded, env)
+    expect(init.code === 0, 'lockstep-mcp init installs the guards (Gemini project)', init)
+    const guard = await runGeminiGuard(bins.gemini, guarded, env)
+    const shown = `exit ${guard.exit}\nfiles ${JSON.stringify(guard.files)}\nresults ${JSON.stringify(guard.results, null, 1)}\n${guard.output}`
+    const refused = (tool: string) => guard.results.some(([isError, text]) => isError && text.startsWith(`${tool} `) && text.includes('impl-1') && text.includes('src/theirs.ts'))
+    expect(guard.exit === 0, 'gemini -p runs the scripted session to its end', shown)
+    const answered = (tool: string) => guard.results.some(([isError, text]) => !isError && text.startsWith(`mcp_lockstep-mcp_${tool} `))
+    expect(answered('coordination_init') && answered('lock_acquire'), 'Gemini: the session registers and locks src/mine.ts through mcp_lockstep-mcp_* tools', shown)
+    expect(guard.files.theirs === ORIGINAL, 'Gemini: replace and write_file of the file another agent holds are refused: the file is unchanged', shown)
+    expect(refused('replace') && refused('write_file'), "Gemini: each refusal, naming the path and the holder, reaches the model as that call's result", shown)
+    expect(guard.files.mine === EDITED, 'Gemini: the replace of the file the session locked itself goes through', shown)
+    expect(guard.files.free === EDITED, 'Gemini: the write_file of an unlocked file goes through', shown)
 
     const opencode = await run(bins.opencode, ['mcp', 'list'], project, env)
     expect(/lockstep-mcp\s+connected/.test(plain(opencode.stdout + opencode.stderr)), 'opencode mcp list: lockstep-mcp connected', opencode)
