@@ -4,19 +4,12 @@
 // next-speaker and loop checks ask for JSON by a schema) get an object that fits the schema and ends nothing early.
 // Every agent-turn request body is kept for the test to read.
 import type { ServerResponse } from 'node:http'
-import { serveOnLoopback, type Step } from './stand-in-server.js'
+import { serveOnLoopback, type StandIn, type Step } from './stand-in-server.js'
 
 export type { Step }
 
-export interface GeminiStandIn {
-  url: string
-  /** Bodies of the agent-turn requests, in order. */
-  turns: any[]
-  close(): Promise<void>
-}
-
 /** `tool` may be a suffix: the step calls the first offered function whose name ends with it (MCP tools are prefixed). */
-export async function startGeminiStandIn(script: Step[]): Promise<GeminiStandIn> {
+export async function startGeminiStandIn(script: Step[]): Promise<StandIn> {
   const turns: any[] = []
   let next = 0
   const { port, close } = await serveOnLoopback((req, body, res) => {

@@ -2,16 +2,9 @@
 // network. Each agent turn (a request that offers tools) gets the next step of the script: a tool call, or a final
 // text. Requests without tools (titles, summaries) get a short text. Every request body is kept for the test to read.
 import type { ServerResponse } from 'node:http'
-import { serveOnLoopback, type Step } from './stand-in-server.js'
+import { serveOnLoopback, type StandIn, type Step } from './stand-in-server.js'
 
-export type { Step }
-
-export interface StandIn {
-  url: string
-  /** Bodies of the agent-turn requests, in order. */
-  turns: any[]
-  close(): Promise<void>
-}
+export type { StandIn, Step }
 
 export async function startModelStandIn(script: Step[]): Promise<StandIn> {
   const turns: any[] = []

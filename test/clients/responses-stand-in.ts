@@ -3,25 +3,18 @@
 // freeform call such as apply_patch, whose `input.patch` is sent as the text), or a final message. Every such request
 // body is kept for the test to read.
 import type { ServerResponse } from 'node:http'
-import { serveOnLoopback, type Step } from './stand-in-server.js'
+import { serveOnLoopback, type StandIn, type Step } from './stand-in-server.js'
 
 export type { Step }
 
 /** An offered tool: its name, its namespace (an MCP server's), and whether it takes freeform text. */
 type Offered = readonly [name: string, namespace: string | undefined, freeform: boolean]
 
-export interface ResponsesStandIn {
-  url: string
-  /** Bodies of the requests that offered tools, in order. */
-  turns: any[]
-  close(): Promise<void>
-}
-
 /**
  * `tool` may be a suffix: the step calls the first offered tool whose name ends with it (clients prefix MCP tools).
  * A step whose tool is not offered yet (an MCP server still starting) waits: the turn calls `filler` instead.
  */
-export async function startResponsesStandIn(script: Step[], filler = 'list_mcp_resources'): Promise<ResponsesStandIn> {
+export async function startResponsesStandIn(script: Step[], filler = 'list_mcp_resources'): Promise<StandIn> {
   const turns: any[] = []
   let next = 0
   const { port, close } = await serveOnLoopback((req, body, res) => {

@@ -3,6 +3,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
+/** A running stand-in: its base URL, the bodies of the agent-turn requests in order, and how to stop it. */
+export interface StandIn {
+  url: string
+  turns: any[]
+  close(): Promise<void>
+}
+
 /** One step of a scripted model: a call of a tool, or a final text. */
 export type Step = { tool: string; input: Record<string, unknown> } | { text: string }
 
