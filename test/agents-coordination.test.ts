@@ -1,7 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { coordinationInit } from '../lib/agents/agents.js'
-import type { Ctx } from '../lib/state/context.js'
 import { createTask, claimTask } from '../lib/tasks/tasks.js'
 import { claimNextTask } from '../lib/tasks/claim-next.js'
 import { submitForReview } from '../lib/tasks/reviews.js'
@@ -9,14 +8,7 @@ import { appendNote } from '../lib/messages/notes.js'
 import { discussionInbox, startDiscussion } from '../lib/messages/discussions.js'
 import { setProjectContext, setProjectStatusTool } from '../lib/project/project-context.js'
 import { peerCtx, testCtx, rejectsWith as rejects } from './support/helpers.js'
-
-function clock(start = Date.parse('2026-11-24T10:00:00.000Z')) {
-  let now = start
-  return { now: () => new Date(now), advance: (ms: number) => void (now += ms) }
-}
-
-const projectOf = (ctx: Ctx) => ctx.store.project(ctx.caller.cwd)
-const events = async (ctx: Ctx) => (await ctx.store.eventReader(projectOf(ctx)).readSince(0, 1000)).events
+import { clock, events } from './support/team.js'
 
 test('identity: unregistered sessions must name themselves, and not with a live registered name', async (t) => {
   const planner = testCtx(t)

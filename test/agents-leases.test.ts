@@ -10,11 +10,7 @@ import { listNotes } from '../lib/messages/notes.js'
 import { submitForReview } from '../lib/tasks/reviews.js'
 import { sweepProject } from '../lib/agents/sessions.js'
 import { peerCtx, testCtx } from './support/helpers.js'
-
-function clock(start = Date.parse('2026-11-24T10:00:00.000Z')) {
-  let now = start
-  return { now: () => new Date(now), advance: (ms: number) => void (now += ms) }
-}
+import { clock } from './support/team.js'
 
 test('an expired lease returns the task to todo, frees its locks, posts a note and tells the holder', async (t) => {
   const time = clock()

@@ -2,7 +2,6 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { coordinationInit } from '../lib/agents/agents.js'
 import type { Ctx } from '../lib/state/context.js'
 import { createTask, claimTask } from '../lib/tasks/tasks.js'
 import { submitForReview } from '../lib/tasks/reviews.js'
@@ -14,21 +13,10 @@ import { resetImplementers } from '../lib/agents/implementers.js'
 import { resetSession } from '../lib/agents/session-reset.js'
 import { getStatus } from '../lib/status/status.js'
 import { listTasks } from '../lib/tasks/task-queries.js'
-import { peerCtx, testCtx } from './support/helpers.js'
+import { peerCtx } from './support/helpers.js'
+import { events, projectOf, team } from './support/team.js'
 
-const projectOf = (ctx: Ctx) => ctx.store.project(ctx.caller.cwd)
-const events = async (ctx: Ctx) => (await ctx.store.eventReader(projectOf(ctx)).readSince(0, 1000)).events
 const agentsOf = async (ctx: Ctx) => (await ctx.store.read(projectOf(ctx), 'agents')).agents
-
-async function team(t: Parameters<typeof testCtx>[0]) {
-  const planner = testCtx(t)
-  const impl1 = peerCtx(planner)
-  const impl2 = peerCtx(planner)
-  await coordinationInit(planner, { role: 'planner' })
-  await coordinationInit(impl1, { role: 'implementer', name: 'impl-1' })
-  await coordinationInit(impl2, { role: 'implementer', name: 'impl-2' })
-  return { planner, impl1, impl2 }
-}
 
 test('implementer_reset stops implementers, returns their in_progress tasks and frees their locks, not review ones', async (t) => {
   const { planner, impl1, impl2 } = await team(t)

@@ -1,33 +1,14 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { coordinationInit } from '../lib/agents/agents.js'
-import type { Ctx } from '../lib/state/context.js'
 import { createTask, claimTask } from '../lib/tasks/tasks.js'
 import { acquireLock, listLocks, releaseLock } from '../lib/locks/locks.js'
 import { listNotes } from '../lib/messages/notes.js'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { peerCtx, tempDir, testCtx } from './support/helpers.js'
+import { tempDir, testCtx } from './support/helpers.js'
+import { events, projectOf, team } from './support/team.js'
 import { readStored } from './support/stored.js'
-
-function clock(start = Date.parse('2026-11-24T10:00:00.000Z')) {
-  let now = start
-  return { now: () => new Date(now), advance: (ms: number) => void (now += ms) }
-}
-
-async function team(t: Parameters<typeof testCtx>[0]) {
-  const time = clock()
-  const planner = testCtx(t, { now: time.now })
-  const impl1 = peerCtx(planner)
-  const impl2 = peerCtx(planner)
-  await coordinationInit(planner, { role: 'planner' })
-  await coordinationInit(impl1, { role: 'implementer', name: 'impl-1' })
-  await coordinationInit(impl2, { role: 'implementer', name: 'impl-2' })
-  return { time, planner, impl1, impl2 }
-}
-
-const projectOf = (ctx: Ctx) => ctx.store.project(ctx.caller.cwd)
-const events = async (ctx: Ctx) => (await ctx.store.eventReader(projectOf(ctx)).readSince(0, 1000)).events
 
 async function refusal(promise: Promise<unknown>): Promise<{ code: string; data: Record<string, any> }> {
   try {

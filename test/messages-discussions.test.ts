@@ -7,6 +7,7 @@ import { listDiscussions, replyDiscussion, resolveDiscussion, startDiscussion } 
 import type { Agent, Task } from '../lib/state/schema.js'
 import { task as storedTask } from './support/store-helpers.js'
 import { peerCtx, testCtx, rejectsWith as rejects } from './support/helpers.js'
+import { projectOf } from './support/team.js'
 
 const DAY = 86_400_000
 
@@ -22,7 +23,6 @@ function team(t: { after: (fn: () => void) => void }) {
   return { base, clock, planner: bind(base, 'planner', 'planner'), impl: bind(base, 'impl-1') }
 }
 
-const projectOf = (ctx: Ctx) => ctx.store.project(ctx.caller.cwd)
 const journalOf = (ctx: Ctx) => journalBytes(projectOf(ctx).dir)
 const notes = async (ctx: Ctx) => (await ctx.store.read(projectOf(ctx), 'notes')).notes
 const events = async (ctx: Ctx) => (await ctx.store.eventReader(projectOf(ctx)).readSince(0, 100)).events.filter((event) => event.type.startsWith('discussion.'))

@@ -1,6 +1,5 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { coordinationInit } from '../lib/agents/agents.js'
 import type { Ctx } from '../lib/state/context.js'
 import { createTask, claimTask } from '../lib/tasks/tasks.js'
 import { claimNextTask } from '../lib/tasks/claim-next.js'
@@ -8,29 +7,9 @@ import { updateTask } from '../lib/tasks/task-updates.js'
 import { submitForReview } from '../lib/tasks/reviews.js'
 import { acquireLock, listLocks } from '../lib/locks/locks.js'
 import { listTasks } from '../lib/tasks/task-queries.js'
-import { peerCtx, testCtx, rejectsWith as rejects } from './support/helpers.js'
+import { testCtx, rejectsWith as rejects } from './support/helpers.js'
+import { events, projectOf, team } from './support/team.js'
 
-function clock(start = Date.parse('2026-11-24T10:00:00.000Z')) {
-  let now = start
-  return { now: () => new Date(now), advance: (ms: number) => void (now += ms) }
-}
-
-/** A registered planner and two registered implementers on one fresh project. */
-/** `remote`: impl-1 runs on another host, so its leases lapse after the TTL without calls (a live local one keeps them). */
-async function team(t: Parameters<typeof testCtx>[0], settings: { leaseTtlSec?: number } = {}, remote = false) {
-  const time = clock()
-  const planner = testCtx(t, { now: time.now, settings })
-  const impl1 = peerCtx(planner)
-  if (remote) impl1.caller.host = 'build-box-2'
-  const impl2 = peerCtx(planner)
-  await coordinationInit(planner, { role: 'planner' })
-  await coordinationInit(impl1, { role: 'implementer', name: 'impl-1' })
-  await coordinationInit(impl2, { role: 'implementer', name: 'impl-2' })
-  return { time, planner, impl1, impl2 }
-}
-
-const projectOf = (ctx: Ctx) => ctx.store.project(ctx.caller.cwd)
-const events = async (ctx: Ctx) => (await ctx.store.eventReader(projectOf(ctx)).readSince(0, 1000)).events
 const agentNotices = async (ctx: Ctx, name: string) => (await ctx.store.read(projectOf(ctx), 'agents')).agents.find((agent) => agent.name === name)!.pendingNotices
 
 const reasonOf = (result: object) => (result as { reason?: string }).reason

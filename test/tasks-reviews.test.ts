@@ -1,15 +1,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { coordinationInit } from '../lib/agents/agents.js'
-import type { Ctx } from '../lib/state/context.js'
 import { createTask, claimTask } from '../lib/tasks/tasks.js'
 import { approveBatch, approveTask, requestChanges, submitForReview } from '../lib/tasks/reviews.js'
 import { listLocks } from '../lib/locks/locks.js'
 import { listNotes } from '../lib/messages/notes.js'
 import { peerCtx, testCtx } from './support/helpers.js'
-
-const projectOf = (ctx: Ctx) => ctx.store.project(ctx.caller.cwd)
-const events = async (ctx: Ctx) => (await ctx.store.eventReader(projectOf(ctx)).readSince(0, 1000)).events
+import { events } from './support/team.js'
 
 async function team(t: Parameters<typeof testCtx>[0]) {
   const planner = testCtx(t)
