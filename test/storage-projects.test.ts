@@ -10,13 +10,18 @@ import { acquireLock, listLocks } from '../lib/locks/locks.js'
 import { projectFolderName, projectIdentity } from '../storage/projects.js'
 import { peerCtx, tempDir, testCtx } from './support/helpers.js'
 
-test('projects are isolated: tasks and locks of one never show in another', async (t) => {
+/** Two project folders, alpha and beta, and a context working in alpha. */
+function twoProjects(t: Parameters<typeof tempDir>[0]) {
   const base = tempDir(t)
   const a = join(base, 'alpha')
   const b = join(base, 'beta')
   mkdirSync(a)
   mkdirSync(b)
-  const ctx = testCtx(t, { dataDir: join(base, 'data'), cwd: a })
+  return { base, a, b, ctx: testCtx(t, { dataDir: join(base, 'data'), cwd: a }) }
+}
+
+test('projects are isolated: tasks and locks of one never show in another', async (t) => {
+  const { b, ctx } = twoProjects(t)
   await createTask(ctx, { title: 'in alpha', complexity: 'simple' })
   await createTask(ctx, { title: 'in beta', complexity: 'simple', projectRoot: b })
   await acquireLock(ctx, { path: 'src/x.ts', owner: 'someone' })
@@ -33,12 +38,7 @@ test('projects are isolated: tasks and locks of one never show in another', asyn
 })
 
 test('a registered session is bound to its project; another projectRoot is FORBIDDEN', async (t) => {
-  const base = tempDir(t)
-  const a = join(base, 'alpha')
-  const b = join(base, 'beta')
-  mkdirSync(a)
-  mkdirSync(b)
-  const ctx = testCtx(t, { dataDir: join(base, 'data'), cwd: a })
+  const { base, b, ctx } = twoProjects(t)
   await coordinationInit(ctx, { role: 'implementer', name: 'impl-1' })
   await assert.rejects(listTasks(ctx, { projectRoot: b }), (error: { code: string }) => error.code === 'FORBIDDEN')
   await assert.rejects(listTasks(ctx, { projectRoot: join(base, 'missing') }), (error: { code: string }) => error.code === 'NOT_FOUND')

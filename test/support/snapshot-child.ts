@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { Store } from '../../storage/store.js'
 import { DOCUMENTS } from '../../lib/state/schema.js'
 import { renderProjectSnapshot, snapshotPath, SnapshotWriter, writeSnapshotNow } from '../../lib/state/snapshot.js'
+import { runChild } from './child-main.js'
 
 const [command, ...args] = process.argv.slice(2)
 
@@ -47,10 +48,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error) => {
-    process.stderr.write(`${error?.code ?? ''} ${error?.stack ?? error}\n`)
-    process.exit(1)
-  },
-)
+runChild(main)

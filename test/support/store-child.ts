@@ -3,6 +3,7 @@ import { writeSync } from 'node:fs'
 import { Store } from '../../storage/store.js'
 import { DOCUMENTS } from '../../lib/state/schema.js'
 import { task } from './store-helpers.js'
+import { runChild } from './child-main.js'
 
 const [command, dataDir, projectDir, ...rest] = process.argv.slice(2)
 const store = new Store({ dataDir, documents: DOCUMENTS })
@@ -87,10 +88,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error) => {
-    process.stderr.write(`${error?.code ?? ''} ${error?.stack ?? error}\n`)
-    process.exit(1)
-  },
-)
+runChild(main)
