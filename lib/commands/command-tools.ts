@@ -40,14 +40,10 @@ export async function runCommandTool(ctx: Ctx, raw: unknown): Promise<CommandRes
   const input = parseInput(CommandRunInput, raw)
   const project = projectFor(ctx, input.projectRoot)
   return recordRefusals(ctx, project, 'command.refused', { tool: 'command_run', command: input.command }, async () => {
-    const { commandMode, commandAllow, mode } = ctx.settings
-    const argv = input.shell ? [] : parseCommand(input.command, commandMode)
-    checkCommandPolicy({ argv, raw: input.command, shell: input.shell, commandMode, allow: commandAllow, accessMode: mode })
-    if (commandMode === 'allowlist') assertPinned(argv, input.env)
-    const cwd = await commandCwd(ctx, project, input.cwd)
+    const argv = input.shell ? [] : parseCommand(input.command, ctx.settings.commandMode)
+    const admitted = await admit(ctx, project, { argv, raw: input.command, shell: input.shell }, input)
     const target = input.shell ? { shellCommand: input.command } : { argv }
-    const env = commandMode === 'allowlist' ? { ...input.env, ...pinnedEnv(process.env) } : input.env
-    const result = await runCommand({ ...target, cwd, timeoutMs: input.timeoutMs, maxOutputBytes: input.maxOutputBytes, ...options(ctx, env) })
+    const result = await runCommand({ ...target, timeoutMs: input.timeoutMs, maxOutputBytes: input.maxOutputBytes, ...admitted })
     await recordRan(ctx, project, result)
     return result
   })
@@ -67,16 +63,25 @@ export async function installToolTool(ctx: Ctx, raw: unknown): Promise<CommandRe
   const input = parseInput(ToolInstallInput, raw)
   const project = projectFor(ctx, input.projectRoot)
   return recordRefusals(ctx, project, 'command.refused', { tool: 'tool_install', program: input.manager }, async () => {
-    const { commandMode, commandAllow, mode } = ctx.settings
     // no raw text: the arguments are argv entries that no shell ever sees, so metacharacters in them are inert
-    checkCommandPolicy({ argv: [input.manager, ...input.args], shell: false, commandMode, allow: commandAllow, accessMode: mode })
-    if (commandMode === 'allowlist') assertPinned([input.manager, ...input.args], input.env)
-    const cwd = await commandCwd(ctx, project, input.cwd)
-    const env = commandMode === 'allowlist' ? { ...input.env, ...pinnedEnv(process.env) } : input.env
-    const result = await runToolInstall({ manager: input.manager, args: input.args, cwd, timeoutMs: input.timeoutMs, ...options(ctx, env) })
+    const admitted = await admit(ctx, project, { argv: [input.manager, ...input.args], shell: false }, input)
+    const result = await runToolInstall({ manager: input.manager, args: input.args, timeoutMs: input.timeoutMs, ...admitted })
     await recordRan(ctx, project, result)
     return result
   })
+}
+
+/**
+ * The checks both tools make before running anything (the command mode's policy; in allowlist mode a program from
+ * the server's PATH and an env that cannot swap it), then the working folder, env and abort signal to run with.
+ */
+async function admit(ctx: Ctx, project: ProjectRef, command: { argv: string[]; raw?: string; shell: boolean }, input: { cwd?: string; env?: Record<string, string> }) {
+  const { commandMode, commandAllow, mode } = ctx.settings
+  checkCommandPolicy({ ...command, commandMode, allow: commandAllow, accessMode: mode })
+  if (commandMode === 'allowlist') assertPinned(command.argv, input.env)
+  const cwd = await commandCwd(ctx, project, input.cwd)
+  const env = commandMode === 'allowlist' ? { ...input.env, ...pinnedEnv(process.env) } : input.env
+  return { cwd, ...options(ctx, env) }
 }
 
 /** The working folder: the work root by default, resolved like a file path and checked under strict mode. */

@@ -39,8 +39,7 @@ export class EventReader {
     const newest = state.journal.position.eventSeq
     const recent = state.recent
     const inMemory = since >= newest || (recent.length > 0 && recent[0].seq <= since + 1)
-    // the file may hold commits made since this state caught up: they belong to the next page, past `newest`
-    const source = inMemory ? recent.filter((event) => event.seq > since) : (await this.readAllAfter(since)).filter((event) => event.seq <= newest)
+    const source = inMemory ? recent.filter((event) => event.seq > since) : await this.readBetween(since, newest)
     const oldest = await legacyOldestSeq(this.dir)
     const events: LogEvent[] = []
     let cursor = Math.max(since, newest)
@@ -62,14 +61,18 @@ export class EventReader {
     return state
   }
 
-  private async readAllAfter(since: number): Promise<LogEvent[]> {
+  /**
+   * Events in (`since`, `newest`] from the older layout's files and the whole journal. The file may already hold
+   * commits this state has not applied: their events belong to the next page, past the cursor this one returns.
+   */
+  private async readBetween(since: number, newest: number): Promise<LogEvent[]> {
     const legacy = await readLegacyEvents(this.dir, since)
     const journal = new Journal(this.dir)
     journal.open({ seq: 0, eventSeq: 0, offset: 0 })
     const events = [...legacy.events]
     try {
       journal.catchUp((line) => {
-        for (const event of line.events ?? []) if (event.seq > since) events.push(event)
+        for (const event of line.events ?? []) if (event.seq > since && event.seq <= newest) events.push(event)
       })
     } finally {
       journal.close()
