@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import fs from 'node:fs'
 import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
 import { LockstepError } from '../lib/errors.js'
 import { readArchiveAfter } from './archive.js'
 import { removeOldTempFiles } from './atomic.js'
@@ -84,16 +85,19 @@ export class Store<R extends Registry> {
     return this.options.now?.() ?? new Date()
   }
 
-  /** The current body of one document, read without a lock. Shared: callers must not mutate it. */
-  async read<K extends keyof R & string>(project: ProjectRef, name: K): Promise<Bodies<R>[K]> {
-    return (await this.readDocument(project, name)).body as Bodies<R>[K]
+  /**
+   * The current body of one document, read without a lock. Shared: callers must not mutate it. With `maxStaleMs`, the
+   * state this process caught up to within that many milliseconds will do, without looking at the journal again.
+   */
+  async read<K extends keyof R & string>(project: ProjectRef, name: K, options: { maxStaleMs?: number } = {}): Promise<Bodies<R>[K]> {
+    return (await this.readDocument(project, name, options)).body as Bodies<R>[K]
   }
 
-  async readDocument<K extends keyof R & string>(project: ProjectRef, name: K): Promise<LoadedDocument<Bodies<R>[K]>> {
+  async readDocument<K extends keyof R & string>(project: ProjectRef, name: K, options: { maxStaleMs?: number } = {}): Promise<LoadedDocument<Bodies<R>[K]>> {
     // a transaction of this process between its mutation and its commit must not be seen
     await this.writing.get(project.dir)
     const state = await this.stateOf(project)
-    await state.sync()
+    if (!(options.maxStaleMs && state.loaded && performance.now() - state.syncedAt < options.maxStaleMs)) await state.sync()
     this.checkRoot(project, state)
     const body = state.doc(name).view() as Bodies<R>[K]
     return { body, rev: state.journal.position.seq, exists: state.journal.exists }
@@ -186,8 +190,6 @@ export class Store<R extends Registry> {
       this.prepared.add(project.dir)
     }
     const state = await this.stateOf(project)
-    // catch up without the lock first, as readers do, so that the lock covers only the commits made since
-    await state.sync()
     const unlock = await acquireLock(join(project.dir, LOCK_FILE), Date.now() + (this.options.lockTimeoutMs ?? 10_000))
     let locked = true
     const release = () => {

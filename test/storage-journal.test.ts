@@ -208,3 +208,18 @@ test('an old event cursor gets no event past the cursor it is given, so the next
     Array.from({ length: 60 }, (_, i) => i + 1),
   )
 })
+
+test('a read allowed to be stale skips the journal only within its window; a plain read always catches up', async (t) => {
+  const { store, project, dataDir } = storeSetup(t)
+  await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-a')))
+  const other = new Store({ dataDir, documents: DOCUMENTS })
+  t.after(() => other.close())
+  const ids = (tasks: { tasks: { id: string }[] }) => tasks.tasks.map((item) => item.id)
+  assert.deepEqual(ids(await other.read(project, 'tasks')), ['task-a'])
+  await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-b')))
+  assert.deepEqual(ids(await other.read(project, 'tasks', { maxStaleMs: 60_000 })), ['task-a'])
+  assert.deepEqual(ids(await other.read(project, 'tasks')), ['task-a', 'task-b'])
+  await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-c')))
+  await new Promise((resolve) => setTimeout(resolve, 30))
+  assert.deepEqual(ids(await other.read(project, 'tasks', { maxStaleMs: 20 })), ['task-a', 'task-b', 'task-c'])
+})

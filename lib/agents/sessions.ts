@@ -30,12 +30,15 @@ export async function renewIfDue(ctx: Ctx): Promise<void> {
   })
 }
 
+const NOTICE_STALE_MS = 50
+
 /** After a registered session's call: take the notices queued for it, if any (a lock-free look first). */
 export async function collectNotices(ctx: Ctx): Promise<Notice[]> {
   const binding = ctx.caller.binding
   if (!binding) return []
   const project = projectFor(ctx, binding.projectRoot)
-  const agents = await ctx.store.read(project, 'agents')
+  // the call has usually just caught up (its own commit or read): a notice newer than that comes with the next result
+  const agents = await ctx.store.read(project, 'agents', { maxStaleMs: NOTICE_STALE_MS })
   if (!agents.agents.some((agent) => sameName(agent.name, binding.name) && agent.pendingNotices.length)) return []
   return mutate(ctx, project, ['agents'], (docs) => docs.agents.agents.find((agent) => sameName(agent.name, binding.name))?.pendingNotices.splice(0) ?? [])
 }

@@ -82,32 +82,75 @@ export function actorOf(ctx: Ctx, given?: string): string {
 }
 
 function domainTx<K extends DocName>(ctx: Ctx, base: Tx<K>, docs: Partial<Docs>, actor: string): DomainTx<K> {
-  return Object.assign(Object.create(base) as Tx<K>, {
-    actor,
-    ctx,
-    emit(event: EventInput): void {
-      // `for` is optional: an event that concerns nobody in particular leaves it out
-      const { for: names, ...rest } = event
-      base.emit(names?.length ? event : rest)
-    },
-    note(text: string, author = 'system'): Note {
-      base.require('notes')
-      const notes = docs.notes!
-      const note: Note = { id: newId('note'), seq: notes.nextSeq++, text, author, createdAt: base.now.toISOString() }
-      notes.notes.push(note)
-      if (notes.notes.length > NOTES_KEPT) {
-        const archived = notes.notes.splice(0, NOTES_ARCHIVED_AT_ONCE)
-        base.appendFile(NOTES_ARCHIVE, archived.map((item) => JSON.stringify(item)).join('\n') + '\n')
-      }
-      base.emit({ type: 'note.appended', actor: author, ids: { noteId: note.id }, data: { author } })
-      return note
-    },
-    notify(name: string, notice: Omit<Notice, 'at'>): void {
-      base.require('agents')
-      const agent = docs.agents!.agents.find((item) => sameName(item.name, name))
-      agent?.pendingNotices.push({ ...notice, at: base.now.toISOString() })
-    },
-  }) as DomainTx<K>
+  return new StoreDomainTx(base, docs, actor, ctx)
+}
+
+// a class, not Object.create(base): an object made the prototype of another gets a map of its own, one per commit
+class StoreDomainTx<K extends DocName> implements DomainTx<K> {
+  constructor(
+    private readonly base: Tx<K>,
+    private readonly docs: Partial<Docs>,
+    readonly actor: string,
+    readonly ctx: Ctx,
+  ) {}
+
+  get project(): ProjectRef {
+    return this.base.project
+  }
+
+  get now(): Date {
+    return this.base.now
+  }
+
+  get created(): boolean {
+    return this.base.created
+  }
+
+  get declared(): readonly K[] {
+    return this.base.declared
+  }
+
+  require(...names: string[]): void {
+    this.base.require(...names)
+  }
+
+  appendFile(name: string, text: string): void {
+    this.base.appendFile(name, text)
+  }
+
+  beforeWrite(action: (projectDir: string) => Promise<void>): void {
+    this.base.beforeWrite(action)
+  }
+
+  backup(label: string): string {
+    return this.base.backup(label)
+  }
+
+  emit(event: EventInput): void {
+    // `for` is optional: an event that concerns nobody in particular leaves it out
+    const { for: names, ...rest } = event
+    this.base.emit(names?.length ? event : rest)
+  }
+
+  note(text: string, author = 'system'): Note {
+    const base = this.base
+    base.require('notes')
+    const notes = this.docs.notes!
+    const note: Note = { id: newId('note'), seq: notes.nextSeq++, text, author, createdAt: base.now.toISOString() }
+    notes.notes.push(note)
+    if (notes.notes.length > NOTES_KEPT) {
+      const archived = notes.notes.splice(0, NOTES_ARCHIVED_AT_ONCE)
+      base.appendFile(NOTES_ARCHIVE, archived.map((item) => JSON.stringify(item)).join('\n') + '\n')
+    }
+    base.emit({ type: 'note.appended', actor: author, ids: { noteId: note.id }, data: { author } })
+    return note
+  }
+
+  notify(name: string, notice: Omit<Notice, 'at'>): void {
+    this.base.require('agents')
+    const agent = this.docs.agents!.agents.find((item) => sameName(item.name, name))
+    agent?.pendingNotices.push({ ...notice, at: this.base.now.toISOString() })
+  }
 }
 
 export function iso(date: Date, plusMs = 0): string {

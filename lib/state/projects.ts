@@ -57,10 +57,19 @@ export function strictRoots(ctx: Ctx): string[] {
  */
 export function workRootFor(ctx: Ctx, project: ProjectRef, worktreePath?: string): string {
   if (worktreePath && existsSync(worktreePath)) return worktreePath
+  // as for the project itself (projectRef), the answer is reused for a second: it costs a realpath and a walk up
+  const key = `${ctx.caller.cwd}\0${project.root}`
+  const now = Date.now()
+  const cached = workRoots.get(key)
+  if (cached && cached.until > now) return cached.root
   const top = realGitTop(ctx.caller.cwd)
-  if (top && top !== project.root && findMainWorkingTree(top) === project.root) return top
-  return project.root
+  const root = top && top !== project.root && findMainWorkingTree(top) === project.root ? top : project.root
+  if (workRoots.size >= 64) workRoots.clear()
+  workRoots.set(key, { root, until: now + 1000 })
+  return root
 }
+
+const workRoots = new Map<string, { root: string; until: number }>()
 
 export function displayPath(path: string): string {
   const home = homedir()

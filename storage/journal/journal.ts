@@ -74,11 +74,11 @@ export class Journal {
    */
   catchUp(onLine: (line: CommitLine) => void): 'ok' | 'reset' {
     if (this.fd < 0 && !this.openFile()) return this.position.offset > 0 ? 'reset' : 'ok'
-    const stat = fs.fstatSync(this.fd)
+    // the file at the path, when it is the one open here, gives the size too: one stat per catch-up
     const current = fs.statSync(this.path, { throwIfNoEntry: false })
-    if (!current || current.ino !== this.ino || stat.size < this.position.offset) return 'reset'
-    if (stat.size === this.position.offset) return 'ok'
-    const buffer = Buffer.allocUnsafe(stat.size - this.position.offset)
+    if (!current || current.ino !== this.ino || current.size < this.position.offset) return 'reset'
+    if (current.size === this.position.offset) return 'ok'
+    const buffer = Buffer.allocUnsafe(current.size - this.position.offset)
     const read = fs.readSync(this.fd, buffer, 0, buffer.length, this.position.offset)
     for (let start = 0; ;) {
       const end = buffer.indexOf(NEWLINE, start)

@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
 import { LockstepError } from '../../lib/errors.js'
 import { TrackedDocument, type Op } from './collections.js'
 import { parseDocument, type DocumentDef, type ProjectRef } from '../documents.js'
@@ -29,6 +30,8 @@ export class ProjectState {
   readonly recent: LogEvent[] = []
   readonly pendingFiles: FileOp[] = []
   loaded = false
+  /** When this process last caught up with the journal (performance.now()). */
+  syncedAt = -Infinity
   // what each snapshot file was when loaded: a reader that writes none notices one replaced by hand or by a repair
   private signatures = ''
 
@@ -124,7 +127,8 @@ export class ProjectState {
   }
 
   private catchUp(): 'ok' | 'reset' {
-    return this.journal.catchUp((line) => {
+    const started = performance.now()
+    const result = this.journal.catchUp((line) => {
       for (const op of line.ops as (Op | FileOp)[]) {
         if (op[0] === '@file') {
           this.addPending(op as FileOp)
@@ -135,6 +139,8 @@ export class ProjectState {
       }
       this.remember(line)
     })
+    if (result === 'ok') this.syncedAt = started
+    return result
   }
 
   private remember(line: CommitLine): void {

@@ -42,9 +42,9 @@ function addTo<T>(map: Map<string, Set<T>>, key: string, value: T): void {
   set.add(value)
 }
 
-const owners = new WeakMap<object, Owner>()
-const proxyOf = new WeakMap<object, object>()
-const proxies = new WeakSet<object>()
+// Each tracked object carries its proxy under a symbol (not enumerable: JSON, spreads and Object.keys never see it), and
+// each proxy its owner in its own handler. Weak maps did the same, and their upkeep was a good part of a catch-up's GC.
+const PROXY = Symbol('tracked')
 // body targets → the keys that hold collections
 const collectionKeys = new WeakMap<object, ReadonlySet<string>>()
 let active: Changes | null = null
@@ -76,10 +76,14 @@ function log(target: Record<PropertyKey, unknown>, key: PropertyKey): void {
   active?.undo.push({ target, key, had: Object.prototype.hasOwnProperty.call(target, key), old: target[key] })
 }
 
-const handler: ProxyHandler<Record<PropertyKey, unknown>> = {
+interface TrackingHandler extends ProxyHandler<Record<PropertyKey, unknown>> {
+  owner: Owner
+}
+
+const traps: ProxyHandler<Record<PropertyKey, unknown>> & ThisType<TrackingHandler> = {
   set(target, key, value) {
     if (Object.prototype.hasOwnProperty.call(target, key) && target[key] === value) return true
-    const owner = ownerFor(target, key)
+    const owner = ownerFor(this.owner, target, key)
     log(target, key)
     // a reassigned collection is found by its shadow at commit, and its new records are tracked then
     if (owner === null) target[key] = value
@@ -91,14 +95,14 @@ const handler: ProxyHandler<Record<PropertyKey, unknown>> = {
   },
   deleteProperty(target, key) {
     if (!Object.prototype.hasOwnProperty.call(target, key)) return true
-    const owner = ownerFor(target, key)
+    const owner = ownerFor(this.owner, target, key)
     log(target, key)
     if (owner) active?.mark(owner)
     delete target[key]
     return true
   },
   defineProperty(target, key, descriptor) {
-    const owner = ownerFor(target, key)
+    const owner = ownerFor(this.owner, target, key)
     log(target, key)
     if (owner) active?.mark(owner)
     return Reflect.defineProperty(target, key, descriptor)
@@ -106,25 +110,28 @@ const handler: ProxyHandler<Record<PropertyKey, unknown>> = {
 }
 
 /** Who a change of `key` in `target` concerns; null for a collection key of a body. */
-function ownerFor(target: object, key: PropertyKey): Owner | null {
-  const owner = owners.get(target)!
+function ownerFor(owner: Owner, target: object, key: PropertyKey): Owner | null {
   if (owner.key !== '') return owner
   const name = String(key)
   return collectionKeys.get(target)?.has(name) ? null : { doc: owner.doc, key: name }
 }
 
+/** The proxy of a tracked object, given the object or its proxy; undefined for one not tracked. */
+function proxyOf(value: object): object | undefined {
+  return (value as { [PROXY]?: object })[PROXY]
+}
+
 function proxy(target: object, owner: Owner): object {
-  owners.set(target, owner)
+  const handler: TrackingHandler = Object.assign(Object.create(traps) as TrackingHandler, { owner })
   const made = new Proxy(target as Record<PropertyKey, unknown>, handler)
-  proxyOf.set(target, made)
-  proxies.add(made)
+  Object.defineProperty(target, PROXY, { value: made })
   return made
 }
 
 /** `value` tracked (deeply) for `owner`; primitives come back as they are. */
 function wrap<T>(value: T, owner: Owner): T {
-  if (typeof value !== 'object' || value === null || proxies.has(value)) return value
-  const known = proxyOf.get(value)
+  if (typeof value !== 'object' || value === null) return value
+  const known = proxyOf(value)
   if (known) return known as T
   const target = value as Record<string, unknown>
   for (const key of Object.keys(target)) target[key] = wrap(target[key], owner)
@@ -133,7 +140,10 @@ function wrap<T>(value: T, owner: Owner): T {
 
 /** A record of collection `key` of `doc`, tracked: a change anywhere inside marks the whole record. */
 export function trackRecord<T>(doc: string, key: string, value: T): T {
-  if (typeof value !== 'object' || value === null || proxies.has(value)) return value
+  if (typeof value !== 'object' || value === null) return value
+  // already tracked (a record moved between collections keeps its owner, as it always did)
+  const known = proxyOf(value)
+  if (known) return known as T
   const target = value as Record<string, unknown>
   const owner: Owner = { doc, key }
   const made = proxy(target, owner)

@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
-import { basename, dirname } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { LockstepError } from '../../lib/errors.js'
 import { MACHINE, processExists, processStartTime } from '../host.js'
 import { ChangeWatcher } from '../watch.js'
 
-// One lock per project, a symbolic link whose target is its owner: created and read in one syscall each, so a lock
-// never exists without its owner (Windows, where links need a privilege, uses a file created exclusively). The owner
-// is written short, `<pid> <start time> <machine> <token>`, so that the target fits in the link's inode: a longer one
-// makes the filesystem allocate and free a data block on every commit (measured: an unlink of 0.13 ms against 0.01).
+// One lock per project, `journal.lock`: a hard link to this process's owner file (`journal.lock.<token>.owner`, written
+// once per process: `<pid> <start time> <machine> <token>`). link() is one syscall that never replaces, so a lock never
+// exists without its owner, and it allocates no inode: with a new inode per commit (a symbolic link, a directory, a
+// file created exclusively) ext4's search of its inode bitmaps was most of the lock's CPU with 8 processes committing.
+// A lock left by an older version is a symbolic link whose target is the owner; it is read as such. Windows uses a file
+// created exclusively.
 //
 // - A holder that is alive on this machine is never broken, however long it stalls: others wait, then get BUSY.
 // - A holder that is dead on this machine is broken at once; one on another machine (or one that cannot be read)
@@ -33,6 +35,8 @@ export interface LockOwner {
 const releases = new ChangeWatcher({ closeWhenIdle: true })
 const WAKE_FALLBACK_MS = 20
 const held = new Set<string>()
+/** Per lock path, this process's owner file and its inode. */
+const owners = new Map<string, { file: string; ino: number }>()
 let exitHook = false
 let ownText: string | undefined
 
@@ -40,19 +44,24 @@ let ownText: string | undefined
 export async function acquireLock(path: string, deadlineMs: number): Promise<() => void> {
   // one owner per process: this process takes each lock only after releasing it (its transactions queue)
   const text = (ownText ??= [process.pid, processStartTime(process.pid) ?? '-', MACHINE, randomBytes(4).toString('hex')].join(' '))
+  installExitHook()
   for (let delay = 1; ; delay = Math.min(delay * 2, 8)) {
-    if (create(path, text)) {
+    // look before trying: a failed create takes the folder's write lock (others spin on it), a look does not
+    let seen = statLock(path)
+    if (!seen && create(path, text)) {
       held.add(path)
-      installExitHook()
       return () => release(path, text)
     }
-    const current = readLock(path)
-    if (current && isAbandoned(current)) {
-      breakLock(path, current.text, text)
-      continue
+    seen ??= statLock(path)
+    if (!seen) continue
+    if (Date.now() - seen.changedMs >= LIVENESS_AFTER_MS) {
+      const current = readLock(path)
+      if (current && isAbandoned(current)) {
+        breakLock(path, current.text, text)
+        continue
+      }
     }
-    if (Date.now() >= deadlineMs) throw busy(path, current)
-    if (current === null) continue
+    if (Date.now() >= deadlineMs) throw busy(path, readLock(path))
     const name = basename(path)
     await releases.wait(dirname(path), Math.min(WAKE_FALLBACK_MS, delay * 4), undefined, (changed) => changed === name)
   }
@@ -60,18 +69,13 @@ export async function acquireLock(path: string, deadlineMs: number): Promise<() 
 
 /** The current owner of the lock at `path` and its age; null when nobody holds it. */
 export function readLock(path: string): { owner: LockOwner | null; text: string; ageMs: number } | null {
-  let text: string
-  let mtimeMs: number
-  try {
-    text = IS_WINDOWS ? fs.readFileSync(path, 'utf8') : fs.readlinkSync(path)
-    mtimeMs = fs.lstatSync(path).mtimeMs
-  } catch {
-    return null
-  }
+  const seen = statLock(path)
+  const text = seen && readTarget(path)
+  if (!seen || text === null) return null
   // an unreadable owner leaves only its age to free it
   const [pid, st, machine, t] = text.split(' ')
   const owner = Number.isInteger(Number(pid)) && machine && t ? { pid: Number(pid), st, machine, t } : null
-  return { owner, text, ageMs: Date.now() - mtimeMs }
+  return { owner, text, ageMs: Date.now() - seen.changedMs }
 }
 
 /** Whether a process of this machine (same boot and pid namespace) is alive and is the one that recorded `owner`. */
@@ -89,21 +93,63 @@ function isAbandoned(lock: { owner: LockOwner | null; ageMs: number }): boolean 
   return alive === null ? lock.ageMs > LOCK_STALE_MS : !alive
 }
 
-function create(path: string, text: string): boolean {
+/** When the lock at `path` was taken (a link changes its inode's ctime) and its inode; null when nobody holds it. */
+function statLock(path: string): { changedMs: number; ino: number } | null {
+  const stat = fs.lstatSync(path, { throwIfNoEntry: false })
+  return stat ? { changedMs: IS_WINDOWS ? stat.mtimeMs : stat.ctimeMs, ino: stat.ino } : null
+}
+
+function create(path: string, text: string, lockPath = path): boolean {
   try {
     if (IS_WINDOWS) fs.writeFileSync(path, text, { flag: 'wx', mode: 0o600 })
-    else fs.symlinkSync(text, path)
+    else fs.linkSync(ownerFile(lockPath, text).file, path)
     return true
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'EEXIST') return false
+    // the owner file was removed (a cleanup): write it again
+    if (code === 'ENOENT' && owners.delete(lockPath)) return create(path, text, lockPath)
     throw error
+  }
+}
+
+/** This process's owner file beside the lock at `path`, written on first use; owner files of dead processes go. */
+function ownerFile(path: string, text: string): { file: string; ino: number } {
+  let own = owners.get(path)
+  if (own) return own
+  removeDeadOwners(path)
+  const file = `${path}.${text.split(' ')[3]}.owner`
+  fs.writeFileSync(file, text, { mode: 0o600 })
+  own = { file, ino: fs.statSync(file).ino }
+  owners.set(path, own)
+  return own
+}
+
+function removeDeadOwners(path: string): void {
+  const prefix = `${basename(path)}.`
+  let names: string[]
+  try {
+    names = fs.readdirSync(dirname(path)).filter((name) => name.startsWith(prefix) && name.endsWith('.owner'))
+  } catch {
+    return
+  }
+  for (const name of names) {
+    const file = join(dirname(path), name)
+    const [pid, st, machine, t] = (readTarget(file) ?? '').split(' ')
+    if (t && isAliveHere({ pid: Number(pid), st, machine, t }) === false) fs.rmSync(file, { force: true })
   }
 }
 
 function release(path: string, text: string): void {
   held.delete(path)
   // a lock broken while this process stalled belongs to its new holder now
-  if (readTarget(path) === text) unlink(path)
+  if (isMine(path, text)) unlink(path)
+}
+
+function isMine(path: string, text: string): boolean {
+  if (IS_WINDOWS) return readTarget(path) === text
+  const own = owners.get(path)
+  return own !== undefined && statLock(path)?.ino === own.ino
 }
 
 function unlink(path: string): void {
@@ -114,18 +160,24 @@ function unlink(path: string): void {
   }
 }
 
+/** The owner text of a lock: the content of the file it links to, or the target of an older version's symbolic link. */
 function readTarget(path: string): string | null {
   try {
-    return IS_WINDOWS ? fs.readFileSync(path, 'utf8') : fs.readlinkSync(path)
+    return fs.readFileSync(path, 'utf8')
   } catch {
-    return null
+    if (IS_WINDOWS) return null
+    try {
+      return fs.readlinkSync(path)
+    } catch {
+      return null
+    }
   }
 }
 
 /** Breakers take turns on `<lock>.break`, and remove the lock only if it is still the one judged abandoned. */
 function breakLock(path: string, judged: string, text: string): void {
   const breakPath = `${path}.break`
-  if (!create(breakPath, text)) {
+  if (!create(breakPath, text, path)) {
     const other = readLock(breakPath)
     if (other && (other.ageMs > BREAK_STALE_MS || (other.owner && isAliveHere(other.owner) === false))) fs.rmSync(breakPath, { force: true })
     return
@@ -156,9 +208,7 @@ function installExitHook(): void {
   if (exitHook) return
   exitHook = true
   process.once('exit', () => {
-    for (const path of held) {
-      const lock = readLock(path)
-      if (lock?.owner?.pid === process.pid && lock.owner.machine === MACHINE) fs.rmSync(path, { force: true })
-    }
+    for (const path of held) if (ownText && isMine(path, ownText)) fs.rmSync(path, { force: true })
+    for (const own of owners.values()) fs.rmSync(own.file, { force: true })
   })
 }
