@@ -94,3 +94,17 @@ test('an unreadable lock file is judged by its age alone, and a fresh one is wai
     (error: LockstepError) => error.code === 'BUSY',
   )
 })
+
+test('on a filesystem without hard links the lock is a file created exclusively, and it still admits one writer at a time', { skip: posixOnly, timeout: 120_000 }, async (t) => {
+  const { store, project, dataDir, projectDir } = storeSetup(t)
+  await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-counter', { metadata: { counter: 0 } })))
+  const racers = [{ FAULT: 'no-links' }, { FAULT: 'no-links' }, {}].map((env) => child(['increment', dataDir, projectDir, '150'], env, true))
+  const codes = await Promise.all(racers.map((racer) => new Promise((resolve) => racer.on('close', resolve))))
+  assert.deepEqual(codes, [0, 0, 0])
+  assert.equal((await readStored(project.dir, 'tasks')).tasks[0].metadata.counter, 450)
+  const page = await store.eventReader(project).readSince(0, 1000)
+  assert.deepEqual(
+    page.events.map((event) => event.seq),
+    Array.from({ length: 450 }, (_, i) => i + 1),
+  )
+})

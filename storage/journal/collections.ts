@@ -66,6 +66,8 @@ export class TrackedDocument<B extends object = object> {
 
   /** Mark what `ops` changed, for the next view. */
   invalidate(ops: Op[]): void {
+    // with no view made yet, the next one is made whole
+    if (!this.viewBody) return
     for (const [, action, key, value] of ops) {
       if (action === 'set' || !this.collections.has(key)) {
         this.staleKeys.add(key)
@@ -134,7 +136,7 @@ export class TrackedDocument<B extends object = object> {
 
   /** Apply ops of a committed line (from this process or another); runs outside any transaction. */
   apply(op: Op): void {
-    this.invalidate([op])
+    if (this.viewBody) this.invalidate([op])
     const body = this.body as Record<string, unknown>
     const [, action, key] = op
     const coll = this.collections.get(key)

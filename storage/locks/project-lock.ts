@@ -99,16 +99,25 @@ function statLock(path: string): { changedMs: number; ino: number } | null {
   return stat ? { changedMs: IS_WINDOWS ? stat.mtimeMs : stat.ctimeMs, ino: stat.ino } : null
 }
 
+// folders on filesystems without hard links (FAT, some network mounts): their locks are files created exclusively
+const unlinkable = new Set<string>()
+const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV'])
+
 function create(path: string, text: string, lockPath = path): boolean {
+  const plain = IS_WINDOWS || unlinkable.has(dirname(path))
   try {
-    if (IS_WINDOWS) fs.writeFileSync(path, text, { flag: 'wx', mode: 0o600 })
+    if (plain) fs.writeFileSync(path, text, { flag: 'wx', mode: 0o600 })
     else fs.linkSync(ownerFile(lockPath, text).file, path)
     return true
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
+    const code = (error as NodeJS.ErrnoException).code ?? ''
     if (code === 'EEXIST') return false
     // the owner file was removed (a cleanup): write it again
-    if (code === 'ENOENT' && owners.delete(lockPath)) return create(path, text, lockPath)
+    if (!plain && code === 'ENOENT' && owners.delete(lockPath)) return create(path, text, lockPath)
+    if (!plain && NO_LINKS.has(code)) {
+      unlinkable.add(dirname(path))
+      return create(path, text, lockPath)
+    }
     throw error
   }
 }
@@ -147,7 +156,7 @@ function release(path: string, text: string): void {
 }
 
 function isMine(path: string, text: string): boolean {
-  if (IS_WINDOWS) return readTarget(path) === text
+  if (IS_WINDOWS || unlinkable.has(dirname(path))) return readTarget(path) === text
   const own = owners.get(path)
   return own !== undefined && statLock(path)?.ino === own.ino
 }

@@ -1,7 +1,8 @@
 // Preload (node --import) that makes a chosen file-system call of the journal append misbehave, to put a process at
 // an exact point of a write: FAULT=stop-before-append stops the process (SIGSTOP) right before it appends;
 // stop-after-append right after the line is durable and before it is checked; kill-after-append kills it (SIGKILL)
-// there; enospc fails the first FAULT_COUNT appends with ENOSPC after writing half the line.
+// there; enospc fails the first FAULT_COUNT appends with ENOSPC after writing half the line; no-links makes every
+// link() fail with EPERM, as on a filesystem without hard links.
 import fs from 'node:fs'
 
 const fault = process.env.FAULT
@@ -10,6 +11,12 @@ const appendFds = new Set<number>()
 const openSync = fs.openSync
 const writeSync = fs.writeSync
 const fdatasyncSync = fs.fdatasyncSync
+
+if (fault === 'no-links') {
+  fs.linkSync = (() => {
+    throw Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM', errno: -1, syscall: 'link' })
+  }) as typeof fs.linkSync
+}
 
 fs.openSync = ((path: fs.PathLike, flags?: fs.OpenMode, mode?: fs.Mode) => {
   const fd = openSync(path, flags as fs.OpenMode, mode)
