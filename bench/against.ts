@@ -226,26 +226,26 @@ export async function benchAgainst(folder: string): Promise<string> {
     }
   }
   type Race = Awaited<ReturnType<typeof race>>
-  // each row: 3 runs of each build, interleaved; the middle run by throughput is shown
-  const racing = async (perClient: number, warmPairs: number) => {
+  // each row: `count` runs of each build, interleaved; the middle run by throughput is shown
+  const racing = async (perClient: number, warmPairs: number, count: number) => {
     const runs = { ours: [] as Race[], other: [] as Race[] }
-    for (let run = 0; run < 3; run++) {
+    for (let run = 0; run < count; run++) {
       runs.other.push(await race(other, perClient, warmPairs))
       runs.ours.push(await race(ours, perClient, warmPairs))
     }
-    const middle = (list: Race[]) => [...list].sort((a, b) => a.opsPerSec - b.opsPerSec)[1]
+    const middle = (list: Race[]) => [...list].sort((a, b) => a.opsPerSec - b.opsPerSec)[Math.floor(count / 2)]
     return [middle(runs.other), middle(runs.ours)]
   }
-  const fromCold = await racing(60, 0)
-  const warmed = await racing(100, RACE_WARM_PAIRS)
+  const fromCold = await racing(60, 0, 3)
+  const warmed = await racing(100, RACE_WARM_PAIRS, 5)
   const floor = diskFloor()
   const rows: (string | number)[][] = [['figure', 'other', 'ours', 'ours ÷ other']]
   const row = (name: string, a: number, b: number, unit = 'ms') => rows.push([name, unit === 'ms' ? ms(a) : a.toFixed(0), unit === 'ms' ? ms(b) : b.toFixed(0), (b / a).toFixed(2)])
   row('cold start, spawn → tools/list (median of 15)', summary(cold.other).median, summary(cold.ours).median)
   for (const name of Object.keys(tools.ours)) row(`${name} median`, summary(tools.other[name]).median, summary(tools.ours[name]).median)
   for (const [label, [a, b]] of [
-    [`8 clients on their own paths, ${RACE_WARM_PAIRS} pairs each of warm-up, 200 calls each timed: successful ops/s (middle of 3)`, warmed],
-    ['8 clients as above, fresh processes (no warm-up), 120 calls each: successful ops/s', fromCold],
+    [`8 clients on their own paths, ${RACE_WARM_PAIRS} pairs each of warm-up, 200 calls each timed: successful ops/s (middle of 5)`, warmed],
+    ['8 clients as above, fresh processes (no warm-up), 120 calls each: successful ops/s (middle of 3)', fromCold],
   ] as const) {
     row(label, a.opsPerSec, b.opsPerSec, 'ops')
     rows.push(['  errors / p99', `${a.errors} / ${ms(a.p99)}`, `${b.errors} / ${ms(b.p99)}`, ''])
