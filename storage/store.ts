@@ -14,7 +14,7 @@ import { JOURNAL_FILE, type CommitLine } from './journal/journal.js'
 import { acquireLock } from './locks/project-lock.js'
 import { ProjectState, landed, type FileOp } from './journal/project-state.js'
 import { projectRef } from './projects.js'
-import { enqueue } from './locks/queue.js'
+import { enqueue, queuedBehind } from './locks/queue.js'
 import { keepCopy, snapshotsDue, writeSnapshots } from './recovery/snapshots.js'
 import { Changes, rollback, tracking } from './journal/tracking.js'
 import { ChangeWatcher } from './watch.js'
@@ -23,6 +23,9 @@ export type Registry = Record<string, DocumentDef<any>>
 export type Bodies<R extends Registry> = { [K in keyof R]: R[K] extends DocumentDef<infer B> ? B : never }
 
 export const LOCK_FILE = 'journal.lock'
+/** A commit with more queued behind it in this process waits for a later one's fdatasync: at most this many, this long. */
+const DEFERRED_MAX = 32
+const DEFERRED_MAX_MS = 5
 
 export interface StoreOptions<R extends Registry> {
   dataDir: string
@@ -71,6 +74,8 @@ export class Store<R extends Registry> {
   private readonly watcher = new ChangeWatcher()
   private readonly prepared = new Set<string>()
   private readonly writing = new Map<string, Promise<unknown>>()
+  /** Per project folder, the commits whose line waits for an fdatasync, and the timer that bounds the wait. */
+  private readonly deferred = new Map<string, { waiters: { resolve: () => void; reject: (error: unknown) => void }[]; timer: NodeJS.Timeout }>()
 
   constructor(private readonly options: StoreOptions<R>) {
     this.dataDir = options.dataDir
@@ -120,7 +125,9 @@ export class Store<R extends Registry> {
       project.dir,
       run.catch(() => undefined),
     )
-    const { result, commit } = await run
+    const { result, commit, durable } = await run
+    // acknowledged only once durable: a commit that deferred its fdatasync waits for the one that covers it
+    if (durable) await durable
     if (commit.changed.length || commit.events.length) {
       this.watcher.notify(project.dir)
       for (const listener of this.listeners) safely(() => listener(commit))
@@ -159,13 +166,18 @@ export class Store<R extends Registry> {
 
   close(): void {
     this.watcher.close()
-    for (const state of this.states.values()) state.journal.close()
+    for (const state of this.states.values()) {
+      this.flushDeferred(state)
+      state.journal.close()
+    }
   }
 
   private async stateOf(project: ProjectRef): Promise<ProjectState> {
     let state = this.states.get(project.dir)
     if (!state) {
-      state = new ProjectState(project, this.registry(), { backup: !this.options.readOnly, rereadSnapshots: this.options.readOnly })
+      const made = (state = new ProjectState(project, this.registry(), { backup: !this.options.readOnly, rereadSnapshots: this.options.readOnly }))
+      made.journal.onSynced = () => this.settleDeferred(made)
+      made.journal.onSyncFailed = (error) => this.settleDeferred(made, error)
       this.states.set(project.dir, state)
     }
     return state
@@ -183,7 +195,11 @@ export class Store<R extends Registry> {
     }
   }
 
-  private async runLocked<K extends keyof R & string, T>(project: ProjectRef, names: K[], mutate: (docs: Pick<Bodies<R>, K>, tx: Tx<K>) => T): Promise<{ result: T; commit: Commit }> {
+  private async runLocked<K extends keyof R & string, T>(
+    project: ProjectRef,
+    names: K[],
+    mutate: (docs: Pick<Bodies<R>, K>, tx: Tx<K>) => T,
+  ): Promise<{ result: T; commit: Commit; durable?: Promise<void> }> {
     if (!this.prepared.has(project.dir)) {
       await ensureDir(project.dir)
       await removeOldTempFiles(project.dir)
@@ -215,9 +231,11 @@ export class Store<R extends Registry> {
       // folder (they must land once, in journal order) or snapshots
       const snapshots = journalStarts || snapshotsDue(state, this.now(), this.options.snapshotBytes)
       const early = !snapshots && !line.ops.some((op) => (op[0] as string) === '@file')
+      // with more commits queued behind it in this process, the next one's fdatasync covers this line too
+      const defer = early && queuedBehind(project.dir) > 0 && (this.deferred.get(project.dir)?.waiters.length ?? 0) < DEFERRED_MAX
       try {
         for (const action of actions) await action(project.dir)
-        if (!state.journal.append(line, early ? release : undefined)) {
+        if (!state.journal.append(line, early ? release : undefined, defer)) {
           throw new LockstepError('BUSY', `Another process committed to ${project.dir} while this one stalled; nothing was written. Retry the call.`, {
             folder: project.dir,
           })
@@ -236,10 +254,47 @@ export class Store<R extends Registry> {
       // a new journal's snapshots are written at once: project.json names the root for every lister of projects, and
       // each document records where in the journal it stands
       if (snapshots) await writeSnapshots(state, this.registry(), this.now())
+      if (defer) return { result, commit, durable: this.deferSync(state) }
       return { result, commit }
     } finally {
       release()
+      // the last of a run of queued commits makes the deferred ones durable (its own fdatasync did, when it made one)
+      if (queuedBehind(project.dir) === 0) this.flushDeferred(state)
     }
+  }
+
+  private deferSync(state: ProjectState): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const dir = state.project.dir
+      let batch = this.deferred.get(dir)
+      if (!batch) this.deferred.set(dir, (batch = { waiters: [], timer: setTimeout(() => this.flushDeferred(state), DEFERRED_MAX_MS) }))
+      batch.waiters.push({ resolve, reject })
+    })
+  }
+
+  /** Make the deferred lines durable now, unless an fdatasync did already. */
+  private flushDeferred(state: ProjectState): void {
+    if (!this.deferred.has(state.project.dir)) return
+    try {
+      state.journal.flush()
+    } catch {
+      // settleDeferred was told
+    }
+    this.settleDeferred(state)
+  }
+
+  /** Answer the deferred commits: every fdatasync of this process covers them all; a failed one fails them all. */
+  private settleDeferred(state: ProjectState, failure?: unknown): void {
+    const batch = this.deferred.get(state.project.dir)
+    if (!batch) return
+    this.deferred.delete(state.project.dir)
+    clearTimeout(batch.timer)
+    for (const waiter of batch.waiters) {
+      if (failure) waiter.reject(failure)
+      else waiter.resolve()
+    }
+    // their lines may have been cut back: the next read rebuilds from the journal
+    if (failure) state.loaded = false
   }
 
   private mutateInMemory<K extends keyof R & string, T>(project: ProjectRef, state: ProjectState, names: K[], mutate: (docs: Pick<Bodies<R>, K>, tx: Tx<K>) => T, created: boolean) {

@@ -1,4 +1,5 @@
 const tails = new Map<string, Promise<unknown>>()
+const waiting = new Map<string, number>()
 
 /**
  * Run `task` after every earlier task queued under `key` in this process has finished (FIFO). The project lock is not
@@ -6,7 +7,14 @@ const tails = new Map<string, Promise<unknown>>()
  */
 export function enqueue<T>(key: string, task: () => Promise<T>): Promise<T> {
   const previous = tails.get(key) ?? Promise.resolve()
-  const run = previous.then(task, task)
+  waiting.set(key, (waiting.get(key) ?? 0) + 1)
+  const start = () => {
+    const left = waiting.get(key)! - 1
+    if (left) waiting.set(key, left)
+    else waiting.delete(key)
+    return task()
+  }
+  const run = previous.then(start, start)
   const settled = run.then(
     () => undefined,
     () => undefined,
@@ -16,4 +24,9 @@ export function enqueue<T>(key: string, task: () => Promise<T>): Promise<T> {
     if (tails.get(key) === settled) tails.delete(key)
   })
   return run
+}
+
+/** How many tasks queued under `key` have not started yet. */
+export function queuedBehind(key: string): number {
+  return waiting.get(key) ?? 0
 }
