@@ -112,13 +112,15 @@ async function perTool(server: Server, rounds: number, seed?: (home: string, rep
 
 /**
  * 8 clients, each locking and releasing its own paths as fast as it can: `perClient` pairs timed, after `warmPairs`
- * untimed pairs on other paths (none: fresh processes, their code not yet optimised by the JIT).
+ * untimed pairs on other paths (none: fresh processes, their code not yet optimised by the JIT). With `shared`, the 8
+ * are concurrent loops on one session of one server (as the sessions of an HTTP server, or one agent's parallel calls).
  */
-async function race(server: Server, perClient: number, warmPairs = 0) {
+async function race(server: Server, perClient: number, warmPairs = 0, shared = false) {
   const { home, repo } = fresh()
   try {
-    const sessions = await Promise.all(Array.from({ length: 8 }, (_, c) => connect(server, home, repo, `impl-${c + 1}`)))
-    for (const session of sessions) await register(server, session, 'implementer')
+    const own = await Promise.all(Array.from({ length: shared ? 1 : 8 }, (_, c) => connect(server, home, repo, `impl-${c + 1}`)))
+    for (const session of own) await register(server, session, 'implementer')
+    const sessions = shared ? Array.from({ length: 8 }, () => own[0]) : own
     const pairs = (prefix: string, count: number, onCall: (took: number | null) => void) =>
       Promise.all(
         sessions.map(async (session, c) => {
@@ -143,7 +145,7 @@ async function race(server: Server, perClient: number, warmPairs = 0) {
     await pairs('area', perClient, (took) => (took === null ? errors++ : latencies.push(took)))
     const wall = performance.now() - started
     const busy = busyBefore === null ? null : machineBusyMs()! - busyBefore
-    await Promise.all(sessions.map((session) => session.client.close()))
+    await Promise.all(own.map((session) => session.client.close()))
     return { opsPerSec: latencies.length / (wall / 1000), errors, p99: summary(latencies).p99, cpuPerOp: busy === null ? null : busy / latencies.length }
   } finally {
     rmSync(home, { recursive: true, force: true })
@@ -227,17 +229,18 @@ export async function benchAgainst(folder: string): Promise<string> {
   }
   type Race = Awaited<ReturnType<typeof race>>
   // each row: `count` runs of each build, interleaved; the middle run by throughput is shown
-  const racing = async (perClient: number, warmPairs: number, count: number) => {
+  const racing = async (perClient: number, warmPairs: number, count: number, shared = false) => {
     const runs = { ours: [] as Race[], other: [] as Race[] }
     for (let run = 0; run < count; run++) {
-      runs.other.push(await race(other, perClient, warmPairs))
-      runs.ours.push(await race(ours, perClient, warmPairs))
+      runs.other.push(await race(other, perClient, warmPairs, shared))
+      runs.ours.push(await race(ours, perClient, warmPairs, shared))
     }
     const middle = (list: Race[]) => [...list].sort((a, b) => a.opsPerSec - b.opsPerSec)[Math.floor(count / 2)]
     return [middle(runs.other), middle(runs.ours)]
   }
   const fromCold = await racing(60, 0, 3)
   const warmed = await racing(100, RACE_WARM_PAIRS, 5)
+  const oneServer = await racing(100, RACE_WARM_PAIRS, 3, true)
   const floor = diskFloor()
   const rows: (string | number)[][] = [['figure', 'other', 'ours', 'ours ÷ other']]
   const row = (name: string, a: number, b: number, unit = 'ms') => rows.push([name, unit === 'ms' ? ms(a) : a.toFixed(0), unit === 'ms' ? ms(b) : b.toFixed(0), (b / a).toFixed(2)])
@@ -246,6 +249,7 @@ export async function benchAgainst(folder: string): Promise<string> {
   for (const [label, [a, b]] of [
     [`8 clients on their own paths, ${RACE_WARM_PAIRS} pairs each of warm-up, 200 calls each timed: successful ops/s (middle of 5)`, warmed],
     ['8 clients as above, fresh processes (no warm-up), 120 calls each: successful ops/s (middle of 3)', fromCold],
+    ['8 concurrent loops as above on one session of one server: successful ops/s (middle of 3)', oneServer],
   ] as const) {
     row(label, a.opsPerSec, b.opsPerSec, 'ops')
     rows.push(['  errors / p99', `${a.errors} / ${ms(a.p99)}`, `${b.errors} / ${ms(b.p99)}`, ''])
