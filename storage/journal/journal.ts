@@ -185,11 +185,6 @@ export class Journal {
     return true
   }
 
-  /** Whether lines this process appended wait for an fdatasync (appended with `defer`). */
-  get hasUnsynced(): boolean {
-    return this.unsynced !== null
-  }
-
   /**
    * Make every line this process appended durable, with one fdatasync, and tell `onSynced`. When it fails, the lines
    * are cut back if they are still the file's last and follow one another (a reader that applied them rebuilds on the
