@@ -223,3 +223,24 @@ test('a read allowed to be stale skips the journal only within its window; a pla
   await new Promise((resolve) => setTimeout(resolve, 30))
   assert.deepEqual(ids(await other.read(project, 'tasks', { maxStaleMs: 20 })), ['task-a', 'task-b', 'task-c'])
 })
+
+test('a view stays right after more changes than it counts one by one: the next read copies the collection whole', async (t) => {
+  const { store, project, dataDir } = storeSetup(t)
+  await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-a', { title: 'first' })))
+  const other = new Store({ dataDir, documents: DOCUMENTS })
+  t.after(() => other.close())
+  const before = await other.read(project, 'tasks')
+  for (let i = 0; i < 300; i++) await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task(`task-n${i}`)))
+  await store.transact(project, ['tasks'], (docs) => void (docs.tasks.tasks[0].title = 'renamed'))
+  const after = await other.read(project, 'tasks')
+  assert.equal(after.tasks.length, 301)
+  assert.equal(after.tasks[0].title, 'renamed')
+  assert.deepEqual(
+    after.tasks.slice(1).map((item) => item.id),
+    Array.from({ length: 300 }, (_, i) => `task-n${i}`),
+  )
+  assert.deepEqual(
+    before.tasks.map((item) => [item.id, item.title]),
+    [['task-a', 'first']],
+  )
+})

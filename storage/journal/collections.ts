@@ -13,6 +13,8 @@ interface Collection {
   byId: Map<string, object>
 }
 
+const STALE_IDS_MAX = 256
+
 /** A document body held in memory, tracked, with what is needed to turn a transaction's changes into ops. */
 export class TrackedDocument<B extends object = object> {
   readonly body: B
@@ -79,6 +81,8 @@ export class TrackedDocument<B extends object = object> {
       if (!ids) this.staleIds.set(key, (ids = new Set()))
       if (action === 'put') ids.add(String((value as Record<string, unknown>)[this.collections.get(key)!.idField]))
       else for (const id of value as string[]) ids.add(id)
+      // past this many, the next view copies the collection whole: cheaper than counting every change of a busy one
+      if (ids.size > STALE_IDS_MAX) this.staleIds.set(key, 'all')
     }
   }
 
