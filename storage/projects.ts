@@ -3,6 +3,7 @@ import { realpathSync, statSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
 import { LockstepError } from '../lib/errors.js'
 import type { ProjectRef } from './documents.js'
+import { briefCache } from './brief-cache.js'
 import { findMainWorkingTree } from './git-top.js'
 
 const FOLDS_CASE = process.platform === 'win32' || process.platform === 'darwin'
@@ -37,19 +38,13 @@ export function projectFolderName(identity: string): string {
 
 // every tool call names its project: resolving a folder costs a realpath, a walk up to .git and a hash, so an answer
 // is reused for a moment (a folder deleted or moved meanwhile is noticed a second late)
-const REF_TTL_MS = 1000
-const REFS_KEPT = 64
-const refs = new Map<string, { ref: ProjectRef; until: number }>()
+const refs = briefCache<ProjectRef>(1000)
 
 export function projectRef(dataDir: string, dir: string): ProjectRef {
-  const key = `${dataDir}\0${dir}`
-  const now = Date.now()
-  const cached = refs.get(key)
-  if (cached && cached.until > now) return { ...cached.ref }
-  const root = projectIdentity(dir)
-  const id = projectFolderName(root)
-  const ref = { id, root, name: basename(root) || root, dir: join(dataDir, 'projects', id) }
-  if (refs.size >= REFS_KEPT) refs.clear()
-  refs.set(key, { ref, until: now + REF_TTL_MS })
+  const ref = refs(`${dataDir}\0${dir}`, () => {
+    const root = projectIdentity(dir)
+    const id = projectFolderName(root)
+    return { id, root, name: basename(root) || root, dir: join(dataDir, 'projects', id) }
+  })
   return { ...ref }
 }

@@ -8,7 +8,7 @@ import { Store } from '../storage/store.js'
 import { MACHINE, processStartTime } from '../storage/host.js'
 import { DOCUMENTS } from '../lib/state/schema.js'
 import { readLock } from '../storage/locks/project-lock.js'
-import { storeChild as child, storeSetup, task } from './support/store-helpers.js'
+import { storeChild as child, storeExit as exit, storeSetup, task } from './support/store-helpers.js'
 import { readStored } from './support/stored.js'
 
 const posixOnly = process.platform === 'win32' ? 'the lock is a hard link on POSIX only' : false
@@ -33,16 +33,16 @@ test('a process removes its owner file when it exits, and the owner file of a ki
   await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-a')))
   const [mine] = owners(project.dir)
   const exited = child(['add', dataDir, projectDir, 'task-b'])
-  assert.equal(await new Promise((resolve) => exited.on('close', resolve)), 0)
+  assert.equal(await exit(exited), 0)
   assert.deepEqual(owners(project.dir), [mine])
   const killed = child(['hold', dataDir, projectDir])
   await new Promise<void>((resolve) => killed.stdout!.on('data', (chunk) => String(chunk).includes('holding') && resolve()))
   assert.equal(owners(project.dir).length, 2)
   killed.kill('SIGKILL')
-  await new Promise((resolve) => killed.on('close', resolve))
+  await exit(killed)
   // a new process (the owner files are looked over once per process and project) breaks the lock and clears the file
   const next = child(['add', dataDir, projectDir, 'task-c'])
-  assert.equal(await new Promise((resolve) => next.on('close', resolve)), 0)
+  assert.equal(await exit(next), 0)
   assert.deepEqual(owners(project.dir), [mine])
   assert.deepEqual(
     (await readStored(project.dir, 'tasks')).tasks.map((item) => item.id),
@@ -99,7 +99,7 @@ test('on a filesystem without hard links the lock is a file created exclusively,
   const { store, project, dataDir, projectDir } = storeSetup(t)
   await store.transact(project, ['tasks'], (docs) => void docs.tasks.tasks.push(task('task-counter', { metadata: { counter: 0 } })))
   const racers = [{ FAULT: 'no-links' }, { FAULT: 'no-links' }, {}].map((env) => child(['increment', dataDir, projectDir, '150'], env, true))
-  const codes = await Promise.all(racers.map((racer) => new Promise((resolve) => racer.on('close', resolve))))
+  const codes = await Promise.all(racers.map(exit))
   assert.deepEqual(codes, [0, 0, 0])
   assert.equal((await readStored(project.dir, 'tasks')).tasks[0].metadata.counter, 450)
   const page = await store.eventReader(project).readSince(0, 1000)

@@ -2,6 +2,7 @@ import { existsSync, realpathSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, relative, isAbsolute, resolve, sep } from 'node:path'
 import type { ProjectRef } from '../../storage/documents.js'
+import { briefCache } from '../../storage/brief-cache.js'
 import { findMainWorkingTree, realGitTop } from '../../storage/git-top.js'
 import type { Ctx } from './context.js'
 import { LockstepError } from '../errors.js'
@@ -58,18 +59,13 @@ export function strictRoots(ctx: Ctx): string[] {
 export function workRootFor(ctx: Ctx, project: ProjectRef, worktreePath?: string): string {
   if (worktreePath && existsSync(worktreePath)) return worktreePath
   // as for the project itself (projectRef), the answer is reused for a second: it costs a realpath and a walk up
-  const key = `${ctx.caller.cwd}\0${project.root}`
-  const now = Date.now()
-  const cached = workRoots.get(key)
-  if (cached && cached.until > now) return cached.root
-  const top = realGitTop(ctx.caller.cwd)
-  const root = top && top !== project.root && findMainWorkingTree(top) === project.root ? top : project.root
-  if (workRoots.size >= 64) workRoots.clear()
-  workRoots.set(key, { root, until: now + 1000 })
-  return root
+  return workRoots(`${ctx.caller.cwd}\0${project.root}`, () => {
+    const top = realGitTop(ctx.caller.cwd)
+    return top && top !== project.root && findMainWorkingTree(top) === project.root ? top : project.root
+  })
 }
 
-const workRoots = new Map<string, { root: string; until: number }>()
+const workRoots = briefCache<string>(1000)
 
 export function displayPath(path: string): string {
   const home = homedir()

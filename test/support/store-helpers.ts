@@ -51,3 +51,6 @@ export const storeOutput = (proc: ReturnType<typeof storeChild>) =>
     proc.stdout!.on('data', (chunk) => (text += chunk))
     proc.on('close', () => resolve(text))
   })
+
+/** The exit code of a store child, once it has exited (null when killed by a signal). */
+export const storeExit = (proc: ReturnType<typeof storeChild>) => new Promise<number | null>((resolve) => proc.on('close', resolve))
