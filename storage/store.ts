@@ -14,7 +14,7 @@ import { JOURNAL_FILE, type CommitLine } from './journal/journal.js'
 import { acquireLock } from './locks/project-lock.js'
 import { ProjectState, landed, type FileOp } from './journal/project-state.js'
 import { projectRef } from './projects.js'
-import { enqueue, queuedBehind } from './locks/queue.js'
+import { enqueue } from './locks/queue.js'
 import { keepCopy, snapshotsDue, writeSnapshots } from './recovery/snapshots.js'
 import { Changes, rollback, tracking } from './journal/tracking.js'
 import { ChangeWatcher } from './watch.js'
@@ -23,9 +23,6 @@ export type Registry = Record<string, DocumentDef<any>>
 export type Bodies<R extends Registry> = { [K in keyof R]: R[K] extends DocumentDef<infer B> ? B : never }
 
 export const LOCK_FILE = 'journal.lock'
-/** A commit with more queued behind it in this process waits for a later one's fdatasync: at most this many, this long. */
-const DEFERRED_MAX = 32
-const DEFERRED_MAX_MS = 5
 
 export interface StoreOptions<R extends Registry> {
   dataDir: string
@@ -74,8 +71,6 @@ export class Store<R extends Registry> {
   private readonly watcher = new ChangeWatcher()
   private readonly prepared = new Set<string>()
   private readonly writing = new Map<string, Promise<unknown>>()
-  /** Per project folder, the commits whose line waits for an fdatasync, and the timer that bounds the wait. */
-  private readonly deferred = new Map<string, { waiters: { resolve: () => void; reject: (error: unknown) => void }[]; timer: NodeJS.Timeout }>()
 
   constructor(private readonly options: StoreOptions<R>) {
     this.dataDir = options.dataDir
@@ -126,7 +121,7 @@ export class Store<R extends Registry> {
       run.catch(() => undefined),
     )
     const { result, commit, durable } = await run
-    // acknowledged only once durable: a commit that deferred its fdatasync waits for the one that covers it
+    // acknowledged only once durable: after an fdatasync that began after its line was written
     if (durable) await durable
     if (commit.changed.length || commit.events.length) {
       this.watcher.notify(project.dir)
@@ -166,18 +161,15 @@ export class Store<R extends Registry> {
 
   close(): void {
     this.watcher.close()
-    for (const state of this.states.values()) {
-      this.flushDeferred(state)
-      state.journal.close()
-    }
+    for (const state of this.states.values()) state.journal.close()
   }
 
   private async stateOf(project: ProjectRef): Promise<ProjectState> {
     let state = this.states.get(project.dir)
     if (!state) {
       const made = (state = new ProjectState(project, this.registry(), { backup: !this.options.readOnly, rereadSnapshots: this.options.readOnly }))
-      made.journal.onSynced = () => this.settleDeferred(made)
-      made.journal.onSyncFailed = (error) => this.settleDeferred(made, error)
+      // the lines of a failed fdatasync may have been cut back: the next read rebuilds from the journal
+      made.journal.onSyncFailed = () => (made.loaded = false)
       this.states.set(project.dir, state)
     }
     return state
@@ -231,15 +223,17 @@ export class Store<R extends Registry> {
       // folder (they must land once, in journal order) or snapshots
       const snapshots = journalStarts || snapshotsDue(state, this.now(), this.options.snapshotBytes)
       const early = !snapshots && !line.ops.some((op) => (op[0] as string) === '@file')
-      // with more commits queued behind it in this process, the next one's fdatasync covers this line too
-      const defer = early && queuedBehind(project.dir) > 0 && (this.deferred.get(project.dir)?.waiters.length ?? 0) < DEFERRED_MAX
+      let durable: Promise<void> | false
       try {
         for (const action of actions) await action(project.dir)
-        if (!state.journal.append(line, early ? release : undefined, defer)) {
+        durable = state.journal.append(line, early ? release : undefined)
+        if (!durable) {
           throw new LockstepError('BUSY', `Another process committed to ${project.dir} while this one stalled; nothing was written. Retry the call.`, {
             folder: project.dir,
           })
         }
+        // a commit that keeps the lock (file appends in journal order, snapshots) goes on only once its line is durable
+        if (!early) await durable
       } catch (error) {
         // the commit did not land: back to the journal's state
         await state.load()
@@ -254,47 +248,10 @@ export class Store<R extends Registry> {
       // a new journal's snapshots are written at once: project.json names the root for every lister of projects, and
       // each document records where in the journal it stands
       if (snapshots) await writeSnapshots(state, this.registry(), this.now())
-      if (defer) return { result, commit, durable: this.deferSync(state) }
-      return { result, commit }
+      return { result, commit, durable }
     } finally {
       release()
-      // the last of a run of queued commits makes the deferred ones durable (its own fdatasync did, when it made one)
-      if (queuedBehind(project.dir) === 0) this.flushDeferred(state)
     }
-  }
-
-  private deferSync(state: ProjectState): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const dir = state.project.dir
-      let batch = this.deferred.get(dir)
-      if (!batch) this.deferred.set(dir, (batch = { waiters: [], timer: setTimeout(() => this.flushDeferred(state), DEFERRED_MAX_MS) }))
-      batch.waiters.push({ resolve, reject })
-    })
-  }
-
-  /** Make the deferred lines durable now, unless an fdatasync did already. */
-  private flushDeferred(state: ProjectState): void {
-    if (!this.deferred.has(state.project.dir)) return
-    try {
-      state.journal.flush()
-    } catch {
-      // settleDeferred was told
-    }
-    this.settleDeferred(state)
-  }
-
-  /** Answer the deferred commits: every fdatasync of this process covers them all; a failed one fails them all. */
-  private settleDeferred(state: ProjectState, failure?: unknown): void {
-    const batch = this.deferred.get(state.project.dir)
-    if (!batch) return
-    this.deferred.delete(state.project.dir)
-    clearTimeout(batch.timer)
-    for (const waiter of batch.waiters) {
-      if (failure) waiter.reject(failure)
-      else waiter.resolve()
-    }
-    // their lines may have been cut back: the next read rebuilds from the journal
-    if (failure) state.loaded = false
   }
 
   private mutateInMemory<K extends keyof R & string, T>(project: ProjectRef, state: ProjectState, names: K[], mutate: (docs: Pick<Bodies<R>, K>, tx: Tx<K>) => T, created: boolean) {

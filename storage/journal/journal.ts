@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import { join } from 'node:path'
+import { GroupSync } from './group-sync.js'
 import { LockstepError } from '../../lib/errors.js'
 import type { Op } from './collections.js'
 import type { LogEvent } from './events.js'
@@ -43,10 +44,13 @@ export class Journal {
   unreadable = 0
   /** Lines that lost their seq to another line (a writer whose lock was broken): void by design. */
   voided = 0
-  private unsynced: { from: number; last: number; end: number; contiguous: boolean } | null = null
-  /** Told after each fdatasync of this process's lines, and when one fails. */
-  onSynced?: () => void
-  onSyncFailed?: (error: LockstepError) => void
+  /** Told when an fdatasync of this process's lines failed (they were cut back when they were still the last). */
+  onSyncFailed?: () => void
+  private readonly syncs = new GroupSync(
+    () => this.appendFd,
+    (error) => diskError(this.dir, error),
+    () => this.onSyncFailed?.(),
+  )
 
   constructor(readonly dir: string) {
     this.path = join(dir, JOURNAL_FILE)
@@ -65,11 +69,7 @@ export class Journal {
   }
 
   close(): void {
-    try {
-      this.flush()
-    } catch {
-      // onSyncFailed told the commits waiting on it
-    }
+    if (this.appendFd >= 0) this.syncs.drain()
     if (this.fd >= 0) fs.closeSync(this.fd)
     if (this.appendFd >= 0) fs.closeSync(this.appendFd)
     this.fd = -1
@@ -146,10 +146,11 @@ export class Journal {
   }
 
   /**
-   * Under the lock, caught up: append `line` (seq = position.seq + 1), make it durable, and check that it is the
-   * valid line of its seq. Returns false when another line of that seq came first: nothing of this commit counts.
+   * Under the lock, caught up: append `line` (seq = position.seq + 1) and check that it is the valid line of its seq.
+   * Returns a promise of its durability (an fdatasync shared with the lines appended near it), or false when another
+   * line of that seq came first: nothing of this commit counts.
    */
-  append(line: CommitLine, beforeSync?: () => void, defer = false): boolean {
+  append(line: CommitLine, beforeSync?: () => void): Promise<void> | false {
     const bytes = Buffer.from(`${JSON.stringify(line)}\n`)
     const start = this.position.offset
     if (this.fd < 0) this.openFile()
@@ -178,32 +179,7 @@ export class Journal {
     // the line is the valid one of its seq: the next writer may go on while this one waits for the disk (its own
     // fdatasync covers this line too, so nothing acknowledged ever rests on a line that is not durable)
     beforeSync?.()
-    const end = start + bytes.length
-    const unsynced = this.unsynced
-    this.unsynced = { from: unsynced?.from ?? start, last: start, end, contiguous: unsynced ? unsynced.contiguous && unsynced.end === start : true }
-    if (!defer) this.flush()
-    return true
-  }
-
-  /**
-   * Make every line this process appended durable, with one fdatasync, and tell `onSynced`. When it fails, the lines
-   * are cut back if they are still the file's last and follow one another (a reader that applied them rebuilds on the
-   * shrink), `onSyncFailed` is told and the error thrown.
-   */
-  flush(): void {
-    const unsynced = this.unsynced
-    if (!unsynced) return
-    this.unsynced = null
-    try {
-      fs.fdatasyncSync(this.appendFd)
-    } catch (error) {
-      const size = fs.fstatSync(this.appendFd).size
-      if (size <= unsynced.end) fs.ftruncateSync(this.appendFd, Math.min(size, unsynced.contiguous ? unsynced.from : unsynced.last))
-      const failure = diskError(this.dir, error as NodeJS.ErrnoException)
-      this.onSyncFailed?.(failure)
-      throw failure
-    }
-    this.onSynced?.()
+    return this.syncs.add(start, start + bytes.length)
   }
 
   private openFile(): boolean {

@@ -11,6 +11,7 @@ const appendFds = new Set<number>()
 const openSync = fs.openSync
 const writeSync = fs.writeSync
 const fdatasyncSync = fs.fdatasyncSync
+const fdatasync = fs.fdatasync
 
 if (fault === 'no-links') {
   fs.linkSync = (() => {
@@ -39,8 +40,7 @@ fs.writeSync = ((fd: number, buffer: Buffer, ...rest: unknown[]) => {
   return (writeSync as (...args: unknown[]) => number)(fd, buffer, ...rest)
 }) as typeof fs.writeSync
 
-fs.fdatasyncSync = ((fd: number) => {
-  fdatasyncSync(fd)
+const afterSync = (fd: number) => {
   if (fault === 'stop-after-append' || fault === 'kill-after-append') {
     if (appendFds.has(fd) && !done) {
       done = true
@@ -48,5 +48,17 @@ fs.fdatasyncSync = ((fd: number) => {
       process.kill(process.pid, fault === 'stop-after-append' ? 'SIGSTOP' : 'SIGKILL')
     }
   }
+}
+
+fs.fdatasyncSync = ((fd: number) => {
+  fdatasyncSync(fd)
+  afterSync(fd)
 }) as typeof fs.fdatasyncSync
+
+fs.fdatasync = ((fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
+  fdatasync(fd, (error) => {
+    if (!error) afterSync(fd)
+    callback(error)
+  })
+}) as typeof fs.fdatasync
 let done = false
