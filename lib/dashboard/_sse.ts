@@ -102,7 +102,8 @@ export class StoreWatch {
       // a snapshot replaced by hand or by a repair is a change too: the page shows, or stops showing, an error
       const changed = new Set(DOC_FILES.filter((_, i) => files[i] !== before.files[i]).map((file) => file.replace(/\.json$/, '')))
       if (journal.ino !== before.ino || journal.size < before.size) for (const name of docNames(DOC_FILES)) changed.add(name)
-      else if (journal.size > before.size) for (const name of await changedDocuments(join(dir, 'journal.jsonl'), before.size, journal.size)) changed.add(name)
+      // a journal gone since its stat (the project removed, a repair) changes every document
+      else if (journal.size > before.size) for (const name of await changedDocuments(join(dir, 'journal.jsonl'), before.size, journal.size).catch(() => docNames(DOC_FILES))) changed.add(name)
       if (changed.size) changes.push({ project: id, changed: [...changed] })
     }
     if (this.closed) return
