@@ -22,6 +22,8 @@ interface Server {
   label: string
   cli: string
   ours: boolean
+  /** Extra environment for its server processes. */
+  env?: Record<string, string>
 }
 
 interface Session {
@@ -30,7 +32,7 @@ interface Session {
 }
 
 async function connect(server: Server, home: string, repo: string, owner: string): Promise<Session> {
-  const env = { PATH: process.env.PATH ?? '', HOME: home, LOCKSTEP_HOME: join(home, 'lh'), COORD_DATA_DIR: join(home, 'coord'), COORD_ROOTS: repo }
+  const env = { PATH: process.env.PATH ?? '', HOME: home, LOCKSTEP_HOME: join(home, 'lh'), COORD_DATA_DIR: join(home, 'coord'), COORD_ROOTS: repo, ...server.env }
   const transport = new StdioClientTransport({ command: process.execPath, args: [server.cli, 'server'], cwd: repo, env, stderr: 'ignore' })
   const client = new Client({ name: owner, version: '1' })
   await client.connect(transport)
@@ -56,9 +58,12 @@ function fresh(): { home: string; repo: string } {
   return { home, repo }
 }
 
-async function coldStart(server: Server): Promise<number> {
+/** Spawn → tools/list answered, the first agent of a data folder; with `second`, while another agent's server runs there. */
+async function coldStart(server: Server, second = false): Promise<number> {
   const { home, repo } = fresh()
+  const first = second ? await connect(server, home, repo, 'first') : undefined
   try {
+    await first?.client.listTools()
     const started = performance.now()
     const { client } = await connect(server, home, repo, 'cold')
     await client.listTools()
@@ -66,6 +71,7 @@ async function coldStart(server: Server): Promise<number> {
     await client.close()
     return took
   } finally {
+    await first?.client.close()
     rmSync(home, { recursive: true, force: true })
   }
 }
@@ -212,10 +218,14 @@ export async function benchGrowth(): Promise<string> {
 export async function benchAgainst(folder: string): Promise<string> {
   const ours: Server = { label: 'ours', cli: OURS, ours: true }
   const other: Server = { label: 'other', cli: join(folder, 'dist', 'cli.js'), ours: false }
+  const alone: Server = { ...ours, env: { LOCKSTEP_SHARED: '0' } }
   const cold = { ours: [] as number[], other: [] as number[] }
+  const coldSecond = { ours: [] as number[], other: [] as number[] }
   for (let i = 0; i < 15; i++) {
     cold.other.push(await coldStart(other))
     cold.ours.push(await coldStart(ours))
+    coldSecond.other.push(await coldStart(other, true))
+    coldSecond.ours.push(await coldStart(ours, true))
   }
   const tools = { ours: {} as Record<string, number[]>, other: {} as Record<string, number[]> }
   for (let block = 0; block < 4; block++) {
@@ -229,11 +239,11 @@ export async function benchAgainst(folder: string): Promise<string> {
   }
   type Race = Awaited<ReturnType<typeof race>>
   // each row: `count` runs of each build, interleaved; the middle run by throughput is shown
-  const racing = async (perClient: number, warmPairs: number, count: number, shared = false) => {
+  const racing = async (perClient: number, warmPairs: number, count: number, shared = false, mine = ours) => {
     const runs = { ours: [] as Race[], other: [] as Race[] }
     for (let run = 0; run < count; run++) {
       runs.other.push(await race(other, perClient, warmPairs, shared))
-      runs.ours.push(await race(ours, perClient, warmPairs, shared))
+      runs.ours.push(await race(mine, perClient, warmPairs, shared))
     }
     const middle = (list: Race[]) => [...list].sort((a, b) => a.opsPerSec - b.opsPerSec)[Math.floor(count / 2)]
     return [middle(runs.other), middle(runs.ours)]
@@ -241,15 +251,18 @@ export async function benchAgainst(folder: string): Promise<string> {
   const fromCold = await racing(60, 0, 3)
   const warmed = await racing(100, RACE_WARM_PAIRS, 5)
   const oneServer = await racing(100, RACE_WARM_PAIRS, 3, true)
+  const eachAlone = await racing(100, RACE_WARM_PAIRS, 3, false, alone)
   const floor = diskFloor()
   const rows: (string | number)[][] = [['figure', 'other', 'ours', 'ours ÷ other']]
   const row = (name: string, a: number, b: number, unit = 'ms') => rows.push([name, unit === 'ms' ? ms(a) : a.toFixed(0), unit === 'ms' ? ms(b) : b.toFixed(0), (b / a).toFixed(2)])
-  row('cold start, spawn → tools/list (median of 15)', summary(cold.other).median, summary(cold.ours).median)
+  row('cold start, spawn → tools/list, the first agent (median of 15)', summary(cold.other).median, summary(cold.ours).median)
+  row('cold start of a second agent while the first runs (median of 15)', summary(coldSecond.other).median, summary(coldSecond.ours).median)
   for (const name of Object.keys(tools.ours)) row(`${name} median`, summary(tools.other[name]).median, summary(tools.ours[name]).median)
   for (const [label, [a, b]] of [
     [`8 clients on their own paths, ${RACE_WARM_PAIRS} pairs each of warm-up, 200 calls each timed: successful ops/s (middle of 5)`, warmed],
     ['8 clients as above, fresh processes (no warm-up), 120 calls each: successful ops/s (middle of 3)', fromCold],
     ['8 concurrent loops as above on one session of one server: successful ops/s (middle of 3)', oneServer],
+    ['8 clients warm as above, ours with --no-shared (each agent served by its own process; middle of 3)', eachAlone],
   ] as const) {
     row(label, a.opsPerSec, b.opsPerSec, 'ops')
     rows.push(['  errors / p99', `${a.errors} / ${ms(a.p99)}`, `${b.errors} / ${ms(b.p99)}`, ''])

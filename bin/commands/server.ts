@@ -1,16 +1,9 @@
 import { networkInterfaces } from 'node:os'
 import { Option } from 'clipanion'
 import { connectHost, hostForUrl } from '../../lib/core/hosts.js'
-import { buildCtx, openStore } from '../../lib/state/open.js'
 import { LockstepError } from '../../lib/errors.js'
-import { newId } from '../../lib/core/ids.js'
-import { createMcpServer } from '../../lib/mcp/server.js'
-import { LineStdioTransport } from '../../lib/mcp/stdio.js'
-import { endSession } from '../../lib/agents/sessions.js'
 import { resolveSettings, type Settings } from '../../lib/state/settings.js'
-import { SnapshotWriter } from '../../lib/state/snapshot.js'
 import { packageVersion } from '../../lib/core/version.js'
-import { shutdownOnce, sweepEvery } from '../lifecycle.js'
 import { createLogger, type Logger } from '../log.js'
 import { BaseCommand } from './base.js'
 import { withServerFlags } from './_settings.js'
@@ -20,7 +13,7 @@ export class ServerCommand extends withServerFlags(BaseCommand) {
   static override usage = BaseCommand.Usage({
     description: 'Run the MCP server over stdio (what Claude Code and Codex start), or with --http for agents on other machines.',
     details:
-      'stdout carries JSON-RPC only; logs go to stderr and <logs>/server.log. Exits within 1 s of SIGINT, SIGTERM or the end of stdin. With --http: Streamable HTTP at http://<host>:<port>/mcp, one lockstep session per MCP session, every request needing Authorization: Bearer <token> (--token, else LOCKSTEP_HTTP_TOKEN, else <data>/http-token); GET /healthz needs none.',
+      'stdout carries JSON-RPC only; logs go to stderr and <logs>/server.log. Exits within 1 s of SIGINT, SIGTERM or the end of stdin. The agents of a data folder share one serving process: the first server serves the later ones, which relay to it over <data>/run (--no-shared or LOCKSTEP_SHARED=0: serve in this process). With --http: Streamable HTTP at http://<host>:<port>/mcp, one lockstep session per MCP session, every request needing Authorization: Bearer <token> (--token, else LOCKSTEP_HTTP_TOKEN, else <data>/http-token); GET /healthz needs none.',
   })
 
   logLevel = Option.String('--log-level', { description: 'error, warn, info or debug' })
@@ -37,14 +30,13 @@ export class ServerCommand extends withServerFlags(BaseCommand) {
   maxSessions = Option.String('--max-sessions', { description: 'With --http: live sessions in all (default 64; beyond: 503)' })
   maxSessionsPerToken = Option.String('--max-sessions-per-token', { description: 'With --http: live sessions per token (default 32; beyond: 429)' })
   sessionIdle = Option.String('--session-idle', { description: 'With --http: seconds without a request before a session is closed (default 600)' })
+  shared = Option.Boolean('--shared', true, { description: 'Pass the session to the shared server of the data folder, started on first use (default); --no-shared serves it in this process' })
+  sharedDaemon = Option.Boolean('--shared-daemon', false, { hidden: true })
+  sharedIdle = Option.String('--shared-idle', { hidden: true })
 
   async run(): Promise<number> {
-    const { settings, warnings } = resolveSettings(
-      { ...this.serverFlags(), logLevel: this.logLevel, serverName: this.serverName, serverVersion: this.serverVersion, storage: this.storage, dbPath: this.dbPath },
-      this.context.env,
-      this.context.cwd,
-      packageVersion(),
-    )
+    const flags = { ...this.serverFlags(), logLevel: this.logLevel, serverName: this.serverName, serverVersion: this.serverVersion, storage: this.storage, dbPath: this.dbPath }
+    const { settings, warnings } = resolveSettings(flags, this.context.env, this.context.cwd, packageVersion())
     const logger = createLogger(settings.logDir, 'server', settings.logLevel, this.context.stderr)
     redirectConsole((line) => logger.log('info', line))
     for (const warning of warnings) logger.log('warn', warning)
@@ -61,36 +53,18 @@ export class ServerCommand extends withServerFlags(BaseCommand) {
     }
     const stray = Object.entries(httpFlags).find(([, value]) => value !== undefined)?.[0]
     if (stray) throw new LockstepError('INVALID_INPUT', `${stray} applies only to the HTTP server; add --http, or leave ${stray} out.`, { flag: stray })
-    const store = openStore(settings.dataDir)
-    const ctx = buildCtx(store, settings, { sessionId: newId('sess'), transport: 'stdio', pid: process.pid, cwd: this.context.cwd })
-    const snapshots = new SnapshotWriter({ store, warn: (message) => logger.log('warn', message) })
-    snapshots.attach(store)
-    const server = createMcpServer(ctx, (error) => logger.log('error', `internal error: ${(error as Error)?.stack ?? String(error)}`))
-    const transport = new LineStdioTransport(process.stdin, process.stdout)
-    transport.onerror = (error) => logger.log('warn', `stdio: ${error.message}`)
-    // which client and which protocol revision it settled on: the one place that sees the initialize answer
-    const send = transport.send.bind(transport)
-    transport.send = async (message) => {
-      const version = (message as { result?: { protocolVersion?: unknown } }).result?.protocolVersion
-      const client = server.getClientVersion()
-      if (typeof version === 'string' && client) logger.log('info', `client ${client.name} ${client.version} speaks MCP ${version}`)
-      return send(message)
+    if (this.sharedDaemon) {
+      const { runSharedDaemon } = await import('./_shared-daemon.js')
+      return runSharedDaemon(settings, Number(this.sharedIdle) > 0 ? Number(this.sharedIdle) : 10, logger, this.context.cwd)
     }
-    const shutdown = shutdownOnce(logger, async () => {
-      await endSession(ctx).catch((error) => logger.log('warn', `could not mark the session ended: ${String(error)}`))
-      await snapshots.flush()
-      store.close()
-    })
-    process.on('SIGINT', () => shutdown('SIGINT'))
-    process.on('SIGTERM', () => shutdown('SIGTERM'))
-    process.stdin.on('end', () => shutdown('stdin closed'))
-    process.stdin.on('close', () => shutdown('stdin closed'))
-    transport.onclose = () => shutdown('transport closed')
-    await server.connect(transport)
-    logger.log('info', `lockstep-mcp ${settings.serverVersion} serving over stdio (data ${settings.dataDir})`)
-    sweepEvery(ctx, () => [ctx.caller.binding?.projectRoot ?? settings.roots[0] ?? ctx.caller.cwd], logger)
-    await new Promise(() => undefined)
-    return 0
+    if (this.shared && !/^(0|false|no|off)$/i.test(this.context.env.LOCKSTEP_SHARED ?? '')) {
+      const { serveShared } = await import('./_shared.js')
+      const code = await serveShared(settings, flags, logger, this.context)
+      if (code !== 'unavailable') process.exit(code)
+      logger.log('warn', 'no shared server could be reached: serving this session in this process')
+    }
+    const { runInProcess } = await import('./_in-process.js')
+    return runInProcess(settings, logger, this.context.cwd, this.context.env).then(() => 1)
   }
 
   private async runHttp(settings: Settings, logger: Logger): Promise<number> {
@@ -109,6 +83,12 @@ export class ServerCommand extends withServerFlags(BaseCommand) {
     const options = resolveHttpOptions(flags, this.context.env, settings.dataDir)
     if (options.tokenFile) this.context.stderr.write(`lockstep-mcp bearer token in ${options.tokenFile}\n`)
     if (options.exposed) logger.log('warn', `listening on ${options.host}, beyond loopback: anyone with the token can act as any agent, and the file, command and launch tools act on this machine.`)
+    const [{ buildCtx, openStore }, { SnapshotWriter }, { shutdownOnce, sweepEvery }, { newId }] = await Promise.all([
+      import('../../lib/state/open.js'),
+      import('../../lib/state/snapshot.js'),
+      import('../lifecycle.js'),
+      import('../../lib/core/ids.js'),
+    ])
     const store = openStore(settings.dataDir)
     const snapshots = new SnapshotWriter({ store, warn: (message) => logger.log('warn', message) })
     snapshots.attach(store)

@@ -1,3 +1,4 @@
+import { HOST } from '../../storage/host.js'
 import * as v from 'valibot'
 import type { Ctx } from '../state/context.js'
 import { LockstepError } from '../errors.js'
@@ -32,8 +33,8 @@ export async function coordinationInit(ctx: Ctx, raw: unknown) {
   const project = projectFor(ctx, input.projectRoot)
   const envName = ctx.settings.agentName
   const wanted = binding?.name ?? input.name ?? (envName && v.is(Name, envName) ? envName : undefined)
-  // read before the transaction (it may run `ps`); only a server process knows its own ancestry
-  if (ctx.caller.transport === 'stdio' && ctx.caller.pid === process.pid) ctx.caller.ancestors ??= clientChain()
+  // read before the transaction (it may run `ps`): the ancestry of the agent's server process (or its relay), on this host
+  if (ctx.caller.transport === 'stdio' && ctx.caller.pid !== undefined && ctx.caller.host === HOST) ctx.caller.ancestors ??= clientChain(ctx.caller.pid)
   const discussions = await ctx.store.read(project, 'discussions').catch(() => ({ discussions: [] as Docs['discussions']['discussions'] }))
   const result = await mutate(ctx, project, ['project', 'agents', 'tasks', 'locks', 'notes'], (docs, tx) => {
     if (tx.created) tx.emit({ type: 'project.created', actor: 'system', ids: {}, data: { changes: ['root'] } })

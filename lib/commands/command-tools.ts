@@ -80,7 +80,7 @@ async function admit(ctx: Ctx, project: ProjectRef, command: { argv: string[]; r
   checkCommandPolicy({ ...command, commandMode, allow: commandAllow, accessMode: mode })
   if (commandMode === 'allowlist') assertPinned(command.argv, input.env)
   const cwd = await commandCwd(ctx, project, input.cwd)
-  const env = commandMode === 'allowlist' ? { ...input.env, ...pinnedEnv(process.env) } : input.env
+  const env = commandMode === 'allowlist' ? { ...input.env, ...pinnedEnv(ctx.caller.env ?? process.env) } : input.env
   return { cwd, ...options(ctx, env) }
 }
 
@@ -114,7 +114,7 @@ function assertPinned(argv: readonly string[], env: Record<string, string> | und
 }
 
 function options(ctx: Ctx, env: Record<string, string> | undefined) {
-  return { ...(env ? { env } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}) }
+  return { ...(env ? { env } : {}), ...(ctx.caller.env ? { baseEnv: ctx.caller.env } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}) }
 }
 
 async function recordRan(ctx: Ctx, project: ProjectRef, result: CommandResult): Promise<void> {

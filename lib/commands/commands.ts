@@ -31,8 +31,10 @@ export interface RunCommandRequest {
   timeoutMs: number
   /** Cap per stream; further output is dropped. */
   maxOutputBytes: number
-  /** Merged over process.env. */
+  /** Merged over baseEnv. */
   env?: Record<string, string>
+  /** The environment of the agent's server process (default: this process's). */
+  baseEnv?: Record<string, string | undefined>
   /** Aborting ends the process tree as a timeout does, without setting timedOut. */
   signal?: AbortSignal
 }
@@ -44,6 +46,7 @@ export interface ToolInstallRequest {
   timeoutMs?: number
   maxOutputBytes?: number
   env?: Record<string, string>
+  baseEnv?: Record<string, string | undefined>
   signal?: AbortSignal
 }
 
@@ -98,7 +101,7 @@ export function checkCommandPolicy(policy: CommandPolicy): void {
 
 /** Run a tool_install manager with args as argv, never joined. Throws INVALID_INPUT, NOT_FOUND. */
 export async function runToolInstall(request: ToolInstallRequest): Promise<CommandResult> {
-  const { manager, args, cwd, env, signal } = request
+  const { manager, args, cwd, env, baseEnv, signal } = request
   if (!(TOOL_MANAGERS as readonly string[]).includes(manager)) {
     const accepted = TOOL_MANAGERS.join(', ')
     throw new LockstepError('INVALID_INPUT', `${manager} is not a supported manager; use one of ${accepted}.`, {
@@ -109,7 +112,7 @@ export async function runToolInstall(request: ToolInstallRequest): Promise<Comma
   const timeoutMs = request.timeoutMs ?? 300_000
   const maxOutputBytes = request.maxOutputBytes ?? 1024 * 1024
   const argv = [manager, ...args]
-  return runCommand({ argv, cwd, timeoutMs, maxOutputBytes, ...(env && { env }), ...(signal && { signal }) })
+  return runCommand({ argv, cwd, timeoutMs, maxOutputBytes, ...(env && { env }), ...(baseEnv && { baseEnv }), ...(signal && { signal }) })
 }
 
 /**
@@ -118,7 +121,7 @@ export async function runToolInstall(request: ToolInstallRequest): Promise<Comma
  */
 export async function runCommand(request: RunCommandRequest): Promise<CommandResult> {
   const { cwd, timeoutMs, maxOutputBytes, signal, shellCommand } = request
-  const env = mergeEnv(process.env, request.env ?? {})
+  const env = mergeEnv(request.baseEnv ?? process.env, request.env ?? {})
   const argv = shellCommand === undefined ? [...(request.argv ?? [])] : shellArgv(shellCommand, env)
   if (!argv[0]) throw new LockstepError('INVALID_INPUT', 'No program to run; give a command.')
   if ([...argv, ...Object.values(env)].some((text) => text.includes('\0'))) {

@@ -23,6 +23,8 @@ export interface Caller {
   client?: { name: string; version: string }
   /** The folder the session runs in; the default project and work root. */
   cwd: string
+  /** The environment of the agent's server process (a relay's, when the shared server serves it); commands run in it. */
+  env?: Record<string, string | undefined>
   binding?: Binding
   /** Per project: when this session last renewed its leases (ms). */
   renewedAt: Map<string, number>

@@ -25,6 +25,7 @@ export const LAYERS: Record<string, number> = {
   'lib/workspace/': 3,
   'lib/mcp/': 4,
   'lib/http/': 4,
+  'lib/daemon/': 4,
   'lib/dashboard/': 4,
   'bin/': 5,
 }

@@ -1,0 +1,111 @@
+import { spawn } from 'node:child_process'
+import { createConnection } from 'node:net'
+import { closeSync, mkdirSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { currentRuntime, daemonAddress, type DaemonAddress } from '../../lib/daemon/address.js'
+import { Relay } from '../../lib/daemon/relay.js'
+import type { Settings, SettingsFlags } from '../../lib/state/settings.js'
+import type { Logger } from '../log.js'
+
+/** Seconds a shared server stays up with no session (LOCKSTEP_SHARED_IDLE), so that a restarted agent finds it warm. */
+const DEFAULT_IDLE_SEC = 10
+
+export function sharedAddress(settings: Settings): DaemonAddress {
+  return daemonAddress(settings.dataDir, currentRuntime(settings.serverVersion))
+}
+
+/**
+ * Serve through the shared server of the data folder: relay this process's stdio to it, or, when none answers and no
+ * other process is starting one, be it (the first agent starts as fast as one served alone). Resolves with the exit
+ * code, or 'unavailable' when no shared server could be reached (the caller then serves in-process).
+ */
+export async function serveShared(
+  settings: Settings,
+  flags: SettingsFlags & Record<string, string | undefined>,
+  logger: Logger,
+  context: { cwd: string; env: NodeJS.ProcessEnv },
+): Promise<number | 'unavailable'> {
+  const address = sharedAddress(settings)
+  if (!(await answers(address.socketPath))) {
+    mkdirSync(address.runDir, { recursive: true, mode: 0o700 })
+    if (claimStart(address.startingFile)) {
+      const { runInProcess } = await import('./_in-process.js')
+      // resolves only when another process took the address first: relay to it
+      await runInProcess(settings, logger, context.cwd, context.env, address)
+    }
+  }
+  const env = Object.fromEntries(Object.entries(context.env).filter((entry): entry is [string, string] => typeof entry[1] === 'string'))
+  const relay = new Relay({
+    stdin: process.stdin,
+    stdout: process.stdout,
+    address,
+    hello: { version: settings.serverVersion, pid: process.pid, cwd: context.cwd, flags, env },
+    startSharedServer: () => startShared(settings, address, context.env, logger),
+    log: (level, message) => logger.log(level, message),
+  })
+  process.on('SIGINT', () => relay.stop())
+  process.on('SIGTERM', () => relay.stop())
+  return relay.run()
+}
+
+/** A relay whose start is this recent is still waited for; an older one is taken to have failed. */
+const STARTING_MS = 10_000
+
+function startShared(settings: Settings, address: DaemonAddress, env: NodeJS.ProcessEnv, logger: Logger): { failed(): boolean } {
+  mkdirSync(address.runDir, { recursive: true, mode: 0o700 })
+  // relays started together start one shared server: the one that creates the file; the others wait for it
+  if (!claimStart(address.startingFile)) return { failed: () => false }
+  const idle = Number(env.LOCKSTEP_SHARED_IDLE) > 0 ? String(Number(env.LOCKSTEP_SHARED_IDLE)) : String(DEFAULT_IDLE_SEC)
+  const args = [
+    ...process.execArgv,
+    process.argv[1]!,
+    'server',
+    '--shared-daemon',
+    '--shared-idle',
+    idle,
+    '--data-dir',
+    settings.dataDir,
+    '--log-dir',
+    settings.logDir,
+    '--log-level',
+    settings.logLevel,
+  ]
+  let failed = false
+  const child = spawn(process.execPath, args, { detached: true, stdio: 'ignore', env, cwd: address.runDir, windowsHide: true })
+  child.once('error', (error) => {
+    failed = true
+    logger.log('warn', `could not start a shared server: ${error.message}`)
+  })
+  child.once('exit', (code) => {
+    if (code) failed = true
+  })
+  child.unref()
+  writeFileSync(address.startingFile, String(child.pid ?? ''))
+  logger.log('info', `started a shared server (pid ${child.pid}) for ${settings.dataDir}`)
+  return { failed: () => failed }
+}
+
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection(path)
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+  })
+}
+
+function claimStart(file: string): boolean {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      closeSync(openSync(file, 'wx', 0o600))
+      return true
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return true
+      const age = Date.now() - (statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0)
+      if (age < STARTING_MS) return false
+      rmSync(file, { force: true })
+    }
+  }
+  return false
+}
