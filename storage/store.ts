@@ -70,6 +70,13 @@ export class Store<R extends Registry> {
   private readonly listeners = new Set<(commit: Commit) => void>()
   private readonly watcher = new ChangeWatcher()
   private readonly prepared = new Set<string>()
+  /** Transactions of this process begun and not yet answered, on any project. */
+  private active = 0
+  /**
+   * Whether a lone commit may fdatasync on the event loop. A process that serves several agents turns it off, since a
+   * request of another may be on its way while the disk works.
+   */
+  syncInline = true
   private readonly writing = new Map<string, Promise<unknown>>()
 
   constructor(private readonly options: StoreOptions<R>) {
@@ -115,14 +122,21 @@ export class Store<R extends Registry> {
   async transactCommit<K extends keyof R & string, T>(project: ProjectRef, names: K[], mutate: (docs: Pick<Bodies<R>, K>, tx: Tx<K>) => T): Promise<{ result: T; commit: Commit }> {
     if (this.options.readOnly) throw new Error('read-only store')
     for (const name of names) if (!(name in this.options.documents)) throw new Error(`unknown document ${name}`)
-    const run = enqueue(project.dir, () => this.runLocked(project, names, mutate))
-    this.writing.set(
-      project.dir,
-      run.catch(() => undefined),
-    )
-    const { result, commit, durable } = await run
-    // acknowledged only once durable: after an fdatasync that began after its line was written
-    if (durable) await durable
+    this.active++
+    let outcome: Awaited<ReturnType<typeof this.runLocked<K, T>>>
+    try {
+      const run = enqueue(project.dir, () => this.runLocked(project, names, mutate))
+      this.writing.set(
+        project.dir,
+        run.catch(() => undefined),
+      )
+      outcome = await run
+      // acknowledged only once durable: after an fdatasync that began after its line was written
+      if (outcome.durable) await outcome.durable
+    } finally {
+      this.active--
+    }
+    const { result, commit } = outcome
     if (commit.changed.length || commit.events.length) {
       this.watcher.notify(project.dir)
       for (const listener of this.listeners) safely(() => listener(commit))
@@ -226,7 +240,8 @@ export class Store<R extends Registry> {
       let durable: Promise<void> | false
       try {
         for (const action of actions) await action(project.dir)
-        durable = state.journal.append(line, early ? release : undefined)
+        // alone in this process, the sync runs inline: no thread hand-off to wait for, and nothing else to serve
+        durable = state.journal.append(line, early ? release : undefined, this.syncInline && this.active === 1)
         if (!durable) {
           throw new LockstepError('BUSY', `Another process committed to ${project.dir} while this one stalled; nothing was written. Retry the call.`, {
             folder: project.dir,

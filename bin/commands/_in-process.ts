@@ -32,6 +32,7 @@ export async function runInProcess(settings: Settings, logger: Logger, cwd: stri
         version: settings.serverVersion,
         idleMs: 60_000,
         log,
+        ownSession: true,
         onIdle: () => undefined,
         onSessionEnd: () => snapshots.flush(),
       })

@@ -27,6 +27,7 @@ export async function runSharedDaemon(settings: Settings, idleSec: number, logge
     version: settings.serverVersion,
     idleMs: idleSec * 1000,
     log,
+    ownSession: false,
     onIdle: () => shutdown('idle'),
     onSessionEnd: () => snapshots.flush(),
   }).catch((error: unknown) => {

@@ -22,6 +22,8 @@ export interface SharedServerOptions {
   idleMs: number
   log: Log
   onIdle: () => void
+  /** Whether this process also serves an agent of its own (the first agent's server), beside the relayed ones. */
+  ownSession: boolean
   /** Run as an agent leaves, before its relay is let go (the checked-in snapshot is written then, as a server's exit would). */
   onSessionEnd?: () => Promise<void>
 }
@@ -54,6 +56,8 @@ export async function startSharedServer(options: SharedServerOptions): Promise<S
   let idleTimer: NodeJS.Timeout | undefined
   let closed = false
   const armIdle = () => {
+    // serving several agents, a commit's fdatasync leaves the event loop: another's request may be on its way
+    options.store.syncInline = sessions.size + (options.ownSession ? 1 : 0) <= 1
     clearTimeout(idleTimer)
     if (sessions.size === 0) idleTimer = setTimeout(options.onIdle, options.idleMs)
   }
@@ -91,6 +95,7 @@ export async function startSharedServer(options: SharedServerOptions): Promise<S
     })
     const session: { ctx: Ctx; inFlight: number; idle?: () => void } = { ctx, inFlight: 0 }
     sessions.set(socket, session)
+    armIdle()
     if (rest.length) socket.unshift(rest)
     socket.write(JSON.stringify({ lockstep: 'ready', sessionId } satisfies Control) + '\n')
     let told = ctx.caller.binding

@@ -150,7 +150,7 @@ export class Journal {
    * Returns a promise of its durability (an fdatasync shared with the lines appended near it), or false when another
    * line of that seq came first: nothing of this commit counts.
    */
-  append(line: CommitLine, beforeSync?: () => void): Promise<void> | false {
+  append(line: CommitLine, beforeSync?: () => void, inline = false): Promise<void> | false {
     const bytes = Buffer.from(`${JSON.stringify(line)}\n`)
     const start = this.position.offset
     if (this.fd < 0) this.openFile()
@@ -179,7 +179,7 @@ export class Journal {
     // the line is the valid one of its seq: the next writer may go on while this one waits for the disk (its own
     // fdatasync covers this line too, so nothing acknowledged ever rests on a line that is not durable)
     beforeSync?.()
-    return this.syncs.add(start, start + bytes.length)
+    return this.syncs.add(start, start + bytes.length, inline)
   }
 
   private openFile(): boolean {
