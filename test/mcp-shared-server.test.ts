@@ -65,6 +65,19 @@ function storeDir(data: string): string {
   return join(projects, readdirSync(projects)[0]!)
 }
 
+/** A planner whose process serves, and two implementers relayed to it, all registered. */
+async function threeAgents(t: Parameters<typeof tempDir>[0]) {
+  const { home, repo, data } = setup(t)
+  const host = await startAgent(t, { home, cwd: repo })
+  const alice = await startAgent(t, { home, cwd: repo })
+  const bob = await startAgent(t, { home, cwd: repo })
+  await host.ok('coordination_init', { role: 'planner', name: 'host' })
+  await alice.ok('coordination_init', { role: 'implementer', name: 'alice' })
+  await bob.ok('coordination_init', { role: 'implementer', name: 'bob' })
+  assert.deepEqual(servers(data), [host.pid])
+  return { data, host, alice, bob }
+}
+
 async function sessionsOf(data: string) {
   return (await readStored(storeDir(data), 'agents')).sessions
 }
@@ -88,14 +101,7 @@ test('agents started together share one process that serves them all; each sessi
 })
 
 test('an agent that leaves ends its session at once; the others go on', { timeout: 60_000 }, async (t) => {
-  const { home, repo, data } = setup(t)
-  const host = await startAgent(t, { home, cwd: repo })
-  const alice = await startAgent(t, { home, cwd: repo })
-  const bob = await startAgent(t, { home, cwd: repo })
-  await host.ok('coordination_init', { role: 'planner', name: 'host' })
-  await alice.ok('coordination_init', { role: 'implementer', name: 'alice' })
-  await bob.ok('coordination_init', { role: 'implementer', name: 'bob' })
-  assert.deepEqual(servers(data), [host.pid])
+  const { data, alice, bob } = await threeAgents(t)
   await alice.close()
   await waitGone(alice.pid)
   const ended = (await sessionsOf(data)).find((session) => session.pid === alice.pid)
@@ -128,15 +134,8 @@ test('the serving agent leaves: a call in progress is answered, the others move 
 })
 
 test('the serving process killed with SIGKILL: sessions resume registered, an unanswered tool call says UNAVAILABLE, nothing is lost', { timeout: 90_000 }, async (t) => {
-  const { home, repo, data } = setup(t)
-  const host = await startAgent(t, { home, cwd: repo })
-  const alice = await startAgent(t, { home, cwd: repo })
-  const bob = await startAgent(t, { home, cwd: repo })
-  await host.ok('coordination_init', { role: 'planner', name: 'host' })
-  await alice.ok('coordination_init', { role: 'implementer', name: 'alice' })
-  await bob.ok('coordination_init', { role: 'implementer', name: 'bob' })
+  const { data, host, alice, bob } = await threeAgents(t)
   await bob.ok('lock_acquire', { path: 'src/held.ts' })
-  assert.deepEqual(servers(data), [host.pid])
   // a call that is running when the serving process dies
   const running = alice.call('command_run', { command: `${process.execPath} -e "setTimeout(() => {}, 3000)"`, timeoutMs: 20_000 })
   await sleep(700)
