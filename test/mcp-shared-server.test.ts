@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs'
 import { createConnection } from 'node:net'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { startAgent, type McpAgent } from './support/mcp-helpers.js'
+import { daemonAddress } from '../lib/daemon/address.js'
+import { packageVersion } from '../lib/core/version.js'
+import { CLI, startAgent, type McpAgent } from './support/mcp-helpers.js'
 import { tempDir, waitGone } from './support/helpers.js'
 import { readStored } from './support/stored.js'
 
@@ -224,3 +227,58 @@ test('--no-shared and LOCKSTEP_SHARED=0 serve each agent in its own process', { 
   assert.equal(existsSync(join(data, 'run')), false)
   assert.deepEqual((await sessionsOf(data)).map((session) => session.pid).sort(), [flagged.pid, envd.pid].sort())
 })
+
+test('the serving agent leaves during another agent’s events_wait: the wait is sent to the next server and answered', { timeout: 60_000 }, async (t) => {
+  const { data, host, alice } = await threeAgents(t)
+  const since = (await alice.ok('events_wait', { timeoutMs: 0 })).cursor
+  const waiting = alice.call('events_wait', { since, types: ['task.created'], timeoutMs: 4000 })
+  await sleep(300)
+  await host.close()
+  const answered = await waiting
+  assert.equal(answered.isError, false, `events_wait answered ${answered.code}`)
+  assert.deepEqual(servers(data), detached(data))
+})
+
+test('a relayed request over the message limit is refused INVALID_INPUT, and the session goes on', { timeout: 60_000 }, async (t) => {
+  const { alice } = await threeAgents(t)
+  const refused = await alice.call('note_append', { text: 'x'.repeat(11 * 1024 * 1024) })
+  assert.equal(refused.code, 'INVALID_INPUT')
+  await alice.ok('lock_acquire', { path: 'src/after.ts' })
+})
+
+test('a start claimed by a live process is waited for, a signal ends the wait at once; a claim of a dead process is taken over', { timeout: 60_000 }, async (t) => {
+  const { home, repo, data } = setup(t)
+  const runtime = { version: packageVersion(), execPath: process.execPath, execArgv: [], entry: CLI, nodeOptions: undefined, platform: process.platform, uid: process.getuid!() }
+  const address = daemonAddress(data, runtime)
+  mkdirSync(address.runDir, { recursive: true, mode: 0o700 })
+  writeFileSync(address.startingFile, String(process.pid))
+  const waiting = spawn(process.execPath, [CLI, 'server'], { cwd: repo, env: { PATH: process.env.PATH, HOME: home, LOCKSTEP_HOME: data }, stdio: ['pipe', 'pipe', 'ignore'] })
+  t.after(() => void waiting.kill('SIGKILL'))
+  const exited = new Promise<number | null>((resolve) => waiting.on('exit', (code) => resolve(code)))
+  await sleep(1500)
+  assert.equal(waiting.exitCode, null, 'it waits for the live claim')
+  assert.equal(existsSync(address.socketPath), false)
+  waiting.kill('SIGTERM')
+  assert.equal(await exited, 0)
+  // the claim of a process that is gone does not hold anyone up: the next agent serves and listens
+  writeFileSync(address.startingFile, String(deadPid()))
+  const alice = await startAgent(t, { home, cwd: repo })
+  await alice.ok('coordination_init', { role: 'implementer', name: 'alice' })
+  assert.deepEqual(servers(data), [alice.pid])
+  assert.equal(existsSync(address.socketPath), true)
+})
+
+test('a session with its own --server-version shares the serving process', { timeout: 60_000 }, async (t) => {
+  const { home, repo, data } = setup(t)
+  const renamed = await startAgent(t, { home, cwd: repo, args: ['--server-version', '9.9.9'] })
+  const plain = await startAgent(t, { home, cwd: repo })
+  await renamed.ok('coordination_init', { role: 'planner', name: 'renamed' })
+  await plain.ok('coordination_init', { role: 'implementer', name: 'plain' })
+  assert.deepEqual(servers(data), [renamed.pid])
+  assert.equal(renamed.client.getServerVersion()?.version, '9.9.9')
+})
+
+/** A pid no process has: one above the system's limit. */
+function deadPid(): number {
+  return Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8')) + 1
+}

@@ -48,7 +48,7 @@ test('hello: only the expected fields, with __proto__ keys dropped; one address 
   assert.equal(parseHello(JSON.stringify({ ...hello, extra: 1 })), undefined)
   assert.equal(parseHello(JSON.stringify({ ...hello, pid: -1 })), undefined)
   assert.equal(parseHello(JSON.stringify({ ...hello, resume: { sessionId: '../x' } })), undefined)
-  const runtime = { version: '1.0.0', execPath: '/node', execArgv: [], entry: '/cli.js', nodeOptions: undefined, platform: 'linux' as const }
+  const runtime = { version: '1.0.0', execPath: '/node', execArgv: [], entry: '/cli.js', nodeOptions: undefined, platform: 'linux' as const, uid: 1000 }
   const a = daemonAddress('/home/u/.lockstep-mcp', runtime)
   assert.equal(a.socketPath, `/home/u/.lockstep-mcp/run/shared-${a.key}.sock`)
   assert.notEqual(daemonAddress('/home/u/.lockstep-mcp', { ...runtime, version: '1.0.1' }).key, a.key)
@@ -56,5 +56,6 @@ test('hello: only the expected fields, with __proto__ keys dropped; one address 
   assert.notEqual(daemonAddress('/home/v/.lockstep-mcp', runtime).key, a.key)
   const deep = daemonAddress(`/home/${'d'.repeat(120)}`, runtime)
   assert.ok(Buffer.byteLength(deep.socketPath) <= 100, deep.socketPath)
+  assert.match(deep.socketPath, /lockstep-mcp-1000\/[0-9a-f]{16}\.sock$/)
   assert.match(daemonAddress('C:\\Users\\u\\.lockstep-mcp', { ...runtime, platform: 'win32' }).socketPath, /^\\\\\.\\pipe\\lockstep-mcp-[0-9a-f]{16}$/)
 })

@@ -11,6 +11,7 @@ import type { Settings } from '../../lib/state/settings.js'
 import { SnapshotWriter } from '../../lib/state/snapshot.js'
 import { shutdownOnce, sweepEvery } from '../lifecycle.js'
 import type { Logger } from '../log.js'
+import { packageVersion } from '../../lib/core/version.js'
 
 /**
  * The MCP server in this process, over its stdin and stdout. With `address` (no shared server answered and this
@@ -29,7 +30,7 @@ export async function runInProcess(settings: Settings, logger: Logger, cwd: stri
         store,
         dataDir: settings.dataDir,
         address,
-        version: settings.serverVersion,
+        version: packageVersion(),
         idleMs: 60_000,
         log,
         ownSession: true,

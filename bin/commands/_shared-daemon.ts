@@ -6,6 +6,7 @@ import type { Settings } from '../../lib/state/settings.js'
 import { SnapshotWriter } from '../../lib/state/snapshot.js'
 import { shutdownOnce, sweepEvery } from '../lifecycle.js'
 import type { Logger } from '../log.js'
+import { packageVersion } from '../../lib/core/version.js'
 import { sharedAddress } from './_shared.js'
 
 /** The shared server's process (`server --shared-daemon`, started by a relay): serves relays until idle. */
@@ -24,7 +25,7 @@ export async function runSharedDaemon(settings: Settings, idleSec: number, logge
     store,
     dataDir: settings.dataDir,
     address: sharedAddress(settings),
-    version: settings.serverVersion,
+    version: packageVersion(),
     idleMs: idleSec * 1000,
     log,
     ownSession: false,

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process'
 import { createConnection } from 'node:net'
-import { closeSync, mkdirSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { currentRuntime, daemonAddress, type DaemonAddress } from '../../lib/daemon/address.js'
+import { claimStart, dropStart, passStart } from '../../lib/daemon/start-claim.js'
+import { currentRuntime, daemonAddress, privateDir, type DaemonAddress } from '../../lib/daemon/address.js'
 import { Relay } from '../../lib/daemon/relay.js'
+import { packageVersion } from '../../lib/core/version.js'
 import type { Settings, SettingsFlags } from '../../lib/state/settings.js'
 import type { Logger } from '../log.js'
 
@@ -10,7 +11,8 @@ import type { Logger } from '../log.js'
 const DEFAULT_IDLE_SEC = 10
 
 export function sharedAddress(settings: Settings): DaemonAddress {
-  return daemonAddress(settings.dataDir, currentRuntime(settings.serverVersion))
+  // the build's own version: --server-version only renames what a session reports
+  return daemonAddress(settings.dataDir, currentRuntime(packageVersion()))
 }
 
 /**
@@ -25,12 +27,16 @@ export async function serveShared(
   context: { cwd: string; env: NodeJS.ProcessEnv },
 ): Promise<number | 'unavailable'> {
   const address = sharedAddress(settings)
+  if (!privateDir(address.runDir) || !privateDir(address.socketDir)) {
+    logger.log('warn', `${address.socketDir} is not this user's alone (mode 0700, owned by this user): no shared server`)
+    return 'unavailable'
+  }
   if (!(await answers(address.socketPath))) {
-    mkdirSync(address.runDir, { recursive: true, mode: 0o700 })
     if (claimStart(address.startingFile)) {
       const { runInProcess } = await import('./_in-process.js')
       // resolves only when another process took the address first: relay to it
       await runInProcess(settings, logger, context.cwd, context.env, address)
+      dropStart(address.startingFile)
     }
   }
   const env = Object.fromEntries(Object.entries(context.env).filter((entry): entry is [string, string] => typeof entry[1] === 'string'))
@@ -38,7 +44,7 @@ export async function serveShared(
     stdin: process.stdin,
     stdout: process.stdout,
     address,
-    hello: { version: settings.serverVersion, pid: process.pid, cwd: context.cwd, flags, env },
+    hello: { version: packageVersion(), pid: process.pid, cwd: context.cwd, flags, env },
     startSharedServer: () => startShared(settings, address, context.env, logger),
     log: (level, message) => logger.log(level, message),
   })
@@ -47,13 +53,9 @@ export async function serveShared(
   return relay.run()
 }
 
-/** A relay whose start is this recent is still waited for; an older one is taken to have failed. */
-const STARTING_MS = 10_000
-
-function startShared(settings: Settings, address: DaemonAddress, env: NodeJS.ProcessEnv, logger: Logger): { failed(): boolean } {
-  mkdirSync(address.runDir, { recursive: true, mode: 0o700 })
-  // relays started together start one shared server: the one that creates the file; the others wait for it
-  if (!claimStart(address.startingFile)) return { failed: () => false }
+/** Start a detached shared server, unless another process is starting one (undefined: wait for it). */
+function startShared(settings: Settings, address: DaemonAddress, env: NodeJS.ProcessEnv, logger: Logger): { failed(): boolean } | undefined {
+  if (!claimStart(address.startingFile)) return undefined
   const idle = Number(env.LOCKSTEP_SHARED_IDLE) > 0 ? String(Number(env.LOCKSTEP_SHARED_IDLE)) : String(DEFAULT_IDLE_SEC)
   const args = [
     ...process.execArgv,
@@ -73,13 +75,15 @@ function startShared(settings: Settings, address: DaemonAddress, env: NodeJS.Pro
   const child = spawn(process.execPath, args, { detached: true, stdio: 'ignore', env, cwd: address.runDir, windowsHide: true })
   child.once('error', (error) => {
     failed = true
+    dropStart(address.startingFile)
     logger.log('warn', `could not start a shared server: ${error.message}`)
   })
   child.once('exit', (code) => {
     if (code) failed = true
   })
   child.unref()
-  writeFileSync(address.startingFile, String(child.pid ?? ''))
+  // the claim is the server's now: it drops it once it listens, and its death frees it
+  if (child.pid) passStart(address.startingFile, child.pid)
   logger.log('info', `started a shared server (pid ${child.pid}) for ${settings.dataDir}`)
   return { failed: () => failed }
 }
@@ -93,19 +97,4 @@ function answers(path: string): Promise<boolean> {
     })
     socket.once('error', () => resolve(false))
   })
-}
-
-function claimStart(file: string): boolean {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      closeSync(openSync(file, 'wx', 0o600))
-      return true
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return true
-      const age = Date.now() - (statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0)
-      if (age < STARTING_MS) return false
-      rmSync(file, { force: true })
-    }
-  }
-  return false
 }

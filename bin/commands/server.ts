@@ -57,7 +57,8 @@ export class ServerCommand extends withServerFlags(BaseCommand) {
       const { runSharedDaemon } = await import('./_shared-daemon.js')
       return runSharedDaemon(settings, Number(this.sharedIdle) > 0 ? Number(this.sharedIdle) : 10, logger, this.context.cwd)
     }
-    if (this.shared && !/^(0|false|no|off)$/i.test(this.context.env.LOCKSTEP_SHARED ?? '')) {
+    // Windows: each agent in its own process until the named-pipe path is tested there
+    if (this.shared && process.platform !== 'win32' && !/^(0|false|no|off)$/i.test(this.context.env.LOCKSTEP_SHARED ?? '')) {
       const { serveShared } = await import('./_shared.js')
       const code = await serveShared(settings, flags, logger, this.context)
       if (code !== 'unavailable') process.exit(code)

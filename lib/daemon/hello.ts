@@ -17,7 +17,12 @@ export interface Hello {
 }
 
 /** The shared server's answer to a hello, and afterwards what it tells the relay about the session (never sent on). */
-export type Control = { lockstep: 'ready'; sessionId: string } | { lockstep: 'refused'; code: string; message: string } | { lockstep: 'session'; binding: Binding }
+export type Control =
+  | { lockstep: 'ready'; sessionId: string }
+  | { lockstep: 'refused'; code: string; message: string }
+  | { lockstep: 'session'; binding: Binding }
+  /** The server is going before answering these requests, which change nothing: send them to the next one. */
+  | { lockstep: 'again'; ids: (string | number)[] }
 
 const Text = v.pipe(v.string(), v.maxLength(64 * 1024))
 const BindingSchema = v.strictObject({

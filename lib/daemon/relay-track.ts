@@ -36,7 +36,7 @@ export function readClientLine(line: Buffer): ClientLine {
       const message = JSON.parse(line.toString('utf8')) as { id?: unknown; method?: unknown }
       return { ...(isId(message.id) ? { id: message.id } : {}), ...(typeof message.method === 'string' ? { method: message.method } : {}) }
     } catch {
-      return {}
+      // not JSON (a refused line's two ends): read its ends
     }
   }
   const method = /"method"\s*:\s*"([^"\\]{1,100})"/.exec(head)?.[1] ?? /"method"\s*:\s*"([^"\\]{1,100})"\s*[,}][^{}]*$/.exec(tail)?.[1]
@@ -79,4 +79,12 @@ export function unansweredCall(id: Id): string {
 /** The answer to a request the relay cannot pass on at all. */
 export function unavailableRequest(id: Id, why: string): string {
   return JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32603, message: `lockstep-mcp is unavailable: ${why}`, data: { code: 'UNAVAILABLE' } } })
+}
+
+/** The answer to a request over the message limit, which the relay refuses itself (as a lone server's transport does). */
+export function oversizedAnswer(id: Id, method: string | undefined, bytes: number, limit: number): string {
+  const message = `The request is ${bytes} bytes, over the ${limit}-byte message limit; send less (file content is limited to 4 MiB: split it into several writes).`
+  const data = { code: 'INVALID_INPUT', message, data: { bytes, limit } }
+  if (method === 'tools/call') return JSON.stringify({ jsonrpc: '2.0', id, result: { isError: true, content: [{ type: 'text', text: `INVALID_INPUT: ${message}` }], structuredContent: data } })
+  return JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32600, message, data } })
 }

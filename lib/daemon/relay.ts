@@ -6,7 +6,7 @@ import type { Binding } from '../state/context.js'
 import type { DaemonAddress } from './address.js'
 import type { Control, Hello } from './hello.js'
 import { LineSplitter, readLine } from './lines.js'
-import { answerId, readClientLine, unansweredCall, unavailableRequest, type Id } from './relay-track.js'
+import { answerId, oversizedAnswer, readClientLine, unansweredCall, unavailableRequest, type Id } from './relay-track.js'
 
 export type Log = (level: 'error' | 'warn' | 'info' | 'debug', message: string) => void
 
@@ -15,8 +15,11 @@ export interface RelayOptions {
   stdout: Writable
   address: DaemonAddress
   hello: Omit<Hello, 'lockstep' | 'token' | 'resume'>
-  /** Start a shared server in the background; `failed()` tells whether it has already exited with an error. */
-  startSharedServer: () => { failed(): boolean }
+  /**
+   * Start a shared server in the background; `failed()` tells whether it has already exited with an error. Undefined
+   * when another process is starting one (asked again on the next try, in case that one died).
+   */
+  startSharedServer: () => { failed(): boolean } | undefined
   log: Log
   /** How long to try to reach a shared server, one started now included (default 10 s). */
   connectMs?: number
@@ -37,7 +40,9 @@ export class Relay {
   private sessionId: string | undefined
   private binding: Binding | undefined
   private pending: Buffer[] = []
-  private readonly inFlight = new Map<string, { id: Id; method: string; line?: Buffer }>()
+  private readonly inFlight = new Map<string, { id: Id; method: string; line: Buffer }>()
+  /** Requests the server gave back as it went (they change nothing): sent again to the next one, unless answered first. */
+  private readonly again = new Map<string, Buffer>()
   private initialize: { id: Id; line: Buffer; answered: boolean } | undefined
   private initialized: Buffer | undefined
   private initializedSent = false
@@ -45,19 +50,25 @@ export class Relay {
   private stopping = false
   private losses: number[] = []
   private finish: (code: number) => void = () => undefined
+  private oversized: { head: Buffer; tail: Buffer; bytes: number } | undefined
   private readonly fromClient = new LineSplitter(
     MAX_MESSAGE_BYTES,
     (line) => this.clientLine(line),
-    (part) => this.passOversized(part),
+    (part, done) => this.refuseOversized(part, done),
   )
 
   constructor(private readonly options: RelayOptions) {}
 
   /** Relay until the client leaves (0) or no shared server can be had (1); 'unavailable' if none answered at first. */
   async run(): Promise<number | 'unavailable'> {
-    const first = await this.connect(undefined)
-    if (!first) return 'unavailable'
     const finished = new Promise<number>((resolve) => (this.finish = resolve))
+    const first = await this.connect(undefined)
+    // told to stop while connecting (a signal): leave without a session
+    if (this.stopping) {
+      first?.socket.destroy()
+      return 0
+    }
+    if (!first) return 'unavailable'
     const { stdin } = this.options
     stdin.on('data', (chunk: Buffer) => this.fromClient.push(chunk))
     stdin.once('end', () => this.stop())
@@ -108,7 +119,7 @@ export class Relay {
       this.initialized = Buffer.from(line)
       this.initializedSent = true
     }
-    if (!replay && id !== undefined && method) this.inFlight.set(key(id), { id, method, ...(method === 'tools/call' ? {} : { line: Buffer.from(line) }) })
+    if (!replay && id !== undefined && method) this.inFlight.set(key(id), { id, method, line: Buffer.from(line) })
     this.write(line)
   }
 
@@ -119,22 +130,38 @@ export class Relay {
     socket.once('drain', () => this.options.stdin.resume())
   }
 
-  /** A line over the message limit goes on as it comes: the shared server refuses it, naming its id. */
-  private passOversized(part: Buffer): void {
-    if (this.socket) this.write(part)
+  /** A line over the message limit is refused here, by the id at either of its ends; it is never passed on. */
+  private refuseOversized(part: Buffer, done: boolean): void {
+    const seen = (this.oversized ??= { head: Buffer.from(part.subarray(0, 4096)), tail: Buffer.alloc(0), bytes: 0 })
+    seen.bytes += part.length
+    seen.tail = Buffer.concat([seen.tail, part]).subarray(-4096)
+    if (!done) return
+    this.oversized = undefined
+    const { id, method } = readClientLine(Buffer.concat([seen.head, Buffer.from('\n'), seen.tail]))
+    this.options.log('warn', `refused a ${seen.bytes}-byte message`)
+    if (id !== undefined) this.toClient(Buffer.from(oversizedAnswer(id, method, seen.bytes - 1, MAX_MESSAGE_BYTES) + '\n'))
   }
 
   private serverLine(line: Buffer): void {
     if (line.subarray(0, 12).toString('latin1') === '{"lockstep":') {
       const control = parseControl(line.toString('utf8'))
       if (control?.lockstep === 'session') this.binding = control.binding
+      if (control?.lockstep === 'again') {
+        for (const id of control.ids) {
+          const request = this.inFlight.get(key(id))
+          if (!request) continue
+          this.inFlight.delete(key(id))
+          this.again.set(key(id), request.line)
+        }
+      }
       return
     }
-    if (this.inFlight.size || this.swallow !== undefined) {
+    if (this.inFlight.size || this.again.size || this.swallow !== undefined) {
       const id = answerId(line)
       if (id !== undefined) {
         const answered = key(id)
         this.inFlight.delete(answered)
+        this.again.delete(answered)
         if (this.initialize && answered === key(this.initialize.id)) this.initialize.answered = true
         if (answered === this.swallow) {
           this.swallow = undefined
@@ -159,9 +186,11 @@ export class Relay {
     const now = Date.now()
     this.losses = [...this.losses.filter((at) => now - at < 60_000), now]
     this.options.log('warn', `the shared server's connection closed with ${this.inFlight.size} request(s) unanswered; resuming session ${this.sessionId}`)
-    const again: Buffer[] = []
+    // given back, or changing nothing: sent again; a tool call that may have taken effect: answered UNAVAILABLE
+    const again = [...this.again.values()]
+    this.again.clear()
     for (const request of this.inFlight.values()) {
-      if (request.line) again.push(request.line)
+      if (request.method !== 'tools/call') again.push(request.line)
       else this.toClient(Buffer.from(unansweredCall(request.id) + '\n'))
     }
     this.inFlight.clear()
@@ -193,6 +222,7 @@ export class Relay {
     const { address, log } = this.options
     const deadline = Date.now() + (this.options.connectMs ?? 10_000)
     let started: { failed(): boolean } | undefined
+    let waited = false
     for (;;) {
       const opened = await open(address.socketPath)
       if (opened.socket) {
@@ -216,12 +246,13 @@ export class Relay {
         opened.socket.destroy()
       } else if (opened.code === 'ENOENT' || opened.code === 'ECONNREFUSED') {
         started ??= this.options.startSharedServer()
+        waited = true
       } else {
         log('warn', `cannot reach the shared server at ${address.socketPath}: ${opened.code}`)
         return undefined
       }
-      if (Date.now() > deadline || started?.failed()) return undefined
-      await new Promise((resolve) => setTimeout(resolve, started ? 10 : 25))
+      if (this.stopping || Date.now() > deadline || started?.failed()) return undefined
+      await new Promise((resolve) => setTimeout(resolve, waited ? 10 : 25))
     }
   }
 }

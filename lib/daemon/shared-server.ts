@@ -1,15 +1,16 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
-import { chmodSync, lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, lstatSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { createConnection, createServer, type Server as NetServer, type Socket } from 'node:net'
 import { endSession } from '../agents/sessions.js'
 import { LockstepError } from '../errors.js'
 import { newId } from '../core/ids.js'
 import { serveSession, type Log } from '../mcp/session.js'
+import { TOOLS } from '../mcp/tools.js'
 import { LineStdioTransport } from '../mcp/stdio.js'
 import { buildCtx } from '../state/open.js'
 import type { Ctx, LockstepStore } from '../state/context.js'
 import { resolveSettings, type Settings } from '../state/settings.js'
-import type { DaemonAddress } from './address.js'
+import { privateDir, type DaemonAddress } from './address.js'
 import { MAX_HELLO_BYTES, parseHello, type Control, type Hello } from './hello.js'
 import { readLine } from './lines.js'
 
@@ -51,7 +52,7 @@ const CHECK_MS = 2000
  */
 export async function startSharedServer(options: SharedServerOptions): Promise<SharedServer> {
   const { address, log } = options
-  const sessions = new Map<Socket, { ctx: Ctx; inFlight: number; idle?: () => void }>()
+  const sessions = new Map<Socket, Session>()
   const token = randomBytes(24).toString('hex')
   let idleTimer: NodeJS.Timeout | undefined
   let closed = false
@@ -93,7 +94,7 @@ export async function startSharedServer(options: SharedServerOptions): Promise<S
       env: hello.env,
       ...(hello.resume?.binding ? { binding: hello.resume.binding } : {}),
     })
-    const session: { ctx: Ctx; inFlight: number; idle?: () => void } = { ctx, inFlight: 0 }
+    const session: Session = { ctx, inFlight: new Map() }
     sessions.set(socket, session)
     armIdle()
     if (rest.length) socket.unshift(rest)
@@ -103,14 +104,16 @@ export async function startSharedServer(options: SharedServerOptions): Promise<S
     // the relay keeps the session's registration, to resume it if this process goes
     const server = await serveSession(ctx, transport, log, (message) => {
       // the answer is written right after this: a connection being let go ends once it is
-      if ('id' in message && ('result' in message || 'error' in message) && --session.inFlight === 0 && session.idle) setImmediate(session.idle)
+      if ('id' in message && ('result' in message || 'error' in message) && session.inFlight.delete(idKey(message.id)) && !session.inFlight.size && session.idle) setImmediate(session.idle)
       if (ctx.caller.binding === told || !ctx.caller.binding) return
       told = ctx.caller.binding
       socket.write(JSON.stringify({ lockstep: 'session', binding: told } satisfies Control) + '\n')
     })
     const deliver = transport.onmessage
     transport.onmessage = (message) => {
-      if ('method' in message && 'id' in message) session.inFlight++
+      if ('method' in message && 'id' in message) session.inFlight.set(idKey(message.id), { id: message.id, again: repeatable(message) })
+      // a cancelled request gets no answer: it is not in progress any more
+      if ('method' in message && message.method === 'notifications/cancelled') session.inFlight.delete(idKey((message.params as { requestId?: unknown } | undefined)?.requestId))
       deliver?.(message)
     }
     socket.resume()
@@ -149,7 +152,9 @@ export async function startSharedServer(options: SharedServerOptions): Promise<S
     }
   }
 
-  mkdirSync(address.runDir, { recursive: true, mode: 0o700 })
+  if (!privateDir(address.runDir) || !privateDir(address.socketDir)) {
+    throw new LockstepError('FORBIDDEN', `${address.socketDir} is not this user's alone (mode 0700, owned by this user); agents are served in their own processes.`, { folder: address.socketDir })
+  }
   await listen(listener, address.socketPath)
   if (process.platform !== 'win32') chmodSync(address.socketPath, 0o600)
   const ino = process.platform === 'win32' ? 0 : lstatSync(address.socketPath).ino
@@ -184,7 +189,11 @@ export async function startSharedServer(options: SharedServerOptions): Promise<S
         ([socket, session]) =>
           new Promise<void>((resolve) => {
             socket.once('close', () => resolve())
-            if (session.inFlight <= 0) socket.end()
+            // calls that change nothing are sent again by the relay to the next server instead of waited for
+            const again = [...session.inFlight.values()].filter((call) => call.again)
+            if (again.length) socket.write(JSON.stringify({ lockstep: 'again', ids: again.map((call) => call.id) } satisfies Control) + '\n')
+            for (const call of again) session.inFlight.delete(idKey(call.id))
+            if (!session.inFlight.size) socket.end()
             else session.idle = () => socket.end()
           }),
       )
@@ -192,6 +201,24 @@ export async function startSharedServer(options: SharedServerOptions): Promise<S
       for (const socket of sessions.keys()) socket.destroy()
     },
   }
+}
+
+interface Session {
+  ctx: Ctx
+  /** Requests not answered yet, by id; `again`: safe to send again to another server (it changes nothing). */
+  inFlight: Map<string, { id: string | number; again: boolean }>
+  idle?: () => void
+}
+
+function idKey(id: unknown): string {
+  return typeof id === 'string' ? `s${id}` : `n${String(id)}`
+}
+
+/** A request that changes nothing: a tool the table marks read-only (events_wait, the lists), or not a tool call. */
+function repeatable(message: { method: string; params?: unknown }): boolean {
+  if (message.method !== 'tools/call') return true
+  const name = (message.params as { name?: unknown } | undefined)?.name
+  return TOOLS.some((tool) => tool.name === name && tool.readOnly === true)
 }
 
 /** Listen on the address; a socket file left by a dead process is replaced, one held by a live server is not. */
