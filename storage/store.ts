@@ -11,7 +11,7 @@ import { EventReader } from './journal/event-reader.js'
 import type { EventInput, LogEvent } from './journal/events.js'
 import { applyFileOps, placeFileOps } from './journal/file-ops.js'
 import { JOURNAL_FILE, type CommitLine } from './journal/journal.js'
-import { acquireLock } from './locks/project-lock.js'
+import { acquireLock, tryLock } from './locks/project-lock.js'
 import { ProjectState, landed, type FileOp } from './journal/project-state.js'
 import { projectRef } from './projects.js'
 import { enqueue } from './locks/queue.js'
@@ -184,6 +184,8 @@ export class Store<R extends Registry> {
       const made = (state = new ProjectState(project, this.registry(), { backup: !this.options.readOnly, rereadSnapshots: this.options.readOnly }))
       // the lines of a failed fdatasync may have been cut back: the next read rebuilds from the journal
       made.journal.onSyncFailed = () => (made.loaded = false)
+      // they are cut back only under the lock, and only when nobody holds it (journal.ts)
+      made.journal.tryLock = () => tryLock(join(project.dir, LOCK_FILE))
       this.states.set(project.dir, state)
     }
     return state
@@ -243,9 +245,11 @@ export class Store<R extends Registry> {
         // alone in this process, the sync runs inline: no thread hand-off to wait for, and nothing else to serve
         durable = state.journal.append(line, early ? release : undefined, this.syncInline && this.active === 1)
         if (!durable) {
-          throw new LockstepError('BUSY', `Another process committed to ${project.dir} while this one stalled; nothing was written. Retry the call.`, {
-            folder: project.dir,
-          })
+          throw new LockstepError(
+            'BUSY',
+            `The journal of ${project.dir} changed while this call was committing (another process committed while this one stalled, or a failed disk write was taken back); nothing was written. Retry the call.`,
+            { folder: project.dir },
+          )
         }
         // a commit that keeps the lock (file appends in journal order, snapshots) goes on only once its line is durable
         if (!early) await durable

@@ -14,6 +14,10 @@ import type { LogEvent } from './events.js'
 // broken while it stalled), its own line is void and it answers BUSY; only a line found valid is then fdatasynced and
 // acknowledged. Readers apply the same rule, so the lock is only
 // an optimisation: no lock, however broken, can make two commits of one seq both count.
+//
+// A complete line is cut back only under the lock (the lines of a failed fdatasync, in `cutBack`): a writer that holds
+// it may have read the line, and its own line, one seq further, must not land where the cut one was. A writer also
+// appends only where it caught up to: a journal of another length means something changed under it.
 
 export const JOURNAL_FILE = 'journal.jsonl'
 const NEWLINE = 0x0a
@@ -44,12 +48,15 @@ export class Journal {
   unreadable = 0
   /** Lines that lost their seq to another line (a writer whose lock was broken): void by design. */
   voided = 0
-  /** Told when an fdatasync of this process's lines failed (they were cut back when they were still the last). */
+  /** Told when an fdatasync of this process's lines failed (they may have been cut back): the state is to be rebuilt. */
   onSyncFailed?: () => void
+  /** Take the project lock at once if nobody holds it (`tryLock` of storage/locks/project-lock.ts); its release, or null. */
+  tryLock?: () => (() => void) | null
   private readonly syncs = new GroupSync(
     () => this.appendFd,
-    (error) => diskError(this.dir, error),
+    (error, kept) => diskError(this.dir, error, kept),
     () => this.onSyncFailed?.(),
+    (to, end, locked) => this.cutBack(to, end, locked),
   )
 
   constructor(readonly dir: string) {
@@ -147,16 +154,20 @@ export class Journal {
 
   /**
    * Under the lock, caught up: append `line` (seq = position.seq + 1) and check that it is the valid line of its seq.
-   * Returns a promise of its durability (an fdatasync shared with the lines appended near it), or false when another
-   * line of that seq came first: nothing of this commit counts.
+   * Returns a promise of its durability (an fdatasync shared with the lines appended near it), or false when nothing
+   * of this commit counts: another line of that seq came first, or the journal no longer ends where this process
+   * caught up to (a line appended or cut back under it), and then nothing was written. `release`: the lock's release,
+   * called once the line is found valid; without it the caller keeps the lock until the promise settles.
    */
-  append(line: CommitLine, beforeSync?: () => void, inline = false): Promise<void> | false {
+  append(line: CommitLine, release?: () => void, inline = false): Promise<void> | false {
     const bytes = Buffer.from(`${JSON.stringify(line)}\n`)
     const start = this.position.offset
     if (this.fd < 0) this.openFile()
     // the same file as the reading descriptor: catchUp reports a replaced journal before any append
     if (this.appendFd < 0) this.appendFd = fs.openSync(this.path, 'a', 0o600)
     const fd = this.appendFd
+    // an append lands where the file ends: only there if that is where this process read up to
+    if (fs.fstatSync(fd).size !== start) return false
     try {
       for (let done = 0; done < bytes.length;) done += fs.writeSync(fd, bytes, done, bytes.length - done)
     } catch (error) {
@@ -178,8 +189,26 @@ export class Journal {
     if (!mine) return false
     // the line is the valid one of its seq: the next writer may go on while this one waits for the disk (its own
     // fdatasync covers this line too, so nothing acknowledged ever rests on a line that is not durable)
-    beforeSync?.()
-    return this.syncs.add(start, start + bytes.length, inline)
+    release?.()
+    return this.syncs.add(start, start + bytes.length, !release, inline)
+  }
+
+  /**
+   * The lines of a failed fdatasync, from `to` to `end`: cut them back if they are still the file's last and the lock
+   * is this process's for it (`locked`: held by the commit waiting on them; otherwise taken now, only if nobody holds
+   * it). Never without it: a writer that holds it may have read them and would append its next seq where they were,
+   * leaving a gap in the chain. Returns whether they were cut; when not, they stay (valid lines, maybe not durable).
+   */
+  private cutBack(to: number, end: number, locked: boolean): boolean {
+    const unlock = locked ? () => undefined : this.tryLock?.()
+    if (!unlock) return false
+    try {
+      if (fs.fstatSync(this.appendFd).size !== end) return false
+      fs.ftruncateSync(this.appendFd, to)
+      return true
+    } finally {
+      unlock()
+    }
   }
 
   private openFile(): boolean {
@@ -225,9 +254,17 @@ export class Journal {
   }
 }
 
-function diskError(dir: string, error: NodeJS.ErrnoException): LockstepError {
+/** A commit the disk failed. `kept`: its line stays in the journal, written but maybe not durable. */
+function diskError(dir: string, error: NodeJS.ErrnoException, kept = false): LockstepError {
   const code = error.code ?? 'EIO'
   const cause = code === 'ENOSPC' ? 'the disk is full' : code === 'EDQUOT' ? 'the disk quota is used up' : `the disk failed (${code})`
+  if (kept) {
+    return new LockstepError(
+      'BUSY',
+      `Could not make the change durable in ${dir}: ${cause}. Its journal line stays (another commit held the lock or followed it, and may build on it), so the change may have been kept. Free space or fix the disk, then read the current state and retry the call only if the change is not there.`,
+      { folder: dir, cause: code, kept: 'unknown' },
+    )
+  }
   return new LockstepError('BUSY', `Could not write to ${dir}: ${cause}; nothing was written. Free space or fix the disk, then retry the call.`, {
     folder: dir,
     cause: code,

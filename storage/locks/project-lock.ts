@@ -42,9 +42,7 @@ let ownText: string | undefined
 
 /** Take the lock at `path`, waiting with backoff until `deadlineMs`; throws BUSY then. */
 export async function acquireLock(path: string, deadlineMs: number): Promise<() => void> {
-  // one owner per process: this process takes each lock only after releasing it (its transactions queue)
-  const text = (ownText ??= [process.pid, processStartTime(process.pid) ?? '-', MACHINE, randomBytes(4).toString('hex')].join(' '))
-  installExitHook()
+  const text = ownerText()
   for (let delay = 1; ; delay = Math.min(delay * 2, 8)) {
     // look before trying: a failed create takes the folder's write lock (others spin on it), a look does not
     let seen = statLock(path)
@@ -65,6 +63,29 @@ export async function acquireLock(path: string, deadlineMs: number): Promise<() 
     const name = basename(path)
     await releases.wait(dirname(path), Math.min(WAKE_FALLBACK_MS, delay * 4), undefined, (changed) => changed === name)
   }
+}
+
+/**
+ * Take the lock at `path` now, synchronously, only if nobody holds it: neither another process nor a transaction of
+ * this one. One try; it never waits and never breaks a lock, even an abandoned one. Returns the release, or null.
+ */
+export function tryLock(path: string): (() => void) | null {
+  if (held.has(path)) return null
+  const text = ownerText()
+  try {
+    if (statLock(path) || !create(path, text)) return null
+  } catch {
+    // the folder cannot be written: not taken
+    return null
+  }
+  held.add(path)
+  return () => release(path, text)
+}
+
+/** This process's owner line. One owner per process: it takes each lock only after releasing it (its transactions queue). */
+function ownerText(): string {
+  installExitHook()
+  return (ownText ??= [process.pid, processStartTime(process.pid) ?? '-', MACHINE, randomBytes(4).toString('hex')].join(' '))
 }
 
 /** The current owner of the lock at `path` and its age; null when nobody holds it. */
