@@ -7,7 +7,8 @@
 // locked file and an unlocked one change.
 // Prints SKIP (exit 0) only when the registry cannot be reached and nothing is cached; any other failure exits 1.
 import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
+import { removeTree } from '../support/remove-tree.js'
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
@@ -118,7 +119,7 @@ async function main(): Promise<number> {
     expect(!/lockstep-mcp/.test(after.stdout + after.stderr), 'gemini mcp list no longer shows lockstep-mcp', after)
     return failures ? 1 : 0
   } finally {
-    rmSync(scratch, { recursive: true, force: true })
+    await removeTree(scratch)
   }
 }
 

@@ -6,7 +6,8 @@
 // (`codex exec`) against a Responses API stand-in, with apply_patch. Prints SKIP
 // (exit 0) only when the registry cannot be reached and no cached clients exist; any other failure exits 1.
 import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync, appendFileSync } from 'node:fs'
+import { removeTree } from '../support/remove-tree.js'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, writeFileSync, appendFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
@@ -205,7 +206,7 @@ async function main(): Promise<number> {
     expect(cg.files.free === EDITED, 'Codex: the apply_patch of an unlocked file goes through', cgShown)
     return 0
   } finally {
-    rmSync(scratch, { recursive: true, force: true })
+    await removeTree(scratch)
   }
 }
 

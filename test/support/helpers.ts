@@ -1,5 +1,6 @@
+import { removeTree } from './remove-tree.js'
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, realpathSync } from 'node:fs'
 import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { tmpdir } from 'node:os'
@@ -11,7 +12,7 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 /** A fresh temp folder, removed when the test ends. */
 export function tempDir(t: { after: (fn: () => unknown) => void }, prefix = 'lockstep-'): string {
   const dir = realpathSync(mkdtempSync(join(tmpdir(), prefix)))
-  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  t.after(() => removeTree(dir))
   return dir
 }
 
