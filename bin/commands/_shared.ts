@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { createConnection } from 'node:net'
 import { claimStart, dropStart, passStart } from '../../lib/daemon/start-claim.js'
 import { currentRuntime, daemonAddress, privateDir, type DaemonAddress } from '../../lib/daemon/address.js'
@@ -55,6 +56,8 @@ export async function serveShared(
 
 /** Start a detached shared server, unless another process is starting one (undefined: wait for it). */
 function startShared(settings: Settings, address: DaemonAddress, env: NodeJS.ProcessEnv, logger: Logger): { failed(): boolean } | undefined {
+  // the data folder was removed since this relay connected: there is nothing to serve, and it is not made again
+  if (!existsSync(address.runDir)) return { failed: () => true }
   if (!claimStart(address.startingFile)) return undefined
   const idle = Number(env.LOCKSTEP_SHARED_IDLE) > 0 ? String(Number(env.LOCKSTEP_SHARED_IDLE)) : String(DEFAULT_IDLE_SEC)
   const args = [

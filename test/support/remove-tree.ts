@@ -6,11 +6,20 @@ import { setTimeout as sleep } from 'node:timers/promises'
  * after its serving agent left stays up for seconds after the test, and would write into the folder being removed.
  */
 export async function removeTree(dir: string): Promise<void> {
-  const pids = sharedServersUnder(dir)
-  for (const pid of pids) signal(pid, 'SIGTERM')
-  for (let waited = 0; waited < 2000 && pids.some(alive); waited += 50) await sleep(50)
-  for (const pid of pids) signal(pid, 'SIGKILL')
-  rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 })
+  // a relay of the test may start one while the folder goes: stop those too, and try again
+  for (let attempt = 0; ; attempt++) {
+    const pids = sharedServersUnder(dir)
+    for (const pid of pids) signal(pid, 'SIGTERM')
+    for (let waited = 0; waited < 2000 && pids.some(alive); waited += 50) await sleep(50)
+    for (const pid of pids) signal(pid, 'SIGKILL')
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 })
+      if (!sharedServersUnder(dir).length || attempt >= 5) return
+    } catch (error) {
+      if (attempt >= 5) throw error
+    }
+    await sleep(200)
+  }
 }
 
 function sharedServersUnder(dir: string): number[] {
