@@ -201,9 +201,10 @@ test('a connection without the token is refused and starts no session', { timeou
   const { home, repo, data } = setup(t)
   const alice = await startAgent(t, { home, cwd: repo })
   await alice.ok('coordination_init', { role: 'implementer', name: 'alice' })
-  const socket = readdirSync(join(data, 'run')).find((name) => name.endsWith('.sock'))!
+  // the serving process listens once its own agent's first requests are answered
+  const socket = await eventually(() => readdirSync(join(data, 'run')).find((name) => name.endsWith('.sock')))
   const reply = await new Promise<string>((resolve) => {
-    const connection = createConnection(join(data, 'run', socket))
+    const connection = createConnection(join(data, 'run', socket!))
     let text = ''
     connection.on('data', (chunk: Buffer) => (text += chunk.toString()))
     connection.on('close', () => resolve(text))
@@ -265,7 +266,7 @@ test('a start claimed by a live process is waited for, a signal ends the wait at
   const alice = await startAgent(t, { home, cwd: repo })
   await alice.ok('coordination_init', { role: 'implementer', name: 'alice' })
   assert.deepEqual(servers(data), [alice.pid])
-  assert.equal(existsSync(address.socketPath), true)
+  assert.ok(await eventually(() => existsSync(address.socketPath)), 'it listens for the agents after it')
 })
 
 test('a session with its own --server-version shares the serving process', { timeout: 60_000 }, async (t) => {
@@ -277,6 +278,15 @@ test('a session with its own --server-version shares the serving process', { tim
   assert.deepEqual(servers(data), [renamed.pid])
   assert.equal(renamed.client.getServerVersion()?.version, '9.9.9')
 })
+
+/** The first truthy value of `probe` within 5 s (else the last). */
+async function eventually<T>(probe: () => T): Promise<T> {
+  for (const deadline = Date.now() + 5000; Date.now() < deadline; await sleep(25)) {
+    const value = probe()
+    if (value) return value
+  }
+  return probe()
+}
 
 /** A pid no process has: one above the system's limit. */
 function deadPid(): number {

@@ -35,9 +35,7 @@ export async function serveShared(
   if (!(await answers(address.socketPath))) {
     if (claimStart(address.startingFile)) {
       const { runInProcess } = await import('./_in-process.js')
-      // resolves only when another process took the address first: relay to it
-      await runInProcess(settings, logger, context.cwd, context.env, address)
-      dropStart(address.startingFile)
+      return runInProcess(settings, logger, context.cwd, context.env, address)
     }
   }
   const env = Object.fromEntries(Object.entries(context.env).filter((entry): entry is [string, string] => typeof entry[1] === 'string'))

@@ -65,7 +65,7 @@ export class ServerCommand extends withServerFlags(BaseCommand) {
       logger.log('warn', 'no shared server could be reached: serving this session in this process')
     }
     const { runInProcess } = await import('./_in-process.js')
-    return runInProcess(settings, logger, this.context.cwd, this.context.env).then(() => 1)
+    return runInProcess(settings, logger, this.context.cwd, this.context.env)
   }
 
   private async runHttp(settings: Settings, logger: Logger): Promise<number> {
