@@ -67,13 +67,13 @@ const BAD: [string, Record<string, unknown>][] = [
   ['status_get', { projectRoot: 'x'.repeat(1025) }],
 ]
 
-/** Every file of the store but its lock folders and the shared server's socket, which carry no state (a call may take and release a lock). */
+/** Every file of the store but its lock folders, logs and the shared server's run folder, which carry no state (a call may take and release a lock). */
 function snapshot(dir: string): Map<string, string> {
   const out = new Map<string, string>()
   const walk = (path: string) => {
     for (const name of readdirSync(path)) {
       const full = join(path, name)
-      if (/\.lock($|\.)/.test(name)) continue
+      if (/\.lock($|\.)/.test(name) || (path === dir && (name === 'logs' || name === 'run'))) continue
       const stat = statSync(full)
       if (stat.isDirectory()) walk(full)
       else if (stat.isFile()) out.set(full, readFileSync(full, 'utf8'))
