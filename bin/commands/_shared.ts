@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs'
 import { createConnection } from 'node:net'
 import { claimStart, dropStart, passStart } from '../../lib/daemon/start-claim.js'
 import { currentRuntime, daemonAddress, privateDir, type DaemonAddress } from '../../lib/daemon/address.js'
-import { Relay } from '../../lib/daemon/relay.js'
 import { packageVersion } from '../../lib/core/version.js'
 import type { Settings, SettingsFlags } from '../../lib/state/settings.js'
 import type { Logger } from '../log.js'
@@ -32,13 +31,16 @@ export async function serveShared(
     logger.log('warn', `${address.socketDir} is not this user's alone (mode 0700, owned by this user): no shared server`)
     return 'unavailable'
   }
-  if (!(await answers(address.socketPath))) {
+  // no socket file: nobody serves (a look spares the first agent a connection attempt); else try it
+  if (!existsSync(address.socketPath) || !(await answers(address.socketPath))) {
     if (claimStart(address.startingFile)) {
       const { runInProcess } = await import('./_in-process.js')
       return runInProcess(settings, logger, context.cwd, context.env, address)
     }
   }
   const env = Object.fromEntries(Object.entries(context.env).filter((entry): entry is [string, string] => typeof entry[1] === 'string'))
+  // loaded only by a relay: the first agent's start does not wait for it
+  const { Relay } = await import('../../lib/daemon/relay.js')
   const relay = new Relay({
     stdin: process.stdin,
     stdout: process.stdout,
