@@ -1,5 +1,5 @@
 import { Option } from 'clipanion'
-import { cliScriptPath } from '../../lib/clients/install.js'
+import { cliScriptPath } from '../../lib/core/cli-path.js'
 import { planAgentWindows } from '../../lib/launch/agent-windows-plan.js'
 import type { LockstepStore } from '../../lib/state/context.js'
 import { withStore } from '../../lib/state/open.js'

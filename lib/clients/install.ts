@@ -1,9 +1,9 @@
 import * as v from 'valibot'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { homedir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { resolve } from 'node:path'
 import { projectIdentity } from '../../storage/projects.js'
+import { cliScriptPath } from '../core/cli-path.js'
 import {
   assertServerName,
   buildServerEntry,
@@ -171,24 +171,6 @@ async function unpublishedWarning(entry: ServerEntry, host: InstallHost, scope: 
 /** Exit code of install/uninstall: 1 when any target failed (docs/cli.md#exit-codes). */
 export function installExitCode(result: InstallResult): 0 | 1 {
   return result.targets.some((target) => target.action === 'failed') ? 1 : 0
-}
-
-/**
- * The absolute path of `dist/cli.js` of this package, whether it runs from the bundle (a chunk under `dist/`) or from source
- * (`lib/clients/install.ts`). From source the file exists only after a build, and install's existence check says so.
- */
-export function cliScriptPath(): string {
-  for (const up of ['../', '../../']) {
-    const dir = fileURLToPath(new URL(up, import.meta.url))
-    const manifest = join(dir, 'package.json')
-    if (!existsSync(manifest)) continue
-    try {
-      if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'lockstep-mcp') return join(dir, 'dist', 'cli.js')
-    } catch {
-      // not our manifest; keep looking
-    }
-  }
-  return fileURLToPath(new URL('../cli.js', import.meta.url))
 }
 
 const DEFAULT_CLIENTS: Client[] = ['claude', 'codex']

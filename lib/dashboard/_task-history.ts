@@ -3,7 +3,7 @@ import type { ProjectRef } from '../../storage/documents.js'
 import type { Ctx } from '../state/context.js'
 import { LockstepError, isLockstepError } from '../errors.js'
 import { shellJoin } from '../core/quote.js'
-import { cliScriptPath } from '../clients/install.js'
+import { cliScriptPath } from '../core/cli-path.js'
 
 export interface TimelineEntry {
   seq: number

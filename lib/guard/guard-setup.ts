@@ -1,5 +1,5 @@
 import type { FileReport } from '../project/instructions.js'
-import { cliScriptPath } from '../clients/install.js'
+import { cliScriptPath } from '../core/cli-path.js'
 import { gitHookScript, hasGitHook, hookDirs, installGitHook, removeGitHook } from './_git-hooks.js'
 import { checkHookFile, guardCommand, hasHook, HOOK_FILES, installHook, removeHook, type HookClient } from './client-hooks.js'
 
