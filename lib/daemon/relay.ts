@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs'
 import { createConnection, type Socket } from 'node:net'
 import type { Readable, Writable } from 'node:stream'
 import { MAX_MESSAGE_BYTES } from '../core/limits.js'
+import type { Log } from '../mcp/session.js'
 import type { Binding } from '../state/context.js'
 import type { DaemonAddress } from './address.js'
 import type { Control, Hello } from './hello.js'
 import { LineSplitter, readLine } from './lines.js'
 import { answerId, oversizedAnswer, readClientLine, unansweredCall, unavailableRequest, type Id } from './relay-track.js'
 
-export type Log = (level: 'error' | 'warn' | 'info' | 'debug', message: string) => void
 
 export interface RelayOptions {
   stdin: Readable

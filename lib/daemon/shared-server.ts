@@ -32,7 +32,6 @@ export interface SharedServerOptions {
 export interface SharedServer {
   /** The project roots of the live sessions, for the sweep. */
   roots(): string[]
-  sessionCount(): number
   /**
    * Stop listening, and let every connection go once it has no request in progress (at most `ms`), without ending the
    * sessions: their relays resume them on the next shared server, with nothing to answer UNAVAILABLE.
@@ -175,7 +174,6 @@ export async function startSharedServer(options: SharedServerOptions): Promise<S
 
   return {
     roots: () => [...sessions.values()].map(({ ctx }) => ctx.caller.binding?.projectRoot ?? ctx.settings.roots[0] ?? ctx.caller.cwd),
-    sessionCount: () => sessions.size,
     async handOver(ms) {
       closed = true
       clearInterval(check)
