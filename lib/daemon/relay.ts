@@ -9,7 +9,6 @@ import type { Control, Hello } from './hello.js'
 import { LineSplitter, readLine } from './lines.js'
 import { answerId, oversizedAnswer, readClientLine, unansweredCall, unavailableRequest, type Id } from './relay-track.js'
 
-
 export interface RelayOptions {
   stdin: Readable
   stdout: Writable
