@@ -30,7 +30,7 @@ export class ServerCommand extends withServerFlags(BaseCommand) {
   maxSessions = Option.String('--max-sessions', { description: 'With --http: live sessions in all (default 64; beyond: 503)' })
   maxSessionsPerToken = Option.String('--max-sessions-per-token', { description: 'With --http: live sessions per token (default 32; beyond: 429)' })
   sessionIdle = Option.String('--session-idle', { description: 'With --http: seconds without a request before a session is closed (default 600)' })
-  shared = Option.Boolean('--shared', true, { description: 'Pass the session to the shared server of the data folder, started on first use (default); --no-shared serves it in this process' })
+  shared = Option.Boolean('--shared', true, { description: 'Share one serving process with the other agents of the data folder (default); --no-shared serves this agent in this process' })
   sharedDaemon = Option.Boolean('--shared-daemon', false, { hidden: true })
   sharedIdle = Option.String('--shared-idle', { hidden: true })
 
