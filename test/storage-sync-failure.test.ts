@@ -119,9 +119,14 @@ test(
     // the other process takes the lock task-a released, reads task-a's line, and stops right before its own append
     const signal = join(tempDir(t), 'stopped')
     const other = child(['add', dataDir, projectDir, 'task-c'], { FAULT: 'stop-before-append', FAULT_SIGNAL: signal }, true)
+    // a stopped child left behind would keep this file's process alive
+    t.after(() => void other.kill('SIGKILL'))
     const said = output(other)
-    while (!fs.existsSync(signal)) await sleep(20)
+    await until(() => fs.existsSync(signal), 'the other process stops before its append')
     sync.fail()
+    let settled = false
+    void a.then(() => (settled = true))
+    await until(() => settled, "task-a's commit is answered after its fdatasync failed")
     const [settledA] = await a
     other.kill('SIGCONT')
     const result = await said
