@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { createConnection } from 'node:net'
 import { claimStart, dropStart, passStart } from '../../lib/daemon/start-claim.js'
-import { currentRuntime, daemonAddress, privateDir, type DaemonAddress } from '../../lib/daemon/address.js'
+import { currentRuntime, daemonAddress, privateDir, probe, type DaemonAddress } from '../../lib/daemon/address.js'
 import { packageVersion } from '../../lib/core/version.js'
 import type { Settings, SettingsFlags } from '../../lib/state/settings.js'
 import type { Logger } from '../log.js'
@@ -32,7 +31,7 @@ export async function serveShared(
     return 'unavailable'
   }
   // no socket file: nobody serves (a look spares the first agent a connection attempt); else try it
-  if (!existsSync(address.socketPath) || !(await answers(address.socketPath))) {
+  if (!existsSync(address.socketPath) || (await probe(address.socketPath)) !== 'connected') {
     if (claimStart(address.startingFile)) {
       const { runInProcess } = await import('./_in-process.js')
       return runInProcess(settings, logger, context.cwd, context.env, address)
@@ -89,15 +88,4 @@ function startShared(settings: Settings, address: DaemonAddress, env: NodeJS.Pro
   if (child.pid) passStart(address.startingFile, child.pid)
   logger.log('info', `started a shared server (pid ${child.pid}) for ${settings.dataDir}`)
   return { failed: () => failed }
-}
-
-function answers(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection(path)
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(true)
-    })
-    socket.once('error', () => resolve(false))
-  })
 }

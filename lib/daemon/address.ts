@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { tmpdir } from 'node:os'
+import { createConnection } from 'node:net'
 import { join } from 'node:path'
 import { lstatSync, mkdirSync } from 'node:fs'
 
@@ -77,4 +78,16 @@ export function privateDir(dir: string): boolean {
 function shortTmp(platform: NodeJS.Platform): string {
   const tmp = tmpdir()
   return platform !== 'win32' && Buffer.byteLength(tmp) > 60 ? '/tmp' : tmp
+}
+
+/** 'connected' when a process listens at `path`; else the error's code (ECONNREFUSED: a file left by a dead one). */
+export function probe(path: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = createConnection(path)
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve('connected')
+    })
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'))
+  })
 }

@@ -1,6 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { chmodSync, lstatSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { createConnection, createServer, type Server as NetServer, type Socket } from 'node:net'
+import { createServer, type Server as NetServer, type Socket } from 'node:net'
 import { endSession } from '../agents/sessions.js'
 import { LockstepError } from '../errors.js'
 import { newId } from '../core/ids.js'
@@ -10,7 +10,7 @@ import { LineStdioTransport } from '../mcp/stdio.js'
 import { buildCtx } from '../state/open.js'
 import type { Ctx, LockstepStore } from '../state/context.js'
 import { resolveSettings, type Settings } from '../state/settings.js'
-import { privateDir, type DaemonAddress } from './address.js'
+import { privateDir, probe, type DaemonAddress } from './address.js'
 import { MAX_HELLO_BYTES, parseHello, type Control, type Hello } from './hello.js'
 import { readLine } from './lines.js'
 
@@ -235,16 +235,4 @@ async function listen(listener: NetServer, path: string): Promise<void> {
     }
     rmSync(path, { force: true })
   }
-}
-
-/** 'connected' when a process listens at `path`; else the error's code (ECONNREFUSED: a file left by a dead one). */
-function probe(path: string): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = createConnection(path)
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve('connected')
-    })
-    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'))
-  })
 }
